@@ -1,0 +1,279 @@
+#include "ir/graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/check.h"
+#include "ir/error.h"
+
+tsl_graph *tsl_graph_new(const char *name) {
+  tsl_graph *graph = calloc(1, sizeof(*graph));
+  TSL_CHECK_ALLOC(graph);
+  graph->arena = tsl_arena_new();
+  graph->name = tsl_arena_strdup(graph->arena, name ? name : "main");
+  return graph;
+}
+
+void tsl_graph_free(tsl_graph *graph) {
+  if (!graph) return;
+  for (int i = 0; i < graph->num_constants; i++) tsl_tensor_data_release(graph->constants[i]->data);
+  tsl_strmap_free(&graph->names);
+  tsl_arena_free(graph->arena);
+  free(graph);
+}
+
+const char *tsl_graph_unique_name(tsl_graph *graph, const char *wanted) {
+  if (!wanted || !*wanted) wanted = "t";
+  else if (!tsl_strmap_get(&graph->names, wanted)) return tsl_arena_strdup(graph->arena, wanted);
+  for (int suffix = 1;; suffix++) {
+    char *name = tsl_arena_printf(graph->arena, "%s_%d", wanted, suffix);
+    if (!tsl_strmap_get(&graph->names, name)) return name;
+  }
+}
+
+tsl_value *tsl_graph_find(const tsl_graph *graph, const char *name) {
+  return tsl_strmap_get(&graph->names, name);
+}
+
+static tsl_value *new_value(tsl_graph *graph, tsl_value_kind kind, const char *name) {
+  tsl_value *value = TSL_ARENA_NEW(graph->arena, tsl_value);
+  value->kind = kind;
+  value->name = tsl_graph_unique_name(graph, name);
+  value->id = graph->num_values++;
+  tsl_strmap_put(&graph->names, value->name, value);
+  return value;
+}
+
+tsl_value *tsl_graph_add_input(tsl_graph *graph, const char *name, const tsl_type *type) {
+  tsl_value *value = new_value(graph, TSL_VALUE_INPUT, name);
+  value->type = *type;
+  TSL_ARENA_PUSH(graph->arena, graph->inputs, graph->num_inputs, graph->inputs_capacity, value);
+  return value;
+}
+
+tsl_value *tsl_graph_add_constant(tsl_graph *graph, const char *name, tsl_tensor_data *data) {
+  tsl_value *value = new_value(graph, TSL_VALUE_CONSTANT, name);
+  value->type = data->type;
+  value->data = data;
+  TSL_ARENA_PUSH(graph->arena, graph->constants, graph->num_constants, graph->constants_capacity,
+                 value);
+  return value;
+}
+
+tsl_value *tsl_graph_add_constant_ref(tsl_graph *graph, const char *name, const tsl_type *type,
+                                      const uint8_t hash[32]) {
+  tsl_value *value = new_value(graph, TSL_VALUE_CONSTANT, name);
+  value->type = *type;
+  memcpy(value->hash, hash, 32);
+  TSL_ARENA_PUSH(graph->arena, graph->constants, graph->num_constants, graph->constants_capacity,
+                 value);
+  return value;
+}
+
+tsl_node *tsl_graph_add_node(tsl_graph *graph, tsl_op_kind op, const char *node_name,
+                             int num_inputs, tsl_value *const *inputs, int num_outputs,
+                             const char *const *output_names) {
+  const tsl_op_def *def = tsl_op_get(op);
+  tsl_node *node = TSL_ARENA_NEW(graph->arena, tsl_node);
+  node->op = op;
+  node->name = node_name && *node_name ? tsl_arena_strdup(graph->arena, node_name) : NULL;
+  node->id = graph->num_node_ids++;
+  node->num_inputs = num_inputs;
+  node->inputs = tsl_arena_memdup(graph->arena, inputs, sizeof(tsl_value *) * (size_t)num_inputs);
+  node->num_outputs = num_outputs;
+  node->outputs = TSL_ARENA_ARRAY(graph->arena, tsl_value *, num_outputs);
+  for (int i = 0; i < num_outputs; i++) {
+    const char *name = output_names ? output_names[i] : NULL;
+    tsl_value *output = new_value(graph, TSL_VALUE_NODE, name);
+    output->node = node;
+    output->output_index = i;
+    node->outputs[i] = output;
+  }
+  node->attrs = TSL_ARENA_ARRAY(graph->arena, tsl_attr, def->num_attrs);
+  for (int i = 0; i < def->num_attrs; i++) node->attrs[i] = def->defaults[i];
+  TSL_ARENA_PUSH(graph->arena, graph->nodes, graph->num_nodes, graph->nodes_capacity, node);
+  return node;
+}
+
+void tsl_node_set_attr(tsl_graph *graph, tsl_node *node, const char *name, tsl_attr value) {
+  const tsl_op_def *def = tsl_op_get(node->op);
+  int index = tsl_op_attr_index(def, name);
+  TSL_CHECK(index >= 0 && def->attr_defs[index].kind == value.kind);
+  node->attrs[index] = tsl_attr_copy(graph->arena, &value);
+}
+
+const tsl_attr *tsl_node_attr(const tsl_node *node, const char *name) {
+  int index = tsl_op_attr_index(tsl_op_get(node->op), name);
+  TSL_CHECK(index >= 0);
+  return &node->attrs[index];
+}
+
+/* Infers into `types` without touching the node. */
+static tsl_status infer_types(const tsl_node *node, tsl_type *types, tsl_error *error) {
+  const tsl_type *inputs[node->num_inputs + 1];
+  for (int i = 0; i < node->num_inputs; i++) {
+    inputs[i] = node->inputs[i] ? &node->inputs[i]->type : NULL;
+  }
+  char message[sizeof(error->message)] = "";
+  tsl_type_call call = {
+      .op = tsl_op_get(node->op),
+      .attrs = node->attrs,
+      .inputs = inputs,
+      .num_inputs = node->num_inputs,
+      .outputs = types,
+      .num_outputs = node->num_outputs,
+      .message = message,
+      .message_size = sizeof(message),
+  };
+  if (!tsl_op_infer(&call)) return tsl_fail(error, TSL_ERROR_INPUT, "%s", message);
+  return TSL_OK;
+}
+
+tsl_status tsl_node_infer(tsl_node *node, tsl_error *error) {
+  tsl_type types[node->num_outputs + 1];
+  memset(types, 0, sizeof(types));
+  tsl_status status = infer_types(node, types, error);
+  if (status) return status;
+  for (int i = 0; i < node->num_outputs; i++) node->outputs[i]->type = types[i];
+  return TSL_OK;
+}
+
+void tsl_graph_add_output(tsl_graph *graph, const char *name, tsl_value *value) {
+  tsl_graph_output output = {
+      .name = tsl_arena_strdup(graph->arena, name ? name : value->name),
+      .value = value,
+  };
+  TSL_ARENA_PUSH(graph->arena, graph->outputs, graph->num_outputs, graph->outputs_capacity,
+                 output);
+}
+
+void tsl_value_make_constant(tsl_graph *graph, tsl_value *value, tsl_tensor_data *data) {
+  TSL_CHECK(value->kind != TSL_VALUE_CONSTANT && tsl_type_equal(&value->type, &data->type));
+  if (value->kind == TSL_VALUE_INPUT) {
+    int kept = 0;
+    for (int i = 0; i < graph->num_inputs; i++) {
+      if (graph->inputs[i] != value) graph->inputs[kept++] = graph->inputs[i];
+    }
+    graph->num_inputs = kept;
+  }
+  value->kind = TSL_VALUE_CONSTANT;
+  value->node = NULL;
+  value->data = data;
+  TSL_ARENA_PUSH(graph->arena, graph->constants, graph->num_constants, graph->constants_capacity,
+                 value);
+}
+
+void tsl_graph_remove_unused(tsl_graph *graph) {
+  bool *live = calloc((size_t)graph->num_values + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(live);
+  for (int i = 0; i < graph->num_outputs; i++) live[graph->outputs[i].value->id] = true;
+  int kept = 0;
+  for (int n = graph->num_nodes - 1; n >= 0; n--) {
+    tsl_node *node = graph->nodes[n];
+    bool needed = false;
+    for (int i = 0; i < node->num_outputs; i++) {
+      tsl_value *output = node->outputs[i];
+      needed |= live[output->id] && output->kind == TSL_VALUE_NODE && output->node == node;
+    }
+    if (!needed) continue;
+    for (int i = 0; i < node->num_inputs; i++) {
+      if (node->inputs[i]) live[node->inputs[i]->id] = true;
+    }
+    graph->nodes[graph->num_nodes - 1 - kept++] = node;
+  }
+  if (kept) {
+    memmove(graph->nodes, graph->nodes + graph->num_nodes - kept, sizeof(tsl_node *) * (size_t)kept);
+  }
+  graph->num_nodes = kept;
+  kept = 0;
+  for (int i = 0; i < graph->num_constants; i++) {
+    tsl_value *constant = graph->constants[i];
+    if (live[constant->id]) {
+      graph->constants[kept++] = constant;
+    } else {
+      tsl_tensor_data_release(constant->data);
+      constant->data = NULL;
+    }
+  }
+  graph->num_constants = kept;
+  free(live);
+}
+
+const char *tsl_node_describe(const tsl_node *node, char *text, size_t size) {
+  const char *op = tsl_op_get(node->op)->name;
+  const char *output = node->num_outputs ? node->outputs[0]->name : "";
+  if (node->name) snprintf(text, size, "node '%s' (%s → '%s')", node->name, op, output);
+  else snprintf(text, size, "node #%d (%s → '%s')", node->id, op, output);
+  return text;
+}
+
+static tsl_status verify_node(const tsl_node *node, const bool *defined, tsl_error *error) {
+  const tsl_op_def *def = tsl_op_get(node->op);
+  for (int i = 0; i < node->num_inputs; i++) {
+    if (node->inputs[i] && !defined[node->inputs[i]->id]) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "input %d ('%s') is used before it is defined", i,
+                      node->inputs[i]->name);
+    }
+  }
+  for (int i = 0; i < def->num_attrs; i++) {
+    if (node->attrs[i].kind != def->attr_defs[i].kind) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "attribute %s should be of kind %s",
+                      def->attr_defs[i].name, tsl_attr_kind_name(def->attr_defs[i].kind));
+    }
+  }
+  tsl_type types[node->num_outputs + 1];
+  memset(types, 0, sizeof(types));
+  tsl_status status = infer_types(node, types, error);
+  if (status) return status;
+  for (int i = 0; i < node->num_outputs; i++) {
+    const tsl_value *output = node->outputs[i];
+    if (output->kind != TSL_VALUE_NODE || output->node != node || output->output_index != i) {
+      return tsl_fail(error, TSL_ERROR_INTERNAL, "output %d is not linked to its node", i);
+    }
+    if (!tsl_type_equal(&output->type, &types[i])) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "output %d ('%s') is declared %s but is %s", i,
+                      output->name, tsl_type_str(&output->type).text, tsl_type_str(&types[i]).text);
+    }
+  }
+  return TSL_OK;
+}
+
+tsl_status tsl_graph_verify(const tsl_graph *graph, tsl_error *error) {
+  bool *defined = calloc((size_t)graph->num_values + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(defined);
+  tsl_status status = TSL_OK;
+  for (int i = 0; i < graph->num_inputs; i++) defined[graph->inputs[i]->id] = true;
+  for (int i = 0; i < graph->num_constants; i++) defined[graph->constants[i]->id] = true;
+  for (int n = 0; n < graph->num_nodes && !status; n++) {
+    const tsl_node *node = graph->nodes[n];
+    status = verify_node(node, defined, error);
+    if (status) {
+      char place[256];
+      tsl_error_prefix(error, "%s: ", tsl_node_describe(node, place, sizeof(place)));
+    }
+    for (int i = 0; i < node->num_outputs; i++) defined[node->outputs[i]->id] = true;
+  }
+  for (int i = 0; i < graph->num_outputs && !status; i++) {
+    if (!defined[graph->outputs[i].value->id]) {
+      status = tsl_fail(error, TSL_ERROR_INPUT, "output '%s' is never defined",
+                        graph->outputs[i].name);
+    }
+  }
+  free(defined);
+  return status;
+}
+
+tsl_status tsl_graph_check(const tsl_graph *graph, tsl_error *error) {
+  return tsl_graph_verify(graph, error);
+}
+
+int tsl_status_exit_code(tsl_status status) {
+  switch (status) {
+  case TSL_OK: return 0;
+  case TSL_ERROR_INPUT:
+  case TSL_ERROR_UNSUPPORTED:
+  case TSL_ERROR_NOT_IMPLEMENTED: return 2;
+  default: return 1;
+  }
+}

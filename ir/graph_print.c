@@ -1,0 +1,145 @@
+/* The graph's text form (docs/ir.md):
+ *
+ *   graph "net" {
+ *     input %x: f32[1, 3, 8, 8]
+ *     const %w: f32[4, 3, 3, 3] = sha256:…
+ *     %y: f32[1, 4, 6, 6] = conv(%x, %w) {strides=[1, 1]} @"conv_1"
+ *     output %y
+ *   }
+ *
+ * Attributes equal to their defaults are left out; `_` stands for an absent optional input. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/check.h"
+#include "ir/graph_text.h"
+
+static bool is_bare_name(const char *name) {
+  if (!*name) return false;
+  for (const char *c = name; *c; c++) {
+    bool word = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                (*c >= '0' && *c <= '9') || strchr("_./-", *c);
+    if (!word) return false;
+  }
+  return true;
+}
+
+void tsl_print_name(tsl_buffer *buffer, const char *name) {
+  if (is_bare_name(name)) tsl_buffer_puts(buffer, name);
+  else tsl_print_string(buffer, name);
+}
+
+const uint8_t *tsl_value_hash(const tsl_value *value) {
+  return value->data ? tsl_tensor_data_hash(value->data) : value->hash;
+}
+
+static void print_value_ref(tsl_buffer *buffer, const tsl_value *value) {
+  if (!value) {
+    tsl_buffer_puts(buffer, "_");
+    return;
+  }
+  tsl_buffer_puts(buffer, "%");
+  tsl_print_name(buffer, value->name);
+}
+
+static void print_typed_name(tsl_buffer *buffer, const tsl_value *value) {
+  print_value_ref(buffer, value);
+  tsl_buffer_printf(buffer, ": %s", tsl_type_str(&value->type).text);
+}
+
+enum { INLINE_ELEMENTS = 8 };
+
+/* Small constants show their values in a comment, for the reader; the parser skips it. */
+static void print_small_values(tsl_buffer *buffer, const tsl_value *value) {
+  int64_t elements = tsl_type_elements(&value->type);
+  if (!value->data || elements > INLINE_ELEMENTS) return;
+  tsl_dtype dtype = value->type.dtype;
+  tsl_buffer_puts(buffer, "  # ");
+  if (value->type.rank) tsl_buffer_puts(buffer, "[");
+  for (int64_t i = 0; i < elements; i++) {
+    if (i) tsl_buffer_puts(buffer, ", ");
+    if (tsl_dtype_is_float(dtype)) {
+      tsl_print_real(buffer, tsl_element_get_f64(dtype, value->data->bytes, i),
+                     dtype != TSL_DTYPE_F64);
+    } else if (dtype == TSL_DTYPE_U64) {
+      tsl_buffer_printf(buffer, "%" PRIu64,
+                        (uint64_t)tsl_element_get_i64(dtype, value->data->bytes, i));
+    } else {
+      tsl_buffer_printf(buffer, "%" PRId64, tsl_element_get_i64(dtype, value->data->bytes, i));
+    }
+  }
+  if (value->type.rank) tsl_buffer_puts(buffer, "]");
+}
+
+static void print_constant(tsl_buffer *buffer, const tsl_value *value) {
+  char hex[65];
+  tsl_hash_hex(tsl_value_hash(value), hex);
+  tsl_buffer_puts(buffer, "  const ");
+  print_typed_name(buffer, value);
+  tsl_buffer_printf(buffer, " = sha256:%s", hex);
+  print_small_values(buffer, value);
+  tsl_buffer_puts(buffer, "\n");
+}
+
+static void print_attrs(tsl_buffer *buffer, const tsl_node *node) {
+  const tsl_op_def *def = tsl_op_get(node->op);
+  bool first = true;
+  for (int i = 0; i < def->num_attrs; i++) {
+    /* A required attribute is always written; an optional one when it is not the default. */
+    if (def->attr_defs[i].default_text && tsl_attr_equal(&node->attrs[i], &def->defaults[i])) {
+      continue;
+    }
+    tsl_buffer_puts(buffer, first ? " {" : ", ");
+    tsl_buffer_printf(buffer, "%s=", def->attr_defs[i].name);
+    tsl_attr_print(buffer, &node->attrs[i]);
+    first = false;
+  }
+  if (!first) tsl_buffer_puts(buffer, "}");
+}
+
+static void print_node(tsl_buffer *buffer, const tsl_node *node) {
+  tsl_buffer_puts(buffer, "  ");
+  for (int i = 0; i < node->num_outputs; i++) {
+    if (i) tsl_buffer_puts(buffer, ", ");
+    print_typed_name(buffer, node->outputs[i]);
+  }
+  tsl_buffer_printf(buffer, " = %s(", tsl_op_get(node->op)->name);
+  for (int i = 0; i < node->num_inputs; i++) {
+    if (i) tsl_buffer_puts(buffer, ", ");
+    print_value_ref(buffer, node->inputs[i]);
+  }
+  tsl_buffer_puts(buffer, ")");
+  print_attrs(buffer, node);
+  if (node->name) {
+    tsl_buffer_puts(buffer, " @");
+    tsl_print_name(buffer, node->name);
+  }
+  tsl_buffer_puts(buffer, "\n");
+}
+
+char *tsl_graph_print(const tsl_graph *graph) {
+  tsl_buffer buffer = {0};
+  tsl_buffer_puts(&buffer, "graph ");
+  tsl_print_string(&buffer, graph->name);
+  tsl_buffer_puts(&buffer, " {\n");
+  for (int i = 0; i < graph->num_inputs; i++) {
+    tsl_buffer_puts(&buffer, "  input ");
+    print_typed_name(&buffer, graph->inputs[i]);
+    tsl_buffer_puts(&buffer, "\n");
+  }
+  for (int i = 0; i < graph->num_constants; i++) print_constant(&buffer, graph->constants[i]);
+  for (int i = 0; i < graph->num_nodes; i++) print_node(&buffer, graph->nodes[i]);
+  for (int i = 0; i < graph->num_outputs; i++) {
+    const tsl_graph_output *output = &graph->outputs[i];
+    tsl_buffer_puts(&buffer, "  output ");
+    if (strcmp(output->name, output->value->name) != 0) {
+      tsl_print_name(&buffer, output->name);
+      tsl_buffer_puts(&buffer, " = ");
+    }
+    print_value_ref(&buffer, output->value);
+    tsl_buffer_puts(&buffer, "\n");
+  }
+  tsl_buffer_puts(&buffer, "}\n");
+  return tsl_buffer_take(&buffer);
+}

@@ -1,0 +1,11 @@
+/* Work estimates of operator calls, for statistics and (later) the tuner's task weights. */
+#ifndef TSL_IR_OPS_COST_H
+#define TSL_IR_OPS_COST_H
+
+#include "ir/graph.h"
+
+/* Multiply-accumulates of a conv, conv_transpose, matmul, gemm or quantised form of them;
+ * 0 for every other operator. */
+int64_t tsl_node_macs(const tsl_node *node);
+
+#endif

@@ -1,0 +1,139 @@
+"""Checks `tessel inspect --stats --json` on real-architecture models against what ONNX says.
+
+    test_models.py --tessel PATH/TO/tessel --models-dir DIR
+
+Models missing from DIR are generated first (tools/models/generate.py). For each model the JSON
+tessel prints must hold: `params`, the element count of all initializers; `macs`, the
+multiply-accumulates of Conv, ConvTranspose, MatMul and Gemm (for ResNet-50 also within 1% of
+the published 4.09e9); `inputs` and `outputs`, the graph's, as {"name", "dtype", "shape"}; `ops`,
+a non-empty object of operator names (tessel's own) to positive counts. Exit status 0 when every
+check passes.
+"""
+
+import argparse
+import json
+import math
+import pathlib
+import subprocess
+import sys
+
+import onnx
+from onnx import TensorProto
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPOSITORY / "tools" / "models"))
+import generate  # noqa: E402  (found through the path set just above)
+
+MODELS = ("resnet50", "mobilenetv2", "bert")
+RESNET50_PUBLISHED_MACS = 4.09e9
+INSPECT_TIMEOUT_SECONDS = 600
+
+DTYPE_NAMES = {
+    TensorProto.FLOAT: "f32", TensorProto.INT64: "i64", TensorProto.FLOAT16: "f16",
+    TensorProto.BFLOAT16: "bf16", TensorProto.DOUBLE: "f64", TensorProto.INT8: "i8",
+    TensorProto.UINT8: "u8", TensorProto.INT16: "i16", TensorProto.UINT16: "u16",
+    TensorProto.INT32: "i32", TensorProto.UINT32: "u32", TensorProto.UINT64: "u64",
+    TensorProto.BOOL: "bool",
+}
+
+
+def describe_values(values):
+    """Graph inputs or outputs in the form tessel prints them."""
+    return [{"name": value.name,
+             "dtype": DTYPE_NAMES[value.type.tensor_type.elem_type],
+             "shape": [dim.dim_value for dim in value.type.tensor_type.shape.dim]}
+            for value in values]
+
+
+class Checks:
+    """Prints every check as it runs and remembers the failures."""
+
+    def __init__(self):
+        self.failures = []
+
+    def expect(self, label, passed, detail):
+        print(f"  {'ok  ' if passed else 'FAIL'} {label}: {detail}")
+        if not passed:
+            self.failures.append(label)
+
+
+def run_inspect(tessel, model_path, checks, label):
+    """Returns the JSON tessel printed, or None after recording why there is none."""
+    command = [tessel, "inspect", "--stats", "--json", str(model_path)]
+    print(f"  $ {' '.join(command)}")
+    try:
+        result = subprocess.run(command, capture_output=True, text=True,
+                                timeout=INSPECT_TIMEOUT_SECONDS)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        checks.expect(f"{label} runs", False, str(error))
+        return None
+    if result.returncode != 0:
+        checks.expect(f"{label} runs", False,
+                      f"exit status {result.returncode}; stderr:\n{result.stderr.strip()}")
+        return None
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        checks.expect(f"{label} prints JSON", False,
+                      f"{error}; stdout begins: {result.stdout[:500]!r}")
+        return None
+    if not isinstance(report, dict):
+        checks.expect(f"{label} prints a JSON object", False, f"got {type(report).__name__}")
+        return None
+    return report
+
+
+def check_model(name, model_path, tessel, checks):
+    print(f"{name}: {model_path}")
+    model = onnx.load(str(model_path))
+    expected = generate.expected_stats(model)
+    report = run_inspect(tessel, model_path, checks, name)
+    if report is None:
+        return
+
+    checks.expect(f"{name} params", report.get("params") == expected["params"],
+                  f"tessel {report.get('params')}, initializer elements {expected['params']}")
+    macs = report.get("macs")
+    checks.expect(f"{name} macs", macs == expected["macs"],
+                  f"tessel {macs}, expected {expected['macs']}")
+    if name == "resnet50" and isinstance(macs, int):
+        checks.expect(f"{name} macs near published",
+                      math.isclose(macs, RESNET50_PUBLISHED_MACS, rel_tol=0.01),
+                      f"{macs / 1e9:.3f} G against {RESNET50_PUBLISHED_MACS / 1e9:.2f} G (1%)")
+
+    for field, values in (("inputs", model.graph.input), ("outputs", model.graph.output)):
+        wanted = describe_values(values)
+        checks.expect(f"{name} {field}", report.get(field) == wanted,
+                      f"tessel {json.dumps(report.get(field))}, model {json.dumps(wanted)}")
+
+    ops = report.get("ops")
+    counts_valid = isinstance(ops, dict) and len(ops) > 0 and all(
+        isinstance(count, int) and not isinstance(count, bool) and count > 0
+        for count in ops.values())
+    checks.expect(f"{name} ops", counts_valid, json.dumps(ops))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tessel", required=True, help="the tessel binary")
+    parser.add_argument("--models-dir", required=True, type=pathlib.Path,
+                        help="where the models are, or are generated if missing")
+    args = parser.parse_args()
+
+    args.models_dir.mkdir(parents=True, exist_ok=True)
+    checks = Checks()
+    for name in MODELS:
+        model_path = args.models_dir / f"{name}.onnx"
+        if not model_path.exists():
+            generate.write_model(name, str(model_path))
+        check_model(name, model_path, args.tessel, checks)
+
+    if checks.failures:
+        print(f"FAILED: {len(checks.failures)} check(s): {', '.join(checks.failures)}")
+        return 1
+    print("all model checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

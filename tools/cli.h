@@ -1,0 +1,30 @@
+/* What the subcommands of `tessel` share. Each subcommand lives in its own file and has one
+ * entry point taking the arguments after its name. */
+#ifndef TSL_TOOLS_CLI_H
+#define TSL_TOOLS_CLI_H
+
+#include <stdbool.h>
+
+#include "tessel/tessel.h"
+
+typedef struct tsl_command {
+  const char *name;
+  const char *summary; /* one line, for `tessel --help` */
+  const char *usage;   /* the full help text of the subcommand */
+  int (*run)(int argc, char **argv);
+} tsl_command;
+
+extern const tsl_command tsl_command_inspect;
+extern const tsl_command tsl_command_ops;
+
+/* Prints "tessel: error: message" and returns the exit status for it. */
+int cli_report(const tsl_error *error);
+
+/* Prints "tessel: error: …" for a bad command line, the usage hint, and returns 2. */
+int cli_usage_error(const tsl_command *command, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Notes from the library, printed as "tessel: note: …". */
+void cli_note(void *context, const char *message);
+
+#endif

@@ -1,0 +1,214 @@
+/* tessel inspect: what is inside a model, as tessel reads it. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/graph.h"
+#include "tools/cli.h"
+
+static int run(int argc, char **argv);
+
+const tsl_command tsl_command_inspect = {
+    .name = "inspect",
+    .summary = "print a model's graph IR, or its statistics",
+    .usage =
+        "usage: tessel inspect MODEL [--stats] [--json] [--bind NAME=FILE.pb]...\n"
+        "\n"
+        "Reads an ONNX model and prints its graph IR (docs/ir.md).\n"
+        "\n"
+        "  --stats             print statistics instead: nodes per operator, parameters,\n"
+        "                      weight bytes, multiply-accumulates, inputs and outputs\n"
+        "  --json              print the statistics as one JSON object\n"
+        "  --bind NAME=FILE    give graph input NAME the value in FILE (an ONNX TensorProto);\n"
+        "                      needed when an input decides a shape (Reshape's shape, ...)\n",
+    .run = run,
+};
+
+typedef struct op_count {
+  const char *name;
+  int64_t count;
+} op_count;
+
+/* Operators in order of first appearance, with their counts. */
+static int count_ops(const tsl_graph *graph, op_count *counts) {
+  int distinct = 0;
+  for (int n = 0; n < graph->num_nodes; n++) {
+    const char *name = tsl_op_get(graph->nodes[n]->op)->name;
+    int i = 0;
+    while (i < distinct && strcmp(counts[i].name, name) != 0) i++;
+    if (i == distinct) counts[distinct++] = (op_count){name, 0};
+    counts[i].count++;
+  }
+  return distinct;
+}
+
+static json_t *values_json(const tsl_value *const *values, const char *const *names, int count) {
+  json_t *array = json_array();
+  for (int i = 0; i < count; i++) {
+    const tsl_type *type = &values[i]->type;
+    json_t *shape = json_array();
+    for (int axis = 0; axis < type->rank; axis++) {
+      json_array_append_new(shape, json_integer(type->dims[axis]));
+    }
+    json_array_append_new(array, json_pack("{s:s, s:s, s:o}", "name", names[i], "dtype",
+                                           tsl_dtype_name(type->dtype), "shape", shape));
+  }
+  return array;
+}
+
+typedef struct endpoints {
+  const tsl_value **values;
+  const char **names;
+  int count;
+} endpoints;
+
+static endpoints graph_outputs(const tsl_graph *graph) {
+  endpoints outputs = {
+      .values = calloc((size_t)graph->num_outputs + 1, sizeof(tsl_value *)),
+      .names = calloc((size_t)graph->num_outputs + 1, sizeof(char *)),
+      .count = graph->num_outputs,
+  };
+  for (int i = 0; i < graph->num_outputs; i++) {
+    outputs.values[i] = graph->outputs[i].value;
+    outputs.names[i] = graph->outputs[i].name;
+  }
+  return outputs;
+}
+
+static endpoints graph_inputs(const tsl_graph *graph) {
+  endpoints inputs = {
+      .values = calloc((size_t)graph->num_inputs + 1, sizeof(tsl_value *)),
+      .names = calloc((size_t)graph->num_inputs + 1, sizeof(char *)),
+      .count = graph->num_inputs,
+  };
+  for (int i = 0; i < graph->num_inputs; i++) {
+    inputs.values[i] = graph->inputs[i];
+    inputs.names[i] = graph->inputs[i]->name;
+  }
+  return inputs;
+}
+
+static void free_endpoints(endpoints *e) {
+  free(e->values);
+  free(e->names);
+}
+
+static void print_stats_json(const char *path, const tsl_graph *graph) {
+  tsl_graph_stats stats = tsl_graph_get_stats(graph);
+  op_count *counts = calloc((size_t)graph->num_nodes + 1, sizeof(op_count));
+  int distinct = count_ops(graph, counts);
+  json_t *ops = json_object();
+  for (int i = 0; i < distinct; i++) json_object_set_new(ops, counts[i].name, json_integer(counts[i].count));
+  endpoints inputs = graph_inputs(graph), outputs = graph_outputs(graph);
+  json_t *root = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", path, "nodes",
+                           (json_int_t)stats.nodes, "params", (json_int_t)stats.params,
+                           "weight_bytes", (json_int_t)stats.weight_bytes, "macs",
+                           (json_int_t)stats.macs, "ops", ops, "inputs",
+                           values_json(inputs.values, inputs.names, inputs.count), "outputs",
+                           values_json(outputs.values, outputs.names, outputs.count));
+  char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  puts(text);
+  free(text);
+  json_decref(root);
+  free_endpoints(&inputs);
+  free_endpoints(&outputs);
+  free(counts);
+}
+
+/* 4089184256 → "4.09 G" */
+static const char *human(double value, char *text, size_t size) {
+  const char *units[] = {"", " K", " M", " G", " T"};
+  int unit = 0;
+  while (value >= 1000 && unit < 4) {
+    value /= 1000;
+    unit++;
+  }
+  snprintf(text, size, unit ? "%.2f%s" : "%.0f%s", value, units[unit]);
+  return text;
+}
+
+static void print_endpoints(const char *title, endpoints e) {
+  printf("%s:\n", title);
+  for (int i = 0; i < e.count; i++) {
+    printf("  %-24s %s\n", e.names[i], tsl_type_str(&e.values[i]->type).text);
+  }
+}
+
+static void print_stats_text(const char *path, const tsl_graph *graph) {
+  tsl_graph_stats stats = tsl_graph_get_stats(graph);
+  char params[32], bytes[32], macs[32];
+  printf("model:        %s\n", path);
+  printf("nodes:        %lld\n", (long long)stats.nodes);
+  printf("params:       %lld (%s)\n", (long long)stats.params,
+         human((double)stats.params, params, sizeof(params)));
+  printf("weight bytes: %lld (%sB)\n", (long long)stats.weight_bytes,
+         human((double)stats.weight_bytes, bytes, sizeof(bytes)));
+  printf("macs:         %lld (%s)\n", (long long)stats.macs,
+         human((double)stats.macs, macs, sizeof(macs)));
+  endpoints inputs = graph_inputs(graph), outputs = graph_outputs(graph);
+  print_endpoints("inputs", inputs);
+  print_endpoints("outputs", outputs);
+  free_endpoints(&inputs);
+  free_endpoints(&outputs);
+  op_count *counts = calloc((size_t)graph->num_nodes + 1, sizeof(op_count));
+  int distinct = count_ops(graph, counts);
+  printf("operators:\n");
+  for (int i = 0; i < distinct; i++) printf("  %-24s %lld\n", counts[i].name, (long long)counts[i].count);
+  free(counts);
+}
+
+static int run(int argc, char **argv) {
+  const char *path = NULL;
+  bool stats = false, json = false;
+  tsl_onnx_binding *bindings = calloc((size_t)argc + 1, sizeof(*bindings));
+  int num_bindings = 0, status = 0;
+  for (int i = 0; i < argc && !status; i++) {
+    if (strcmp(argv[i], "--stats") == 0) {
+      stats = true;
+    } else if (strcmp(argv[i], "--json") == 0) {
+      json = true;
+    } else if (strcmp(argv[i], "--bind") == 0 || strncmp(argv[i], "--bind=", 7) == 0) {
+      char *spec = argv[i][6] == '=' ? argv[i] + 7 : i + 1 < argc ? argv[++i] : NULL;
+      char *equals = spec ? strchr(spec, '=') : NULL;
+      if (!equals || equals == spec || !equals[1]) {
+        status = cli_usage_error(&tsl_command_inspect, "--bind needs NAME=FILE");
+        break;
+      }
+      *equals = '\0';
+      bindings[num_bindings++] = (tsl_onnx_binding){.name = spec, .path = equals + 1};
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      status = cli_usage_error(&tsl_command_inspect, "unknown option '%s'", argv[i]);
+    } else if (path) {
+      status = cli_usage_error(&tsl_command_inspect, "one model at a time ('%s' and '%s')", path,
+                               argv[i]);
+    } else {
+      path = argv[i];
+    }
+  }
+  if (!status && !path) status = cli_usage_error(&tsl_command_inspect, "no model given");
+  if (status) {
+    free(bindings);
+    return status;
+  }
+  tsl_onnx_options options = {
+      .bindings = bindings, .num_bindings = num_bindings, .note = cli_note};
+  tsl_graph *graph;
+  tsl_error error;
+  if (tsl_import_onnx(path, &options, &graph, &error)) {
+    free(bindings);
+    return cli_report(&error);
+  }
+  if (json) {
+    print_stats_json(path, graph);
+  } else if (stats) {
+    print_stats_text(path, graph);
+  } else {
+    char *text = tsl_graph_print(graph);
+    fputs(text, stdout);
+    free(text);
+  }
+  tsl_graph_free(graph);
+  free(bindings);
+  return 0;
+}

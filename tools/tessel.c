@@ -1,0 +1,98 @@
+/* The `tessel` command: finds the subcommand and hands it the rest of the arguments. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+static const tsl_command *const commands[] = {
+    &tsl_command_inspect,
+    &tsl_command_ops,
+};
+
+static void print_help(FILE *out) {
+  fprintf(out,
+          "tessel %s: a deep-learning compiler\n\n"
+          "usage: tessel COMMAND [ARGS]\n\n"
+          "commands:\n",
+          tsl_version());
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+  }
+  fprintf(out,
+          "\n`tessel COMMAND --help` describes a command.\n"
+          "Exit status: 0 success, 2 a problem with the input or the request, 1 an internal "
+          "error.\n");
+}
+
+/* Length of the UTF-8 sequence at `text`, or 0 when it is not valid UTF-8. */
+static int utf8_length(const unsigned char *text) {
+  int length = text[0] < 0x80 ? 1 : (text[0] & 0xe0) == 0xc0 ? 2 : (text[0] & 0xf0) == 0xe0 ? 3
+               : (text[0] & 0xf8) == 0xf0 ? 4 : 0;
+  for (int i = 1; i < length; i++) {
+    if ((text[i] & 0xc0) != 0x80) return 0;
+  }
+  return length;
+}
+
+/* Messages quote names from the model; bytes that are not printable UTF-8 are escaped, so a
+ * damaged file cannot put control characters on the terminal. */
+static void print_escaped(FILE *out, const char *message) {
+  for (const unsigned char *at = (const unsigned char *)message; *at;) {
+    int length = utf8_length(at);
+    if (length == 0 || (length == 1 && (*at < 0x20 || *at == 0x7f) && *at != '\n')) {
+      fprintf(out, "\\x%02x", *at++);
+    } else {
+      fwrite(at, 1, (size_t)length, out);
+      at += length;
+    }
+  }
+}
+
+int cli_report(const tsl_error *error) {
+  fprintf(stderr, "tessel: %s: ",
+          error->status == TSL_ERROR_INTERNAL ? "internal error" : "error");
+  print_escaped(stderr, error->message);
+  fputc('\n', stderr);
+  return tsl_status_exit_code(error->status);
+}
+
+int cli_usage_error(const tsl_command *command, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  fprintf(stderr, "tessel %s: error: ", command->name);
+  vfprintf(stderr, format, args);
+  va_end(args);
+  fprintf(stderr, "\n(see `tessel %s --help`)\n", command->name);
+  return 2;
+}
+
+void cli_note(void *context, const char *message) {
+  (void)context;
+  fprintf(stderr, "tessel: note: %s\n", message);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    print_help(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("tessel %s\n", tsl_version());
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    if (strcmp(argv[1], commands[i]->name) != 0) continue;
+    for (int a = 2; a < argc; a++) {
+      if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+        fputs(commands[i]->usage, stdout);
+        return 0;
+      }
+    }
+    return commands[i]->run(argc - 2, argv + 2);
+  }
+  fprintf(stderr, "tessel: error: unknown command '%s'\n", argv[1]);
+  print_help(stderr);
+  return 2;
+}
