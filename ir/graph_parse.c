@@ -230,16 +230,12 @@ static tsl_status attach_weights(parser *p, const char *weights_path) {
   if (status) return status;
   for (int i = 0; i < p->graph->num_constants && !status; i++) {
     tsl_value *constant = p->graph->constants[i];
-    tsl_tensor_data *data = tsl_weights_find(weights, constant->hash);
+    tsl_tensor_data *data = tsl_weights_find(weights, constant->hash, &constant->type);
     if (!data) {
       char hex[65];
       tsl_hash_hex(constant->hash, hex);
-      status = tsl_fail(p->error, TSL_ERROR_INPUT, "%s: no data for constant %%%s (sha256:%s)",
-                        weights_path, constant->name, hex);
-    } else if (!tsl_type_equal(&data->type, &constant->type)) {
-      status = tsl_fail(p->error, TSL_ERROR_INPUT, "%s: constant %%%s is %s in the text but %s",
-                        weights_path, constant->name, tsl_type_str(&constant->type).text,
-                        tsl_type_str(&data->type).text);
+      status = tsl_fail(p->error, TSL_ERROR_INPUT, "%s: no data for constant %%%s (%s, sha256:%s)",
+                        weights_path, constant->name, tsl_type_str(&constant->type).text, hex);
     } else {
       constant->data = tsl_tensor_data_retain(data);
     }

@@ -35,15 +35,16 @@ tsl_status tsl_graph_save_weights(const tsl_graph *graph, const char *path, tsl_
   snprintf(temporary, sizeof(temporary), "%s.partial", path);
   FILE *file = fopen(temporary, "wb");
   if (!file) return tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot write: %s", path, strerror(errno));
-  /* Constants with equal data are stored once. */
+  /* Constants with equal data and type are stored once. */
   int unique[graph->num_constants + 1];
   uint64_t count = 0;
   for (int i = 0; i < graph->num_constants; i++) {
     tsl_tensor_data *data = graph->constants[i]->data;
     bool seen = !data;
     for (uint64_t j = 0; j < count && !seen; j++) {
-      seen = memcmp(tsl_tensor_data_hash(graph->constants[unique[j]]->data),
-                    tsl_tensor_data_hash(data), 32) == 0;
+      tsl_tensor_data *stored = graph->constants[unique[j]]->data;
+      seen = tsl_type_equal(&stored->type, &data->type) &&
+             memcmp(tsl_tensor_data_hash(stored), tsl_tensor_data_hash(data), 32) == 0;
     }
     if (!seen) unique[count++] = i;
   }
@@ -136,10 +137,12 @@ tsl_status tsl_weights_read(const char *path, tsl_weights **out, tsl_error *erro
   return TSL_OK;
 }
 
-tsl_tensor_data *tsl_weights_find(const tsl_weights *weights, const uint8_t hash[32]) {
+tsl_tensor_data *tsl_weights_find(const tsl_weights *weights, const uint8_t hash[32],
+                                  const tsl_type *type) {
   for (int i = 0; i < weights->count; i++) {
-    if (memcmp(tsl_tensor_data_hash(weights->tensors[i]), hash, 32) == 0) {
-      return weights->tensors[i];
+    tsl_tensor_data *data = weights->tensors[i];
+    if (tsl_type_equal(&data->type, type) && memcmp(tsl_tensor_data_hash(data), hash, 32) == 0) {
+      return data;
     }
   }
   return NULL;

@@ -11,7 +11,10 @@
 typedef struct tsl_weights tsl_weights;
 
 tsl_status tsl_weights_read(const char *path, tsl_weights **weights, tsl_error *error);
-tsl_tensor_data *tsl_weights_find(const tsl_weights *weights, const uint8_t hash[32]);
+/* The tensor of this content hash and type (equal bytes may be several tensors: f32[] and
+ * f32[1] holding the same value). */
+tsl_tensor_data *tsl_weights_find(const tsl_weights *weights, const uint8_t hash[32],
+                                  const tsl_type *type);
 void tsl_weights_free(tsl_weights *weights);
 
 #endif

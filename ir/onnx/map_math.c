@@ -35,11 +35,24 @@ static tsl_status legacy_broadcast(importer *im, tsl_value *a, tsl_value **b) {
   return *b ? TSL_OK : im->error->status;
 }
 
+/* Before opset 7, PRelu's slope of one value per channel applied along axis 1. */
+static tsl_status legacy_prelu_slope(importer *im, tsl_value *x, tsl_value **slope) {
+  if (im->opset >= 7 || (*slope)->type.rank != 1 || x->type.rank < 3 ||
+      (*slope)->type.dims[0] != x->type.dims[1]) {
+    return TSL_OK;
+  }
+  int64_t dims[TSL_MAX_RANK];
+  for (int a = 0; a < x->type.rank - 1; a++) dims[a] = a ? 1 : x->type.dims[1];
+  *slope = im_reshape(im, *slope, x->type.rank - 1, dims);
+  return *slope ? TSL_OK : im->error->status;
+}
+
 MAPPING(map_binary) {
   tsl_value *inputs[2];
   TRY(im_require_input(im, 0, &inputs[0]));
   TRY(im_require_input(im, 1, &inputs[1]));
   TRY(legacy_broadcast(im, inputs[0], &inputs[1]));
+  if (entry->op == TSL_OP_prelu) TRY(legacy_prelu_slope(im, inputs[0], &inputs[1]));
   return map_direct(im, entry->op, 2, inputs);
 }
 

@@ -166,6 +166,14 @@ static bool window_count(tsl_type_call *call, const window *win, int x_index, in
                     (long long)padded);
 }
 
+static bool require_kernel(tsl_type_call *call, int w_index) {
+  const tsl_type *w = call->inputs[w_index];
+  for (int axis = 2; axis < w->rank; axis++) {
+    if (w->dims[axis] == 0) return fail_input(call, w_index, "its kernel is empty");
+  }
+  return true;
+}
+
 /* w [M, C/groups, k…] against x [N, C, D…]. */
 static bool conv_weight_fits(tsl_type_call *call, int x_index, int w_index, int64_t groups) {
   const tsl_type *x = call->inputs[x_index], *w = call->inputs[w_index];
@@ -181,10 +189,7 @@ static bool conv_weight_fits(tsl_type_call *call, int x_index, int w_index, int6
     return fail_input(call, w_index, "its %lld output channels do not divide into %lld groups",
                       (long long)w->dims[0], (long long)groups);
   }
-  for (int axis = 2; axis < w->rank; axis++) {
-    if (w->dims[axis] == 0) return fail_input(call, w_index, "its kernel is empty");
-  }
-  return true;
+  return require_kernel(call, w_index);
 }
 
 /* conv, conv_integer and qlinear_conv: x [N, C, D…] and w [M, C/groups, k…]; b, where the
@@ -249,6 +254,7 @@ bool tsl_rule_conv_transpose(tsl_type_call *call) {
     return fail_input(call, 1, "x has %lld channels, which w needs on axis 0 and which must "
                       "divide into %lld groups", (long long)x->dims[1], (long long)groups);
   }
+  if (!require_kernel(call, 1)) return false;
   int64_t channels = times(w->dims[1], groups);
   if (rule_input(call, 2) && !require_shape(call, 2, 1, &channels, "one per output channel")) {
     return false;

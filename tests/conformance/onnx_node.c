@@ -1,12 +1,14 @@
-/* ONNX backend conformance, import half: every case of onnx-tests/node is imported, and the
- * dtype and shape tessel infers for each output are compared with what the model declares.
+/* ONNX backend conformance, import half: every case of onnx-tests/node (or another folder of
+ * cases) is imported, and the dtype and shape tessel infers for each output are compared with
+ * what the model declares.
  *
- *   conformance_onnx_node ONNX_TESTS_DIR [--min-passed N] [--verbose] [CASE...]
+ *   conformance_onnx_node ONNX_TESTS_DIR [--folder NAME] [--min-passed N] [--verbose] [CASE...]
  *
  * Inputs that decide a shape are bound from the case's test_data_set_0. A case is skipped when
  * tessel refuses it by design (status TSL_ERROR_UNSUPPORTED, with its message); anything else
  * that does not match fails. Each case runs in a child process, so a crash or a hang is
- * reported as that case's failure. Ends with "N passed, N failed, N skipped". */
+ * reported as that case's failure. A case that imports must also round-trip through the text
+ * form. Ends with "N passed, N failed, N skipped". */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -93,6 +95,37 @@ static int declared_outputs(const char *path, tsl_type *types, bool *known, int 
   return count;
 }
 
+/* The graph's text form must round-trip: print, parse (with the weights beside it), print
+ * again gives the same text, an equal graph and the same hash. "" when it does. */
+static void check_round_trip(const tsl_graph *graph, char *message, size_t size) {
+  char weights[] = "/tmp/tessel-conformance-XXXXXX";
+  int fd = mkstemp(weights);
+  if (fd < 0) {
+    snprintf(message, size, "mkstemp: %s", strerror(errno));
+    return;
+  }
+  close(fd);
+  tsl_error error;
+  char *text = tsl_graph_print(graph);
+  tsl_graph *parsed = NULL;
+  if (tsl_graph_save_weights(graph, weights, &error) ||
+      tsl_graph_parse(text, strlen(text), "printed", weights, &parsed, &error)) {
+    snprintf(message, size, "the printed graph does not read back: %.1900s", error.message);
+  } else {
+    char *again = tsl_graph_print(parsed);
+    uint8_t hash[32], parsed_hash[32];
+    tsl_graph_hash(graph, hash);
+    tsl_graph_hash(parsed, parsed_hash);
+    if (strcmp(text, again) != 0) snprintf(message, size, "print → parse → print differs");
+    else if (!tsl_graph_equal(graph, parsed)) snprintf(message, size, "the parsed graph differs");
+    else if (memcmp(hash, parsed_hash, 32) != 0) snprintf(message, size, "the hashes differ");
+    free(again);
+  }
+  unlink(weights);
+  free(text);
+  tsl_graph_free(parsed);
+}
+
 /* Imports one case and writes "outcome message" to `out`. Runs in the child. */
 static int run_case(const char *directory, FILE *out) {
   char model[4096], data[4096];
@@ -131,6 +164,10 @@ static int run_case(const char *directory, FILE *out) {
                graph->outputs[i].name, tsl_type_str(&declared[i]).text,
                tsl_type_str(inferred).text);
     }
+  }
+  if (outcome == PASSED) {
+    check_round_trip(graph, message, sizeof(message));
+    if (message[0]) outcome = FAILED;
   }
   tsl_graph_free(graph);
   fprintf(out, "%d %s", outcome, message);
@@ -180,16 +217,18 @@ static int compare_names(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: %s ONNX_TESTS_DIR [--min-passed N] [--verbose] [CASE...]\n", argv[0]);
+    fprintf(stderr, "usage: %s ONNX_TESTS_DIR [--folder NAME] [--min-passed N] [--verbose] "
+            "[CASE...]\n", argv[0]);
     return 2;
   }
-  const char *root = argv[1];
+  const char *root = argv[1], *folder = "node";
   int min_passed = 0;
   bool verbose = false;
   char **selected = NULL;
   int num_selected = 0;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--min-passed") == 0 && i + 1 < argc) min_passed = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--folder") == 0 && i + 1 < argc) folder = argv[++i];
     else if (strcmp(argv[i], "--verbose") == 0) verbose = true;
     else {
       selected = realloc(selected, sizeof(char *) * (size_t)(num_selected + 1));
@@ -200,7 +239,7 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof(path), "%s/INDEX.txt", root);
   case_index index = {0};
   read_index(path, &index);
-  snprintf(path, sizeof(path), "%s/node", root);
+  snprintf(path, sizeof(path), "%s/%s", root, folder);
   DIR *dir = opendir(path);
   if (!dir) {
     fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
@@ -223,7 +262,7 @@ int main(int argc, char **argv) {
   int num_tallies = 0, totals[3] = {0}, crashes = 0;
   for (int c = 0; c < num_cases; c++) {
     char directory[4096], message[4096];
-    snprintf(directory, sizeof(directory), "%s/node/%s", root, cases[c]);
+    snprintf(directory, sizeof(directory), "%s/%s/%s", root, folder, cases[c]);
     int outcome = run_isolated(directory, message, sizeof(message));
     crashes += strncmp(message, "crashed", 7) == 0;
     totals[outcome]++;
