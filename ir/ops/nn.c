@@ -224,7 +224,8 @@ bool tsl_rule_conv(tsl_type_call *call) {
   return typed && conv_shape(call);
 }
 
-/* out = stride·(in-1) + output_padding + extent - pads along spatial axis `axis`. */
+/* out = stride·(in-1) + output_padding + extent - pads along spatial axis `axis`; ONNX allows no
+ * negative sizes, but pads larger than the output is long would make one. */
 static bool transposed_size(tsl_type_call *call, const window *win, int axis,
                             int64_t output_padding, int64_t *out) {
   int64_t in = call->inputs[0]->dims[2 + axis], stretched, extent;
@@ -239,8 +240,8 @@ static bool transposed_size(tsl_type_call *call, const window *win, int axis,
                     (long long)*out);
 }
 
-/* x [N, C, D…], w [C, M/groups, k…], b [M]. Pads may be negative: resolving ONNX's
- * output_shape can ask for more than the natural output. */
+/* x [N, C, D…], w [C, M/groups, k…], b [M]. output_padding is not held below the stride, as
+ * ONNX asks: resolving ONNX's output_shape may put any surplus there. */
 bool tsl_rule_conv_transpose(tsl_type_call *call) {
   const tsl_type *x = call->inputs[0], *w = call->inputs[1];
   int64_t groups = rule_int(call, "groups");
@@ -261,7 +262,7 @@ bool tsl_rule_conv_transpose(tsl_type_call *call) {
   }
   window win;
   int64_t output_padding[TSL_MAX_RANK];
-  if (!read_window(call, x->rank - 2, -TSL_MAX_ELEMENTS, &win) ||
+  if (!read_window(call, x->rank - 2, 0, &win) ||
       !read_ints(call, "output_padding", win.axes, 1, 0, 0, output_padding)) {
     return false;
   }

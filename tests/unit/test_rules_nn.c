@@ -56,14 +56,17 @@ START_TEST(conv_transpose_rule) {
                   "  input %x3: f32[1, 1, 3, 4, 5]\n  input %w3: f32[1, 2, 3, 3, 3]\n"
                   "  %y3: f32[1, 2, 5, 6, 7] = conv_transpose(%x3, %w3)\n"
                   "  output %y\n  output %y2\n  output %y3\n}\n");
-  /* convtranspose_output_shape (output_shape [10, 8] resolves to negative pads);
-   * convtranspose_kernel_shape (output_padding) */
+  /* convtranspose_output_shape (output_shape [10, 8] resolves to output_padding [1, 1]);
+   * convtranspose_autopad_same (SAME_UPPER resolves to pads [0, 0, 1, 1]);
+   * convtranspose_dilations */
   EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 2, 3, 3]\n"
                   "  %y: f32[1, 2, 10, 8] = conv_transpose(%x, %w) "
-                  "{strides=[3, 2], pads=[0, 0, -1, -1]}\n"
-                  "  %z: f32[1, 2, 10, 8] = conv_transpose(%x, %w) "
                   "{strides=[3, 2], output_padding=[1, 1]}\n"
-                  "  output %y\n  output %z\n}\n");
+                  "  %z: f32[1, 2, 6, 6] = conv_transpose(%x, %w) "
+                  "{strides=[2, 2], pads=[0, 0, 1, 1]}\n"
+                  "  input %w1: f32[1, 1, 2, 2]\n"
+                  "  %d: f32[1, 1, 5, 5] = conv_transpose(%x, %w1) {dilations=[2, 2]}\n"
+                  "  output %y\n  output %z\n  output %d\n}\n");
   parse_fails("graph \"g\" {\n  input %x: f32[1, 2, 3, 3]\n  input %w: f32[3, 1, 3, 3]\n"
               "  %y: f32[1, 2, 5, 5] = conv_transpose(%x, %w) {groups=2}\n  output %y\n}\n",
               "input 1 (w) has shape [3, 1, 3, 3]; x has 2 channels, which w needs on axis 0");
@@ -71,6 +74,10 @@ START_TEST(conv_transpose_rule) {
               "  %y: f32[1, 2, 5, 5] = conv_transpose(%x, %w) {pads=[3, 3, 3, 3]}\n"
               "  output %y\n}\n",
               "on spatial axis 0 pads of 3 and 3 leave an output of -1");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 2, 3, 3]\n"
+              "  %y: f32[1, 2, 10, 8] = conv_transpose(%x, %w) "
+              "{strides=[3, 2], pads=[0, 0, -1, -1]}\n  output %y\n}\n",
+              "pads[2] is -1; it must be at least 0");
   parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 2, 3, 3]\n"
               "  %y: f32[1, 2, 5, 5] = conv_transpose(%x, %w) {output_padding=[-1, 0]}\n"
               "  output %y\n}\n",
