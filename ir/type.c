@@ -62,6 +62,10 @@ tsl_type_text tsl_shape_str(int rank, const int64_t *dims) {
   return out;
 }
 
+tsl_type_text tsl_type_shape_str(const tsl_type *type) {
+  return tsl_shape_str(type->rank, type->dims);
+}
+
 tsl_type_text tsl_type_str(const tsl_type *type) {
   tsl_type_text shape = tsl_shape_str(type->rank, type->dims);
   tsl_type_text out;

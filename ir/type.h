@@ -42,5 +42,6 @@ typedef struct tsl_type_text {
 
 tsl_type_text tsl_type_str(const tsl_type *type);
 tsl_type_text tsl_shape_str(int rank, const int64_t *dims);
+tsl_type_text tsl_type_shape_str(const tsl_type *type); /* the shape alone: "[1, 3]" */
 
 #endif

@@ -1,17 +1,12 @@
 /* Type rules of the elementwise and broadcasting operators. */
 #include "ir/ops/rules.h"
 
-static bool same_as_input(tsl_type_call *call) {
-  call->outputs[0] = *call->inputs[0];
-  return true;
-}
-
 bool tsl_rule_float_unary(tsl_type_call *call) {
-  return rule_require_float(call, 0) && same_as_input(call);
+  return rule_require_float(call, 0) && rule_same_as_input(call);
 }
 
 bool tsl_rule_numeric_unary(tsl_type_call *call) {
-  return rule_require_numeric(call, 0) && same_as_input(call);
+  return rule_require_numeric(call, 0) && rule_same_as_input(call);
 }
 
 static bool is_signed_number(tsl_dtype dtype) { return tsl_dtype_is_signed(dtype); }
@@ -21,15 +16,15 @@ bool tsl_rule_signed_unary(tsl_type_call *call) {
     return rule_fail(call, "input 0 (x) has dtype %s; %s takes floats and signed integers",
                      tsl_dtype_name(call->inputs[0]->dtype), call->op->name);
   }
-  return same_as_input(call);
+  return rule_same_as_input(call);
 }
 
 bool tsl_rule_integer_unary(tsl_type_call *call) {
-  return rule_require_integer(call, 0) && same_as_input(call);
+  return rule_require_integer(call, 0) && rule_same_as_input(call);
 }
 
 bool tsl_rule_bool_unary(tsl_type_call *call) {
-  return rule_require_dtype(call, 0, TSL_DTYPE_BOOL) && same_as_input(call);
+  return rule_require_dtype(call, 0, TSL_DTYPE_BOOL) && rule_same_as_input(call);
 }
 
 bool tsl_rule_float_predicate(tsl_type_call *call) {
@@ -52,7 +47,7 @@ bool tsl_rule_clip(tsl_type_call *call) {
     if (!bound) continue;
     if (!rule_require_same_dtype(call, i, 0) || !rule_require_rank(call, i, 0)) return false;
   }
-  return same_as_input(call);
+  return rule_same_as_input(call);
 }
 
 static bool broadcast_inputs(tsl_type_call *call, tsl_dtype dtype) {
@@ -96,7 +91,7 @@ bool tsl_rule_prelu(tsl_type_call *call) {
                      tsl_shape_str(call->inputs[1]->rank, call->inputs[1]->dims).text,
                      tsl_shape_str(call->inputs[0]->rank, call->inputs[0]->dims).text);
   }
-  return same_as_input(call);
+  return rule_same_as_input(call);
 }
 
 bool tsl_rule_where(tsl_type_call *call) {

@@ -6,36 +6,6 @@
 
 #include "ir/ops/rules.h"
 
-static tsl_type_text shape_of(const tsl_type *type) {
-  return tsl_shape_str(type->rank, type->dims);
-}
-
-/* Fails with "input 1 (w) has shape [4, 3, 3, 3]; " and the reason. */
-static bool fail_input(tsl_type_call *call, int index, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail_input(tsl_type_call *call, int index, const char *format, ...) {
-  char label[64], reason[512];
-  va_list args;
-  va_start(args, format);
-  vsnprintf(reason, sizeof(reason), format, args);
-  va_end(args);
-  return rule_fail(call, "%s has shape %s; %s", rule_input_label(call, index, label, sizeof(label)),
-                   shape_of(rule_input(call, index)).text, reason);
-}
-
-static bool same_as_x(tsl_type_call *call) {
-  call->outputs[0] = *call->inputs[0];
-  return true;
-}
-
-/* dim · factor for non-negative operands, saturated just above TSL_MAX_ELEMENTS so that
- * rule_output refuses the shape instead of the product overflowing. */
-static int64_t times(int64_t dim, int64_t factor) {
-  if (dim && factor > TSL_MAX_ELEMENTS / dim) return TSL_MAX_ELEMENTS + 1;
-  return dim * factor;
-}
-
 /* The index of the input port called `name`, or -1 when the operator has none. The convolution
  * and matmul rules find their operands by name, so that the quantised operators, whose ports
  * sit elsewhere, share them. */
@@ -53,8 +23,8 @@ static bool require_shape(tsl_type_call *call, int index, int rank, const int64_
   if (type->rank == rank && memcmp(type->dims, dims, sizeof(int64_t) * (size_t)rank) == 0) {
     return true;
   }
-  return fail_input(call, index, "%s needs %s (%s)", call->op->name,
-                    tsl_shape_str(rank, dims).text, meaning);
+  return rule_fail_input(call, index, "%s needs %s (%s)", call->op->name,
+                         tsl_shape_str(rank, dims).text, meaning);
 }
 
 /* ONNX's unidirectional broadcasting: input `index` broadcasts to `dims` without changing them. */
@@ -66,20 +36,8 @@ static bool require_broadcasts_to(tsl_type_call *call, int index, int rank, cons
     fits = dim == 1 || dim == dims[rank - i];
   }
   if (fits) return true;
-  return fail_input(call, index, "%s needs it to broadcast to %s", call->op->name,
-                    tsl_shape_str(rank, dims).text);
-}
-
-/* The string attribute must be one of `choices` (NULL-terminated). */
-static bool require_choice(tsl_type_call *call, const char *name, const char *const *choices) {
-  const char *value = rule_string(call, name);
-  char listed[256] = "";
-  for (int i = 0; choices[i]; i++) {
-    if (strcmp(value, choices[i]) == 0) return true;
-    size_t used = strlen(listed);
-    snprintf(listed + used, sizeof(listed) - used, "%s\"%s\"", i ? ", " : "", choices[i]);
-  }
-  return rule_fail(call, "%s \"%s\" is not one of %s", name, value, listed);
+  return rule_fail_input(call, index, "%s needs it to broadcast to %s", call->op->name,
+                         tsl_shape_str(rank, dims).text);
 }
 
 /* ---- windows: convolution and pooling ------------------------------------------------------ */
@@ -140,9 +98,7 @@ static bool window_extent(tsl_type_call *call, const window *win, int axis, int6
   return true;
 }
 
-static int64_t floor_div(int64_t a, int64_t b) {
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
+static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
@@ -161,15 +117,16 @@ static bool window_count(tsl_type_call *call, const window *win, int x_index, in
     if ((*out - 1) * stride >= in + win->pads[axis]) *out -= 1;
   }
   if (*out >= 0) return true;
-  return fail_input(call, x_index, "on spatial axis %d the dilated kernel spans %lld elements, "
-                    "more than the %lld of the padded input", axis, (long long)extent,
-                    (long long)padded);
+  return rule_fail_input(call, x_index,
+                         "on spatial axis %d the dilated kernel spans %lld elements, "
+                         "more than the %lld of the padded input",
+                         axis, (long long)extent, (long long)padded);
 }
 
 static bool require_kernel(tsl_type_call *call, int w_index) {
   const tsl_type *w = call->inputs[w_index];
   for (int axis = 2; axis < w->rank; axis++) {
-    if (w->dims[axis] == 0) return fail_input(call, w_index, "its kernel is empty");
+    if (w->dims[axis] == 0) return rule_fail_input(call, w_index, "its kernel is empty");
   }
   return true;
 }
@@ -179,15 +136,17 @@ static bool conv_weight_fits(tsl_type_call *call, int x_index, int w_index, int6
   const tsl_type *x = call->inputs[x_index], *w = call->inputs[w_index];
   if (groups < 1) return rule_fail(call, "groups is %lld; it must be positive", (long long)groups);
   if (w->rank != x->rank) {
-    return fail_input(call, w_index, "%s needs rank %d, as x has", call->op->name, x->rank);
+    return rule_fail_input(call, w_index, "%s needs rank %d, as x has", call->op->name, x->rank);
   }
   if (x->dims[1] % groups != 0 || x->dims[1] / groups != w->dims[1]) {
-    return fail_input(call, w_index, "its axis 1 times groups (%lld) must give the %lld channels "
-                      "of x", (long long)groups, (long long)x->dims[1]);
+    return rule_fail_input(call, w_index,
+                           "its axis 1 times groups (%lld) must give the %lld channels "
+                           "of x",
+                           (long long)groups, (long long)x->dims[1]);
   }
   if (w->dims[0] % groups != 0) {
-    return fail_input(call, w_index, "its %lld output channels do not divide into %lld groups",
-                      (long long)w->dims[0], (long long)groups);
+    return rule_fail_input(call, w_index, "its %lld output channels do not divide into %lld groups",
+                           (long long)w->dims[0], (long long)groups);
   }
   return require_kernel(call, w_index);
 }
@@ -235,9 +194,9 @@ static bool transposed_size(tsl_type_call *call, const window *win, int axis,
   }
   *out = stretched + output_padding + extent - win->pads[axis] - win->pads[win->axes + axis];
   if (*out >= 0) return true;
-  return fail_input(call, 0, "on spatial axis %d pads of %lld and %lld leave an output of %lld",
-                    axis, (long long)win->pads[axis], (long long)win->pads[win->axes + axis],
-                    (long long)*out);
+  return rule_fail_input(
+      call, 0, "on spatial axis %d pads of %lld and %lld leave an output of %lld", axis,
+      (long long)win->pads[axis], (long long)win->pads[win->axes + axis], (long long)*out);
 }
 
 /* x [N, C, D…], w [C, M/groups, k…], b [M]. output_padding is not held below the stride, as
@@ -252,11 +211,13 @@ bool tsl_rule_conv_transpose(tsl_type_call *call) {
   }
   if (groups < 1) return rule_fail(call, "groups is %lld; it must be positive", (long long)groups);
   if (w->dims[0] != x->dims[1] || x->dims[1] % groups != 0) {
-    return fail_input(call, 1, "x has %lld channels, which w needs on axis 0 and which must "
-                      "divide into %lld groups", (long long)x->dims[1], (long long)groups);
+    return rule_fail_input(call, 1,
+                           "x has %lld channels, which w needs on axis 0 and which must "
+                           "divide into %lld groups",
+                           (long long)x->dims[1], (long long)groups);
   }
   if (!require_kernel(call, 1)) return false;
-  int64_t channels = times(w->dims[1], groups);
+  int64_t channels = rule_times(w->dims[1], groups);
   if (rule_input(call, 2) && !require_shape(call, 2, 1, &channels, "one per output channel")) {
     return false;
   }
@@ -290,7 +251,8 @@ bool tsl_rule_pool(tsl_type_call *call) {
   int axes = x->rank - 2;
   int kernel_count = rule_attr(call, "kernel")->count;
   if (kernel_count != axes) {
-    return fail_input(call, 0, "kernel lists %d sizes, not one per spatial axis", kernel_count);
+    return rule_fail_input(call, 0, "kernel lists %d sizes, not one per spatial axis",
+                           kernel_count);
   }
   if (!read_ints(call, "kernel", axes, 1, 1, 1, win.kernel) || !read_window(call, axes, 0, &win)) {
     return false;
@@ -330,8 +292,9 @@ static int matmul_batch(tsl_type_call *call, int a_index, int b_index, int64_t *
     int64_t from_b = i <= b_batch ? b->dims[b_batch - i] : 1;
     if (from_a != from_b && from_a != 1 && from_b != 1) {
       char label[64];
-      fail_input(call, b_index, "%s has shape %s; their batch dimensions do not broadcast",
-                 rule_input_label(call, a_index, label, sizeof(label)), shape_of(a).text);
+      rule_fail_input(call, b_index, "%s has shape %s; their batch dimensions do not broadcast",
+                      rule_input_label(call, a_index, label, sizeof(label)),
+                      tsl_type_shape_str(a).text);
       return -1;
     }
     dims[batch - i] = from_a == 1 ? from_b : from_a;
@@ -349,9 +312,9 @@ static bool matmul_shape(tsl_type_call *call) {
   int64_t columns = a->dims[a->rank - 1], rows = b->dims[b->rank == 1 ? 0 : b->rank - 2];
   if (rows != columns) {
     char label[64];
-    return fail_input(call, b_index, "%s has shape %s, so b needs %lld rows",
-                      rule_input_label(call, a_index, label, sizeof(label)), shape_of(a).text,
-                      (long long)columns);
+    return rule_fail_input(call, b_index, "%s has shape %s, so b needs %lld rows",
+                           rule_input_label(call, a_index, label, sizeof(label)),
+                           tsl_type_shape_str(a).text, (long long)columns);
   }
   int64_t dims[TSL_MAX_RANK];
   int rank = matmul_batch(call, a_index, b_index, dims);
@@ -382,9 +345,11 @@ bool tsl_rule_gemm(tsl_type_call *call) {
   int64_t dims[2] = {a->dims[trans_a ? 1 : 0], b->dims[trans_b ? 0 : 1]};
   int64_t depth = a->dims[trans_a ? 0 : 1];
   if (b->dims[trans_b ? 1 : 0] != depth) {
-    return fail_input(call, 1, "input 0 (a) has shape %s; with trans_a = %d and trans_b = %d, b "
-                      "needs %lld on axis %d", shape_of(a).text, trans_a, trans_b,
-                      (long long)depth, trans_b ? 1 : 0);
+    return rule_fail_input(call, 1,
+                           "input 0 (a) has shape %s; with trans_a = %d and trans_b = %d, b "
+                           "needs %lld on axis %d",
+                           tsl_type_shape_str(a).text, trans_a, trans_b, (long long)depth,
+                           trans_b ? 1 : 0);
   }
   if (rule_input(call, 2) && !require_broadcasts_to(call, 2, 2, dims)) return false;
   return rule_output(call, 0, a->dtype, 2, dims);
@@ -452,8 +417,10 @@ static bool bind_ellipsis(tsl_type_call *call, int index, int start, int count,
     if (i > sizes->ellipsis_rank || *have == 1) {
       *have = dim;
     } else if (dim != 1 && dim != *have) {
-      return fail_input(call, index, "its ellipsis axes do not broadcast with the other "
-                        "inputs' (%lld against %lld)", (long long)dim, (long long)*have);
+      return rule_fail_input(call, index,
+                             "its ellipsis axes do not broadcast with the other "
+                             "inputs' (%lld against %lld)",
+                             (long long)dim, (long long)*have);
     }
   }
   if (count > sizes->ellipsis_rank) sizes->ellipsis_rank = count;
@@ -467,9 +434,9 @@ static bool bind_term(tsl_type_call *call, int index, const einsum_term *term,
   const tsl_type *input = call->inputs[index];
   int ellipsis_axes = term->ellipsis < 0 ? 0 : input->rank - term->count;
   if ((term->ellipsis < 0 && input->rank != term->count) || ellipsis_axes < 0) {
-    return fail_input(call, index, "its term in the equation has %d letters%s for its %d axes",
-                      term->count, term->ellipsis < 0 ? "" : " besides the ellipsis",
-                      input->rank);
+    return rule_fail_input(call, index, "its term in the equation has %d letters%s for its %d axes",
+                           term->count, term->ellipsis < 0 ? "" : " besides the ellipsis",
+                           input->rank);
   }
   for (int i = 0; i < term->count; i++) {
     int letter = term->letters[i];
@@ -477,14 +444,18 @@ static bool bind_term(tsl_type_call *call, int index, const einsum_term *term,
     for (int j = 0; j < i; j++) {
       int64_t other = input->dims[term_axis(term, j, ellipsis_axes)];
       if (term->letters[j] == letter && other != dim) {
-        return fail_input(call, index, "letter '%c' labels two of its axes, of sizes %lld and "
-                          "%lld", letter, (long long)other, (long long)dim);
+        return rule_fail_input(call, index,
+                               "letter '%c' labels two of its axes, of sizes %lld and "
+                               "%lld",
+                               letter, (long long)other, (long long)dim);
       }
     }
     int64_t *size = &sizes->letter_size[letter];
     if (*size >= 0 && *size != dim && *size != 1 && dim != 1) {
-      return fail_input(call, index, "letter '%c' labels an axis of %lld here and of %lld in an "
-                        "earlier input", letter, (long long)dim, (long long)*size);
+      return rule_fail_input(call, index,
+                             "letter '%c' labels an axis of %lld here and of %lld in an "
+                             "earlier input",
+                             letter, (long long)dim, (long long)*size);
     }
     if (*size < 0 || *size == 1) *size = dim;
     sizes->letter_uses[letter]++;
@@ -531,16 +502,20 @@ static bool explicit_output(tsl_type_call *call, const char *at, const einsum_si
   if (!read_term(call, &at, &term)) return false;
   if (*at) return bad_equation(call, at);
   if (term.ellipsis < 0 && sizes->ellipsis_rank > 0) {
-    return rule_fail(call, "equation \"%s\": the output needs \"...\" for the %d axes the "
-                     "inputs' ellipses stand for", equation, sizes->ellipsis_rank);
+    return rule_fail(call,
+                     "equation \"%s\": the output needs \"...\" for the %d axes the "
+                     "inputs' ellipses stand for",
+                     equation, sizes->ellipsis_rank);
   }
   for (int i = 0; i <= term.count; i++) {
     if (i == term.ellipsis && !push_ellipsis(call, sizes, dims, rank)) return false;
     if (i == term.count) break;
     int letter = term.letters[i];
     if (sizes->letter_uses[letter] == 0 || memchr(term.letters, letter, (size_t)i)) {
-      return rule_fail(call, "equation \"%s\": output letter '%c' must appear in an input and "
-                       "only once in the output", equation, letter);
+      return rule_fail(call,
+                       "equation \"%s\": output letter '%c' must appear in an input and "
+                       "only once in the output",
+                       equation, letter);
     }
     if (!push_dim(call, dims, rank, sizes->letter_size[letter])) return false;
   }
@@ -616,12 +591,12 @@ bool tsl_rule_batch_norm(tsl_type_call *call) {
     }
   }
   return rule_require_same_dtype(call, 2, 1) && rule_require_same_dtype(call, 4, 3) &&
-         same_as_x(call);
+         rule_same_as_input(call);
 }
 
 bool tsl_rule_instance_norm(tsl_type_call *call) {
   return rule_require_float(call, 0) && rule_require_min_rank(call, 0, 3) &&
-         per_channel(call, 1, 2) && same_as_x(call);
+         per_channel(call, 1, 2) && rule_same_as_input(call);
 }
 
 bool tsl_rule_group_norm(tsl_type_call *call) {
@@ -632,10 +607,10 @@ bool tsl_rule_group_norm(tsl_type_call *call) {
     return false;
   }
   if (groups < 1 || x->dims[1] % groups != 0) {
-    return fail_input(call, 0, "its %lld channels do not divide into num_groups = %lld groups",
-                      (long long)x->dims[1], (long long)groups);
+    return rule_fail_input(call, 0, "its %lld channels do not divide into num_groups = %lld groups",
+                           (long long)x->dims[1], (long long)groups);
   }
-  return per_channel(call, 1, 2) && same_as_x(call);
+  return per_channel(call, 1, 2) && rule_same_as_input(call);
 }
 
 /* x of rank 1 or more, its normalised axes from `axis` on; inputs first to last (where
@@ -672,13 +647,14 @@ bool tsl_rule_layer_norm(tsl_type_call *call) {
 
 bool tsl_rule_rms_norm(tsl_type_call *call) {
   int axis;
-  return normalised_axes(call, 1, 1, &axis) && same_as_x(call);
+  return normalised_axes(call, 1, 1, &axis) && rule_same_as_input(call);
 }
 
 bool tsl_rule_lrn(tsl_type_call *call) {
   int64_t size = rule_int(call, "size");
   if (size < 1) return rule_fail(call, "size is %lld; it must be positive", (long long)size);
-  return rule_require_float(call, 0) && rule_require_min_rank(call, 0, 2) && same_as_x(call);
+  return rule_require_float(call, 0) && rule_require_min_rank(call, 0, 2) &&
+         rule_same_as_input(call);
 }
 
 /* ---- attention ----------------------------------------------------------------------------- */
@@ -696,16 +672,16 @@ static bool attention_operand(tsl_type_call *call, int index, const char *heads_
   int64_t heads = rule_int(call, heads_attr);
   if (input->rank == 4) {
     if (heads != 0 && heads != input->dims[1]) {
-      return fail_input(call, index, "%s = %lld disagrees with its axis 1", heads_attr,
-                        (long long)heads);
+      return rule_fail_input(call, index, "%s = %lld disagrees with its axis 1", heads_attr,
+                             (long long)heads);
     }
     memcpy(sizes, input->dims + 1, 3 * sizeof(int64_t));
     return true;
   }
-  if (heads < 1) return fail_input(call, index, "3-D inputs need %s", heads_attr);
+  if (heads < 1) return rule_fail_input(call, index, "3-D inputs need %s", heads_attr);
   if (input->dims[2] % heads != 0) {
-    return fail_input(call, index, "its hidden size does not divide into %s = %lld heads",
-                      heads_attr, (long long)heads);
+    return rule_fail_input(call, index, "its hidden size does not divide into %s = %lld heads",
+                           heads_attr, (long long)heads);
   }
   int64_t unpacked[] = {heads, input->dims[1], input->dims[2] / heads};
   memcpy(sizes, unpacked, sizeof(unpacked));
@@ -717,14 +693,15 @@ static bool attention_operand(tsl_type_call *call, int index, const char *heads_
 static bool attention_shapes(tsl_type_call *call, attention_sizes *sizes) {
   const tsl_type *q = call->inputs[0];
   if (q->rank != 3 && q->rank != 4) {
-    return fail_input(call, 0, "attention needs [batch, heads, length, head size] or [batch, "
-                      "length, hidden]");
+    return rule_fail_input(call, 0,
+                           "attention needs [batch, heads, length, head size] or [batch, "
+                           "length, hidden]");
   }
   for (int i = 1; i <= 2; i++) {
     const tsl_type *input = call->inputs[i];
     if (input->rank != q->rank || input->dims[0] != q->dims[0]) {
-      return fail_input(call, i, "input 0 (q) has shape %s; k and v need its rank and batch",
-                        shape_of(q).text);
+      return rule_fail_input(call, i, "input 0 (q) has shape %s; k and v need its rank and batch",
+                             tsl_type_shape_str(q).text);
     }
   }
   int64_t of_q[3], of_k[3], of_v[3]; /* heads, length, head size */
@@ -734,15 +711,16 @@ static bool attention_shapes(tsl_type_call *call, attention_sizes *sizes) {
     return false;
   }
   if (of_v[0] != of_k[0] || of_v[1] != of_k[1]) {
-    return fail_input(call, 2, "input 1 (k) has shape %s; v needs k's heads and length",
-                      shape_of(call->inputs[1]).text);
+    return rule_fail_input(call, 2, "input 1 (k) has shape %s; v needs k's heads and length",
+                           tsl_type_shape_str(call->inputs[1]).text);
   }
   if (of_k[2] != of_q[2]) {
-    return fail_input(call, 1, "input 0 (q) has shape %s; k needs q's head size", shape_of(q).text);
+    return rule_fail_input(call, 1, "input 0 (q) has shape %s; k needs q's head size",
+                           tsl_type_shape_str(q).text);
   }
   if (of_k[0] < 1 || of_q[0] % of_k[0] != 0) {
-    return fail_input(call, 1, "its %lld heads do not divide q's %lld heads into groups",
-                      (long long)of_k[0], (long long)of_q[0]);
+    return rule_fail_input(call, 1, "its %lld heads do not divide q's %lld heads into groups",
+                           (long long)of_k[0], (long long)of_q[0]);
   }
   *sizes = (attention_sizes){q->dims[0], of_q[0], of_k[0], of_q[1], of_k[1], 0, of_q[2], of_v[2]};
   return true;
@@ -757,7 +735,8 @@ static bool attention_past(tsl_type_call *call, attention_sizes *sizes) {
     return rule_fail(call, "past_key and past_value must be given together");
   }
   if (rule_input(call, 6)) {
-    return rule_fail(call, "nonpad_kv_seqlen describes a cache outside the operator; it does not "
+    return rule_fail(call,
+                     "nonpad_kv_seqlen describes a cache outside the operator; it does not "
                      "go with past_key and past_value");
   }
   if (!rule_require_rank(call, 4, 4)) return false;
@@ -777,8 +756,10 @@ static bool attention_mask(tsl_type_call *call, const attention_sizes *sizes) {
   if (!mask) return true;
   tsl_dtype q_dtype = call->inputs[0]->dtype;
   if (mask->dtype != TSL_DTYPE_BOOL && mask->dtype != q_dtype) {
-    return rule_fail(call, "input 3 (mask) has dtype %s; attention takes bool masks or masks of "
-                     "q's dtype %s", tsl_dtype_name(mask->dtype), tsl_dtype_name(q_dtype));
+    return rule_fail(call,
+                     "input 3 (mask) has dtype %s; attention takes bool masks or masks of "
+                     "q's dtype %s",
+                     tsl_dtype_name(mask->dtype), tsl_dtype_name(q_dtype));
   }
   int64_t scores[] = {sizes->batch, sizes->q_heads, sizes->q_length,
                       sizes->past_length + sizes->kv_length};
@@ -788,8 +769,10 @@ static bool attention_mask(tsl_type_call *call, const attention_sizes *sizes) {
     fits = dim == 1 || dim == want || (i == 1 && dim < want);
   }
   if (fits) return true;
-  return fail_input(call, 3, "attention needs it to broadcast to %s (batch, q heads, q length, "
-                    "total length), the last axis possibly shorter", tsl_shape_str(4, scores).text);
+  return rule_fail_input(call, 3,
+                         "attention needs it to broadcast to %s (batch, q heads, q length, "
+                         "total length), the last axis possibly shorter",
+                         tsl_shape_str(4, scores).text);
 }
 
 /* y keeps q's layout; present_key and present_value append k and v to the past; the scores are
@@ -797,7 +780,7 @@ static bool attention_mask(tsl_type_call *call, const attention_sizes *sizes) {
 static bool attention_outputs(tsl_type_call *call, const attention_sizes *s) {
   const tsl_type *q = call->inputs[0];
   int64_t total = s->past_length + s->kv_length;
-  int64_t y3[] = {s->batch, s->q_length, times(s->q_heads, s->v_head_size)};
+  int64_t y3[] = {s->batch, s->q_length, rule_times(s->q_heads, s->v_head_size)};
   int64_t y4[] = {s->batch, s->q_heads, s->q_length, s->v_head_size};
   int64_t key[] = {s->batch, s->kv_heads, total, s->head_size};
   int64_t value[] = {s->batch, s->kv_heads, total, s->v_head_size};
@@ -840,13 +823,14 @@ static bool rotary_layout(tsl_type_call *call, int64_t *batch, int64_t *length,
   const tsl_type *x = call->inputs[0];
   int64_t heads = rule_int(call, "num_heads");
   if (x->rank != 3 && x->rank != 4) {
-    return fail_input(call, 0, "rotary_embedding needs [batch, heads, length, head size] or "
-                      "[batch, length, hidden]");
+    return rule_fail_input(call, 0,
+                           "rotary_embedding needs [batch, heads, length, head size] or "
+                           "[batch, length, hidden]");
   }
-  if (x->rank == 3 && heads < 1) return fail_input(call, 0, "3-D x needs num_heads");
+  if (x->rank == 3 && heads < 1) return rule_fail_input(call, 0, "3-D x needs num_heads");
   if (x->rank == 3 && x->dims[2] % heads != 0) {
-    return fail_input(call, 0, "its hidden size does not divide into num_heads = %lld heads",
-                      (long long)heads);
+    return rule_fail_input(call, 0, "its hidden size does not divide into num_heads = %lld heads",
+                           (long long)heads);
   }
   *batch = x->dims[0];
   *length = x->dims[x->rank == 4 ? 2 : 1];
@@ -869,8 +853,10 @@ static bool rotary_caches(tsl_type_call *call, int64_t batch, int64_t length, in
     return false;
   }
   if (cos->rank != 2 || cos->dims[1] != half) {
-    return fail_input(call, 1, "with position_ids rotary_embedding needs [max position + 1, "
-                      "%lld]", (long long)half);
+    return rule_fail_input(call, 1,
+                           "with position_ids rotary_embedding needs [max position + 1, "
+                           "%lld]",
+                           (long long)half);
   }
   return require_shape(call, 2, 2, cos->dims, "the shape of cos_cache");
 }
@@ -884,10 +870,12 @@ bool tsl_rule_rotary_embedding(tsl_type_call *call) {
   int64_t rotated = rule_int(call, "rotary_embedding_dim");
   if (rotated == 0) rotated = head_size;
   if (head_size % 2 != 0 || rotated < 0 || rotated > head_size || rotated % 2 != 0) {
-    return fail_input(call, 0, "its head size %lld and rotary_embedding_dim %lld must be even, "
-                      "the second no larger", (long long)head_size, (long long)rotated);
+    return rule_fail_input(call, 0,
+                           "its head size %lld and rotary_embedding_dim %lld must be even, "
+                           "the second no larger",
+                           (long long)head_size, (long long)rotated);
   }
-  return rotary_caches(call, batch, length, rotated / 2) && same_as_x(call);
+  return rotary_caches(call, batch, length, rotated / 2) && rule_same_as_input(call);
 }
 
 /* x [N, C, D…] sampled at grid [N, H…, n], n the number of spatial axes: y [N, C, H…]. */
@@ -895,16 +883,18 @@ bool tsl_rule_grid_sample(tsl_type_call *call) {
   static const char *const modes[] = {"linear", "nearest", "cubic", NULL};
   static const char *const padding_modes[] = {"zeros", "border", "reflection", NULL};
   const tsl_type *x = call->inputs[0], *grid = call->inputs[1];
-  if (!require_choice(call, "mode", modes) ||
-      !require_choice(call, "padding_mode", padding_modes) ||
+  if (!rule_require_choice(call, "mode", modes) ||
+      !rule_require_choice(call, "padding_mode", padding_modes) ||
       !rule_require_min_rank(call, 0, 3) || !rule_require_float(call, 1) ||
       !rule_require_rank(call, 1, x->rank)) {
     return false;
   }
   int axes = x->rank - 2;
   if (grid->dims[0] != x->dims[0] || grid->dims[grid->rank - 1] != axes) {
-    return fail_input(call, 1, "input 0 (x) has shape %s, so grid needs %lld on axis 0 and %d "
-                      "coordinates on its last", shape_of(x).text, (long long)x->dims[0], axes);
+    return rule_fail_input(call, 1,
+                           "input 0 (x) has shape %s, so grid needs %lld on axis 0 and %d "
+                           "coordinates on its last",
+                           tsl_type_shape_str(x).text, (long long)x->dims[0], axes);
   }
   int64_t dims[TSL_MAX_RANK] = {x->dims[0], x->dims[1]};
   memcpy(dims + 2, grid->dims + 1, sizeof(int64_t) * (size_t)axes);

@@ -6,21 +6,6 @@
 
 #include "ir/ops/rules.h"
 
-/* Fails with "input 1 (scale) has shape [3]; " and the reason. */
-static bool fail_input(tsl_type_call *call, int index, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail_input(tsl_type_call *call, int index, const char *format, ...) {
-  char label[64], reason[512];
-  va_list args;
-  va_start(args, format);
-  vsnprintf(reason, sizeof(reason), format, args);
-  va_end(args);
-  const tsl_type *type = rule_input(call, index);
-  return rule_fail(call, "%s has shape %s; %s", rule_input_label(call, index, label, sizeof(label)),
-                   tsl_shape_str(type->rank, type->dims).text, reason);
-}
-
 static bool is_8bit(tsl_dtype dtype) { return dtype == TSL_DTYPE_I8 || dtype == TSL_DTYPE_U8; }
 
 static bool is_quantized(tsl_dtype dtype) {
@@ -52,7 +37,7 @@ static bool require_class(tsl_type_call *call, int index, bool (*accepts)(tsl_dt
 /* A scale or zero point of one element applies to the whole tensor. */
 static bool per_tensor(tsl_type_call *call, int index) {
   if (tsl_type_elements(call->inputs[index]) == 1) return true;
-  return fail_input(call, index, "%s needs a single element (per tensor)", call->op->name);
+  return rule_fail_input(call, index, "%s needs a single element (per tensor)", call->op->name);
 }
 
 /* One element, or one per output channel of the convolution. */
@@ -61,8 +46,8 @@ static bool per_tensor_or_channel(tsl_type_call *call, int index, int64_t channe
   if (tsl_type_elements(param) == 1 || (param->rank == 1 && param->dims[0] == channels)) {
     return true;
   }
-  return fail_input(call, index, "%s needs a single element or [%lld], one per output channel",
-                    call->op->name, (long long)channels);
+  return rule_fail_input(call, index, "%s needs a single element or [%lld], one per output channel",
+                         call->op->name, (long long)channels);
 }
 
 /* ---- quantize and dequantize --------------------------------------------------------------- */
@@ -84,17 +69,19 @@ static bool linear_param_fits(tsl_type_call *call, int index) {
   for (int a = 0; a < x->rank; a++) dims[a] = x->dims[a];
   if (block == 0) {
     if (param->rank == 1 && param->dims[0] == x->dims[axis]) return true;
-    return fail_input(call, index, "x has shape %s, so %s needs a single element or [%lld], one "
-                      "per index of axis %d", tsl_shape_str(x->rank, x->dims).text,
-                      call->op->name, (long long)x->dims[axis], axis);
+    return rule_fail_input(call, index,
+                           "x has shape %s, so %s needs a single element or [%lld], one "
+                           "per index of axis %d",
+                           tsl_shape_str(x->rank, x->dims).text, call->op->name,
+                           (long long)x->dims[axis], axis);
   }
   dims[axis] = x->dims[axis] / block + (x->dims[axis] % block != 0);
   bool same = param->rank == x->rank;
   for (int a = 0; a < x->rank && same; a++) same = param->dims[a] == dims[a];
   if (same) return true;
-  return fail_input(call, index, "x has shape %s, so blocks of %lld along axis %d need %s",
-                    tsl_shape_str(x->rank, x->dims).text, (long long)block, axis,
-                    tsl_shape_str(x->rank, dims).text);
+  return rule_fail_input(call, index, "x has shape %s, so blocks of %lld along axis %d need %s",
+                         tsl_shape_str(x->rank, x->dims).text, (long long)block, axis,
+                         tsl_shape_str(x->rank, dims).text);
 }
 
 static bool linear_params_fit(tsl_type_call *call) {
@@ -173,10 +160,10 @@ static bool matmul_param_fits(tsl_type_call *call, int index, int operand, int l
   }
   if (same) return true;
   char label[64];
-  return fail_input(call, index, "%s has shape %s; %s needs a single element or one per %s",
-                    rule_input_label(call, operand, label, sizeof(label)),
-                    tsl_shape_str(matrix->rank, matrix->dims).text, call->op->name,
-                    lines_axis == 2 ? "row" : "column");
+  return rule_fail_input(call, index, "%s has shape %s; %s needs a single element or one per %s",
+                         rule_input_label(call, operand, label, sizeof(label)),
+                         tsl_shape_str(matrix->rank, matrix->dims).text, call->op->name,
+                         lines_axis == 2 ? "row" : "column");
 }
 
 /* i8/u8 a and b with optional zero points of their dtypes → i32, numpy matmul shape. */

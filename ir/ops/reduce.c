@@ -26,8 +26,10 @@ static bool reduced_output(tsl_type_call *call, const bool *reduced, bool keepdi
   int64_t dims[TSL_MAX_RANK];
   int rank = 0;
   for (int axis = 0; axis < x->rank; axis++) {
-    if (!reduced[axis]) dims[rank++] = x->dims[axis];
-    else if (keepdims) dims[rank++] = 1;
+    if (!reduced[axis])
+      dims[rank++] = x->dims[axis];
+    else if (keepdims)
+      dims[rank++] = 1;
   }
   return rule_output(call, 0, dtype, rank, dims);
 }

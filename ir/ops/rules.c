@@ -13,6 +13,37 @@ bool rule_fail(tsl_type_call *call, const char *format, ...) {
   return false;
 }
 
+bool rule_fail_input(tsl_type_call *call, int index, const char *format, ...) {
+  char label[64], reason[512];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(reason, sizeof(reason), format, args);
+  va_end(args);
+  return rule_fail(call, "%s has shape %s; %s", rule_input_label(call, index, label, sizeof(label)),
+                   tsl_type_shape_str(rule_input(call, index)).text, reason);
+}
+
+bool rule_same_as_input(tsl_type_call *call) {
+  call->outputs[0] = *call->inputs[0];
+  return true;
+}
+
+bool rule_require_choice(tsl_type_call *call, const char *name, const char *const *choices) {
+  const char *value = rule_string(call, name);
+  char listed[256] = "";
+  for (int i = 0; choices[i]; i++) {
+    if (strcmp(value, choices[i]) == 0) return true;
+    size_t used = strlen(listed);
+    snprintf(listed + used, sizeof(listed) - used, "%s\"%s\"", i ? ", " : "", choices[i]);
+  }
+  return rule_fail(call, "%s \"%s\" is not one of %s", name, value, listed);
+}
+
+int64_t rule_times(int64_t dim, int64_t factor) {
+  if (dim && factor > TSL_MAX_ELEMENTS / dim) return TSL_MAX_ELEMENTS + 1;
+  return dim * factor;
+}
+
 const tsl_type *rule_input(const tsl_type_call *call, int index) {
   return index < call->num_inputs ? call->inputs[index] : NULL;
 }
@@ -74,8 +105,8 @@ bool rule_broadcast(tsl_type_call *call, int count, const tsl_type *const *types
           strcat(shapes, j ? " and " : "");
           strcat(shapes, tsl_shape_str(types[j]->rank, types[j]->dims).text);
         }
-        return rule_fail(call, "shapes %s do not broadcast (axis %d: %lld against %lld)",
-                         shapes, axis, (long long)dim, (long long)d);
+        return rule_fail(call, "shapes %s do not broadcast (axis %d: %lld against %lld)", shapes,
+                         axis, (long long)dim, (long long)d);
       }
       dim = d;
     }
@@ -89,8 +120,9 @@ static bool require(tsl_type_call *call, int index, bool (*accepts)(tsl_dtype), 
   TSL_CHECK(type);
   if (accepts(type->dtype)) return true;
   char label[64];
-  return rule_fail(call, "%s has dtype %s; %s takes %s", rule_input_label(call, index, label, sizeof(label)),
-                   tsl_dtype_name(type->dtype), call->op->name, what);
+  return rule_fail(call, "%s has dtype %s; %s takes %s",
+                   rule_input_label(call, index, label, sizeof(label)), tsl_dtype_name(type->dtype),
+                   call->op->name, what);
 }
 
 static bool is_numeric(tsl_dtype dtype) { return dtype != TSL_DTYPE_BOOL; }
@@ -113,8 +145,8 @@ bool rule_require_dtype(tsl_type_call *call, int index, tsl_dtype dtype) {
   if (type->dtype == dtype) return true;
   char label[64];
   return rule_fail(call, "%s has dtype %s; %s needs %s",
-                   rule_input_label(call, index, label, sizeof(label)),
-                   tsl_dtype_name(type->dtype), call->op->name, tsl_dtype_name(dtype));
+                   rule_input_label(call, index, label, sizeof(label)), tsl_dtype_name(type->dtype),
+                   call->op->name, tsl_dtype_name(dtype));
 }
 
 bool rule_require_same_dtype(tsl_type_call *call, int index, int other) {
@@ -156,8 +188,8 @@ bool rule_output(tsl_type_call *call, int index, tsl_dtype dtype, int rank, cons
   }
   int64_t elements;
   if (!tsl_shape_elements(rank, dims, &elements)) {
-    return rule_fail(call, "output %d would have shape %s, which is negative or too large",
-                     index, tsl_shape_str(rank, dims).text);
+    return rule_fail(call, "output %d would have shape %s, which is negative or too large", index,
+                     tsl_shape_str(rank, dims).text);
   }
   call->outputs[index] = tsl_type_make(dtype, rank, dims);
   return true;

@@ -22,6 +22,20 @@ int64_t rule_int(const tsl_type_call *call, const char *name);
 double rule_float(const tsl_type_call *call, const char *name);
 const char *rule_string(const tsl_type_call *call, const char *name);
 
+/* Fails with "input 1 (w) has shape [4, 3, 3, 3]; " and the reason. */
+bool rule_fail_input(tsl_type_call *call, int index, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Output 0 has input 0's type. */
+bool rule_same_as_input(tsl_type_call *call);
+
+/* The string attribute must be one of `choices` (NULL-terminated). */
+bool rule_require_choice(tsl_type_call *call, const char *name, const char *const *choices);
+
+/* dim · factor for non-negative operands, saturated just above TSL_MAX_ELEMENTS so that
+ * rule_output refuses the shape instead of the product overflowing. */
+int64_t rule_times(int64_t dim, int64_t factor);
+
 /* Input name for messages: "input 1 (w)". */
 const char *rule_input_label(const tsl_type_call *call, int index, char *label, size_t size);
 

@@ -5,54 +5,12 @@
 
 #include "ir/ops/rules.h"
 
-static tsl_type_text shape_of(const tsl_type *type) {
-  return tsl_shape_str(type->rank, type->dims);
-}
-
-/* Fails with "input 1 (indices) has shape [2, 3]; " and the reason. */
-static bool fail_input(tsl_type_call *call, int index, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail_input(tsl_type_call *call, int index, const char *format, ...) {
-  char label[64], reason[512];
-  va_list args;
-  va_start(args, format);
-  vsnprintf(reason, sizeof(reason), format, args);
-  va_end(args);
-  return rule_fail(call, "%s has shape %s; %s", rule_input_label(call, index, label, sizeof(label)),
-                   shape_of(rule_input(call, index)).text, reason);
-}
-
-static bool same_as_x(tsl_type_call *call) {
-  call->outputs[0] = *call->inputs[0];
-  return true;
-}
-
-/* dim · factor for non-negative operands, saturated just above TSL_MAX_ELEMENTS so that
- * rule_output refuses the shape instead of the product overflowing. */
-static int64_t times(int64_t dim, int64_t factor) {
-  if (dim && factor > TSL_MAX_ELEMENTS / dim) return TSL_MAX_ELEMENTS + 1;
-  return dim * factor;
-}
-
-/* The string attribute must be one of `choices` (NULL-terminated). */
-static bool require_choice(tsl_type_call *call, const char *name, const char *const *choices) {
-  const char *value = rule_string(call, name);
-  char listed[256] = "";
-  for (int i = 0; choices[i]; i++) {
-    if (strcmp(value, choices[i]) == 0) return true;
-    size_t used = strlen(listed);
-    snprintf(listed + used, sizeof(listed) - used, "%s\"%s\"", i ? ", " : "", choices[i]);
-  }
-  return rule_fail(call, "%s \"%s\" is not one of %s", name, value, listed);
-}
-
 /* An ints attribute that lists the dimensions of a shape. */
 static bool dims_attr(tsl_type_call *call, const char *name, const tsl_attr **dims) {
   *dims = rule_attr(call, name);
   if ((*dims)->count > TSL_MAX_RANK) {
-    return rule_fail(call, "%s lists %d dimensions; tessel handles up to %d", name,
-                     (*dims)->count, TSL_MAX_RANK);
+    return rule_fail(call, "%s lists %d dimensions; tessel handles up to %d", name, (*dims)->count,
+                     TSL_MAX_RANK);
   }
   for (int i = 0; i < (*dims)->count; i++) {
     if ((*dims)->ints[i] < 0) {
@@ -75,9 +33,9 @@ static bool require_index_dtype(tsl_type_call *call, int index) {
 static bool require_same_shape(tsl_type_call *call, int index, int other) {
   if (tsl_shape_equal(call->inputs[index], call->inputs[other])) return true;
   char label[64];
-  return fail_input(call, index, "%s has %s; they must be equal",
-                    rule_input_label(call, other, label, sizeof(label)),
-                    shape_of(call->inputs[other]).text);
+  return rule_fail_input(call, index, "%s has %s; they must be equal",
+                         rule_input_label(call, other, label, sizeof(label)),
+                         tsl_type_shape_str(call->inputs[other]).text);
 }
 
 bool tsl_rule_reshape(tsl_type_call *call) {
@@ -87,9 +45,9 @@ bool tsl_rule_reshape(tsl_type_call *call) {
   int64_t elements;
   if (!tsl_shape_elements(shape->count, shape->ints, &elements) ||
       elements != tsl_type_elements(x)) {
-    return fail_input(call, 0, "its %lld elements do not fill shape %s",
-                      (long long)tsl_type_elements(x),
-                      tsl_shape_str(shape->count, shape->ints).text);
+    return rule_fail_input(call, 0, "its %lld elements do not fill shape %s",
+                           (long long)tsl_type_elements(x),
+                           tsl_shape_str(shape->count, shape->ints).text);
   }
   return rule_output(call, 0, x->dtype, shape->count, shape->ints);
 }
@@ -98,7 +56,7 @@ bool tsl_rule_transpose(tsl_type_call *call) {
   const tsl_type *x = call->inputs[0];
   const tsl_attr *perm = rule_attr(call, "perm");
   if (perm->count != x->rank) {
-    return fail_input(call, 0, "perm lists %d axes, not %d", perm->count, x->rank);
+    return rule_fail_input(call, 0, "perm lists %d axes, not %d", perm->count, x->rank);
   }
   bool taken[TSL_MAX_RANK] = {0};
   int64_t dims[TSL_MAX_RANK];
@@ -127,8 +85,9 @@ static bool concat_input_fits(tsl_type_call *call, int index, int axis) {
     fits = a == axis || input->dims[a] == first->dims[a];
   }
   if (fits) return true;
-  return fail_input(call, index, "%s has %s; they must agree on every axis but %d",
-                    rule_input_label(call, 0, label, sizeof(label)), shape_of(first).text, axis);
+  return rule_fail_input(call, index, "%s has %s; they must agree on every axis but %d",
+                         rule_input_label(call, 0, label, sizeof(label)),
+                         tsl_type_shape_str(first).text, axis);
 }
 
 bool tsl_rule_concat(tsl_type_call *call) {
@@ -156,8 +115,7 @@ bool tsl_rule_split(tsl_type_call *call) {
     return false;
   }
   if (sizes->count != call->num_outputs) {
-    return rule_fail(call, "sizes lists %d sizes for %d outputs", sizes->count,
-                     call->num_outputs);
+    return rule_fail(call, "sizes lists %d sizes for %d outputs", sizes->count, call->num_outputs);
   }
   int64_t left = x->dims[axis];
   bool fits = true;
@@ -166,8 +124,9 @@ bool tsl_rule_split(tsl_type_call *call) {
     left -= sizes->ints[i];
   }
   if (!fits || left != 0) {
-    return fail_input(call, 0, "sizes must be non-negative and add up to %lld, the size of axis %d",
-                      (long long)x->dims[axis], axis);
+    return rule_fail_input(call, 0,
+                           "sizes must be non-negative and add up to %lld, the size of axis %d",
+                           (long long)x->dims[axis], axis);
   }
   int64_t dims[TSL_MAX_RANK];
   memcpy(dims, x->dims, sizeof(dims));
@@ -206,8 +165,10 @@ bool tsl_rule_slice(tsl_type_call *call) {
   if (!rule_require_min_rank(call, 0, 1)) return false;
   if (ends->count != starts->count || axes->count != starts->count ||
       steps->count != starts->count) {
-    return rule_fail(call, "starts, ends, axes and steps list %d, %d, %d and %d values; they must "
-                     "list as many", starts->count, ends->count, axes->count, steps->count);
+    return rule_fail(call,
+                     "starts, ends, axes and steps list %d, %d, %d and %d values; they must "
+                     "list as many",
+                     starts->count, ends->count, axes->count, steps->count);
   }
   int64_t dims[TSL_MAX_RANK];
   memcpy(dims, x->dims, sizeof(dims));
@@ -238,7 +199,7 @@ bool tsl_rule_tile(tsl_type_call *call) {
   const tsl_type *x = call->inputs[0];
   const tsl_attr *repeats = rule_attr(call, "repeats");
   if (repeats->count != x->rank) {
-    return fail_input(call, 0, "repeats lists %d values, not one per axis", repeats->count);
+    return rule_fail_input(call, 0, "repeats lists %d values, not one per axis", repeats->count);
   }
   int64_t dims[TSL_MAX_RANK];
   for (int axis = 0; axis < x->rank; axis++) {
@@ -246,7 +207,7 @@ bool tsl_rule_tile(tsl_type_call *call) {
       return rule_fail(call, "repeats %s has a negative entry",
                        tsl_shape_str(repeats->count, repeats->ints).text);
     }
-    dims[axis] = times(x->dims[axis], repeats->ints[axis]);
+    dims[axis] = rule_times(x->dims[axis], repeats->ints[axis]);
   }
   return rule_output(call, 0, x->dtype, x->rank, dims);
 }
@@ -259,12 +220,14 @@ static bool padded_dim(tsl_type_call *call, int axis, int64_t begin, int64_t end
                      (long long)begin, (long long)end);
   }
   if (begin < -dim || end < -dim || dim + (begin < 0 ? begin : 0) + (end < 0 ? end : 0) < 0) {
-    return fail_input(call, 0, "pads for axis %d (begin %lld, end %lld) crop more than its %lld "
-                      "elements", axis, (long long)begin, (long long)end, (long long)dim);
+    return rule_fail_input(call, 0,
+                           "pads for axis %d (begin %lld, end %lld) crop more than its %lld "
+                           "elements",
+                           axis, (long long)begin, (long long)end, (long long)dim);
   }
   if (dim == 0 && (begin > 0 || end > 0) && strcmp(rule_string(call, "mode"), "constant") != 0) {
-    return fail_input(call, 0, "mode \"%s\" cannot pad axis %d, which is empty",
-                      rule_string(call, "mode"), axis);
+    return rule_fail_input(call, 0, "mode \"%s\" cannot pad axis %d, which is empty",
+                           rule_string(call, "mode"), axis);
   }
   *out = dim + begin + end;
   return true;
@@ -274,13 +237,15 @@ bool tsl_rule_pad(tsl_type_call *call) {
   static const char *const modes[] = {"constant", "reflect", "edge", "wrap", NULL};
   const tsl_type *x = call->inputs[0];
   const tsl_attr *pads = rule_attr(call, "pads");
-  if (!require_choice(call, "mode", modes)) return false;
+  if (!rule_require_choice(call, "mode", modes)) return false;
   bool value_fits = !rule_input(call, 1) ||
                     (rule_require_same_dtype(call, 1, 0) && rule_require_rank(call, 1, 0));
   if (!value_fits) return false;
   if (pads->count != 2 * x->rank) {
-    return fail_input(call, 0, "pads lists %d values, not %d (every axis's begin, then every "
-                      "axis's end)", pads->count, 2 * x->rank);
+    return rule_fail_input(call, 0,
+                           "pads lists %d values, not %d (every axis's begin, then every "
+                           "axis's end)",
+                           pads->count, 2 * x->rank);
   }
   int64_t dims[TSL_MAX_RANK];
   for (int axis = 0; axis < x->rank; axis++) {
@@ -319,8 +284,10 @@ static bool element_indices_fit(tsl_type_call *call) {
   bool fits = indices->rank == x->rank;
   for (int a = 0; a < x->rank && fits; a++) fits = a == axis || indices->dims[a] <= x->dims[a];
   if (fits) return true;
-  return fail_input(call, 1, "input 0 (x) has shape %s; indices need its rank and no larger "
-                    "dimensions except along axis %d", shape_of(x).text, axis);
+  return rule_fail_input(call, 1,
+                         "input 0 (x) has shape %s; indices need its rank and no larger "
+                         "dimensions except along axis %d",
+                         tsl_type_shape_str(x).text, axis);
 }
 
 bool tsl_rule_gather_elements(tsl_type_call *call) {
@@ -331,12 +298,12 @@ bool tsl_rule_gather_elements(tsl_type_call *call) {
 
 static bool require_reduction(tsl_type_call *call) {
   static const char *const reductions[] = {"none", "add", "mul", "max", "min", NULL};
-  return require_choice(call, "reduction", reductions);
+  return rule_require_choice(call, "reduction", reductions);
 }
 
 bool tsl_rule_scatter_elements(tsl_type_call *call) {
   return element_indices_fit(call) && rule_require_same_dtype(call, 2, 0) &&
-         require_same_shape(call, 2, 1) && require_reduction(call) && same_as_x(call);
+         require_same_shape(call, 2, 1) && require_reduction(call) && rule_same_as_input(call);
 }
 
 /* The last dimension of indices (input 1), the length of its index tuples. */
@@ -354,19 +321,23 @@ bool tsl_rule_gather_nd(tsl_type_call *call) {
   }
   int64_t batch_dims = rule_int(call, "batch_dims");
   if (batch_dims < 0 || batch_dims >= x->rank || batch_dims >= indices->rank) {
-    return rule_fail(call, "batch_dims %lld must be at least 0 and below the ranks of x (%d) and "
-                     "indices (%d)", (long long)batch_dims, x->rank, indices->rank);
+    return rule_fail(call,
+                     "batch_dims %lld must be at least 0 and below the ranks of x (%d) and "
+                     "indices (%d)",
+                     (long long)batch_dims, x->rank, indices->rank);
   }
   int batch = (int)batch_dims;
   if (memcmp(x->dims, indices->dims, sizeof(int64_t) * (size_t)batch) != 0) {
-    return fail_input(call, 1, "input 0 (x) has shape %s; their first %d dimensions must agree",
-                      shape_of(x).text, batch);
+    return rule_fail_input(call, 1,
+                           "input 0 (x) has shape %s; their first %d dimensions must agree",
+                           tsl_type_shape_str(x).text, batch);
   }
   int64_t length = tuple_length(call);
   if (length < 1 || length > x->rank - batch) {
-    return fail_input(call, 1, "its index tuples have %lld entries, but input 0 (x) of shape %s "
-                      "needs 1 to %d after %d batch dimensions", (long long)length,
-                      shape_of(x).text, x->rank - batch, batch);
+    return rule_fail_input(call, 1,
+                           "its index tuples have %lld entries, but input 0 (x) of shape %s "
+                           "needs 1 to %d after %d batch dimensions",
+                           (long long)length, tsl_type_shape_str(x).text, x->rank - batch, batch);
   }
   int64_t dims[2 * TSL_MAX_RANK];
   int rank = 0;
@@ -380,8 +351,10 @@ static bool scatter_nd_updates_fit(tsl_type_call *call) {
   const tsl_type *x = call->inputs[0], *indices = call->inputs[1], *updates = call->inputs[2];
   int64_t length = tuple_length(call);
   if (length > x->rank) {
-    return fail_input(call, 1, "its index tuples have %lld entries, more than input 0 (x) of "
-                      "shape %s has axes", (long long)length, shape_of(x).text);
+    return rule_fail_input(call, 1,
+                           "its index tuples have %lld entries, more than input 0 (x) of "
+                           "shape %s has axes",
+                           (long long)length, tsl_type_shape_str(x).text);
   }
   int64_t dims[2 * TSL_MAX_RANK];
   int rank = 0;
@@ -390,20 +363,21 @@ static bool scatter_nd_updates_fit(tsl_type_call *call) {
   if (rank == updates->rank && memcmp(dims, updates->dims, sizeof(int64_t) * (size_t)rank) == 0) {
     return true;
   }
-  return fail_input(call, 2, "with indices of shape %s and x of shape %s it must be %s",
-                    shape_of(indices).text, shape_of(x).text, tsl_shape_str(rank, dims).text);
+  return rule_fail_input(call, 2, "with indices of shape %s and x of shape %s it must be %s",
+                         tsl_type_shape_str(indices).text, tsl_type_shape_str(x).text,
+                         tsl_shape_str(rank, dims).text);
 }
 
 bool tsl_rule_scatter_nd(tsl_type_call *call) {
   return rule_require_min_rank(call, 0, 1) && rule_require_min_rank(call, 1, 1) &&
          rule_require_dtype(call, 1, TSL_DTYPE_I64) && rule_require_same_dtype(call, 2, 0) &&
-         scatter_nd_updates_fit(call) && require_reduction(call) && same_as_x(call);
+         scatter_nd_updates_fit(call) && require_reduction(call) && rule_same_as_input(call);
 }
 
 /* depth_to_space and space_to_depth: x is NCHW, the block size positive, the mode known. */
 static bool blocks_fit(tsl_type_call *call) {
   static const char *const modes[] = {"DCR", "CRD", NULL};
-  if (!require_choice(call, "mode", modes)) return false;
+  if (!rule_require_choice(call, "mode", modes)) return false;
   int64_t block = rule_int(call, "blocksize");
   if (block < 1) return rule_fail(call, "blocksize %lld must be positive", (long long)block);
   return rule_require_rank(call, 0, 4);
@@ -412,13 +386,13 @@ static bool blocks_fit(tsl_type_call *call) {
 bool tsl_rule_depth_to_space(tsl_type_call *call) {
   const tsl_type *x = call->inputs[0];
   if (!blocks_fit(call)) return false;
-  int64_t block = rule_int(call, "blocksize"), area = times(block, block);
+  int64_t block = rule_int(call, "blocksize"), area = rule_times(block, block);
   if (x->dims[1] % area != 0) {
-    return fail_input(call, 0, "its %lld channels do not divide into blocks of %lldx%lld",
-                      (long long)x->dims[1], (long long)block, (long long)block);
+    return rule_fail_input(call, 0, "its %lld channels do not divide into blocks of %lldx%lld",
+                           (long long)x->dims[1], (long long)block, (long long)block);
   }
-  int64_t dims[] = {x->dims[0], x->dims[1] / area, times(x->dims[2], block),
-                    times(x->dims[3], block)};
+  int64_t dims[] = {x->dims[0], x->dims[1] / area, rule_times(x->dims[2], block),
+                    rule_times(x->dims[3], block)};
   return rule_output(call, 0, x->dtype, 4, dims);
 }
 
@@ -427,24 +401,28 @@ bool tsl_rule_space_to_depth(tsl_type_call *call) {
   if (!blocks_fit(call)) return false;
   int64_t block = rule_int(call, "blocksize");
   if (x->dims[2] % block != 0 || x->dims[3] % block != 0) {
-    return fail_input(call, 0, "its height and width do not divide into blocks of %lldx%lld",
-                      (long long)block, (long long)block);
+    return rule_fail_input(call, 0, "its height and width do not divide into blocks of %lldx%lld",
+                           (long long)block, (long long)block);
   }
-  int64_t dims[] = {x->dims[0], times(times(x->dims[1], block), block), x->dims[2] / block,
-                    x->dims[3] / block};
+  int64_t dims[] = {x->dims[0], rule_times(rule_times(x->dims[1], block), block),
+                    x->dims[2] / block, x->dims[3] / block};
   return rule_output(call, 0, x->dtype, 4, dims);
 }
 
 static bool resize_modes_known(tsl_type_call *call) {
   static const char *const modes[] = {"nearest", "linear", "cubic", NULL};
-  static const char *const coordinate_modes[] = {
-      "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
-      "asymmetric", "tf_crop_and_resize", NULL};
+  static const char *const coordinate_modes[] = {"half_pixel",
+                                                 "half_pixel_symmetric",
+                                                 "pytorch_half_pixel",
+                                                 "align_corners",
+                                                 "asymmetric",
+                                                 "tf_crop_and_resize",
+                                                 NULL};
   static const char *const nearest_modes[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                               "ceil", NULL};
-  return require_choice(call, "mode", modes) &&
-         require_choice(call, "coordinate_transformation_mode", coordinate_modes) &&
-         require_choice(call, "nearest_mode", nearest_modes);
+  return rule_require_choice(call, "mode", modes) &&
+         rule_require_choice(call, "coordinate_transformation_mode", coordinate_modes) &&
+         rule_require_choice(call, "nearest_mode", nearest_modes);
 }
 
 /* roi is empty or lists every axis's start, then every axis's end; tf_crop_and_resize needs it. */
@@ -452,11 +430,13 @@ static bool resize_roi_fits(tsl_type_call *call) {
   int rank = call->inputs[0]->rank;
   int count = rule_attr(call, "roi")->count;
   if (count != 0 && count != 2 * rank) {
-    return fail_input(call, 0, "roi lists %d values, not %d (every axis's start, then every "
-                      "axis's end)", count, 2 * rank);
+    return rule_fail_input(call, 0,
+                           "roi lists %d values, not %d (every axis's start, then every "
+                           "axis's end)",
+                           count, 2 * rank);
   }
-  if (count == 0 && strcmp(rule_string(call, "coordinate_transformation_mode"),
-                           "tf_crop_and_resize") == 0) {
+  if (count == 0 &&
+      strcmp(rule_string(call, "coordinate_transformation_mode"), "tf_crop_and_resize") == 0) {
     return rule_fail(call, "coordinate_transformation_mode \"tf_crop_and_resize\" needs roi");
   }
   return true;
@@ -469,8 +449,8 @@ bool tsl_rule_resize(tsl_type_call *call) {
     return false;
   }
   if (sizes->count != x->rank || scales->count != x->rank) {
-    return fail_input(call, 0, "sizes and scales list %d and %d values, not one per axis",
-                      sizes->count, scales->count);
+    return rule_fail_input(call, 0, "sizes and scales list %d and %d values, not one per axis",
+                           sizes->count, scales->count);
   }
   for (int axis = 0; axis < x->rank; axis++) {
     if (!(scales->floats[axis] > 0)) {
@@ -502,7 +482,7 @@ bool tsl_rule_one_hot(tsl_type_call *call) {
     return false;
   }
   if (values->rank != 1 || values->dims[0] != 2) {
-    return fail_input(call, 1, "%s needs [2], the values [off, on]", call->op->name);
+    return rule_fail_input(call, 1, "%s needs [2], the values [off, on]", call->op->name);
   }
   if (depth < 1) return rule_fail(call, "depth %lld must be positive", (long long)depth);
   int64_t dims[TSL_MAX_RANK + 1];
@@ -514,7 +494,7 @@ bool tsl_rule_one_hot(tsl_type_call *call) {
 }
 
 bool tsl_rule_trilu(tsl_type_call *call) {
-  return rule_require_min_rank(call, 0, 2) && same_as_x(call);
+  return rule_require_min_rank(call, 0, 2) && rule_same_as_input(call);
 }
 
 bool tsl_rule_reverse_sequence(tsl_type_call *call) {
@@ -530,9 +510,11 @@ bool tsl_rule_reverse_sequence(tsl_type_call *call) {
                      (long long)batch_axis, (long long)time_axis);
   }
   if (call->inputs[1]->dims[0] != x->dims[batch_axis]) {
-    return fail_input(call, 1, "input 0 (x) has shape %s, so it needs one length for each of "
-                      "the %lld batch entries on axis %lld", shape_of(x).text,
-                      (long long)x->dims[batch_axis], (long long)batch_axis);
+    return rule_fail_input(call, 1,
+                           "input 0 (x) has shape %s, so it needs one length for each of "
+                           "the %lld batch entries on axis %lld",
+                           tsl_type_shape_str(x).text, (long long)x->dims[batch_axis],
+                           (long long)batch_axis);
   }
-  return same_as_x(call);
+  return rule_same_as_input(call);
 }
