@@ -401,6 +401,7 @@ MAPPING(map_quantize_linear) {
   im_copy_attr(im, node, "axis");
   im_copy_attr(im, node, "block_size");
   im_copy_attr(im, node, "saturate");
+  im_copy_attr(im, node, "precision");
   return im_finish(im, node);
 }
 

@@ -170,15 +170,18 @@
     "y present_key? present_value? qk_matmul_output?", attention,                               \
     TSL_ATTRS(A_INT("is_causal", "0"), A_INT("q_num_heads", "0"), A_INT("kv_num_heads", "0"),   \
               A_INT("qk_matmul_output_mode", "0"), A_FLOAT("scale", "0.0"),                     \
-              A_FLOAT("softcap", "0.0"), A_INT("softmax_precision", "0")))                      \
-    /* softmax(q·kᵀ·scale + mask)·v per head; scale 0: 1/√head_size; 3-D inputs need heads */  \
+              A_FLOAT("softcap", "0.0"), A_INT("softmax_precision", "0"),                       \
+              A_INT("left_window_size", "-1"), A_INT("right_window_size", "-1")))               \
+    /* softmax(q·kᵀ·scale + mask)·v per head; scale 0: 1/√head_size; 3-D inputs need heads; */ \
+    /* softmax_precision: an ONNX data type number, 0 for q's type; windows -1: unbounded */   \
   X(rotary_embedding, INJECTIVE, "x cos_cache sin_cache position_ids?", "y", rotary_embedding, \
     TSL_ATTRS(A_INT("interleaved", "0"), A_INT("num_heads", "0"),                               \
               A_INT("rotary_embedding_dim", "0")))                                              \
   /* quantisation */                                                                           \
   X(quantize_linear, ELEMWISE, "x scale zero_point?", "y", quantize_linear,                     \
     TSL_ATTRS(A_DTYPE("to", "u8"), A_INT("axis", "1"), A_INT("block_size", "0"),                \
-              A_INT("saturate", "1")))                             /* round(x/scale)+zero_point */ \
+              A_INT("saturate", "1"), A_INT("precision", "0")))                                 \
+    /* round(x/scale)+zero_point; precision: an ONNX data type number, 0 for x's type */      \
   X(dequantize_linear, ELEMWISE, "x scale zero_point?", "y", dequantize_linear,                 \
     TSL_ATTRS(A_DTYPE("to", "f32"), A_INT("axis", "1"),                                         \
               A_INT("block_size", "0")))                           /* (x-zero_point)·scale */  \

@@ -153,6 +153,22 @@ def broken_models(tessel, work_dir):
                              [y]), work_dir, "shape_input.onnx")
     expect_error(tessel, path, "shape given as an input", "node 'r' (Reshape", "--bind shape=")
 
+    def external(location, length):
+        tensor = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[3, 3],
+                             data_location=TensorProto.EXTERNAL)
+        for key, value in (("location", location), ("length", str(length))):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        return simple_model([helper.make_node("MatMul", ["x", "w"], ["y"])], [x], [y], [tensor])
+
+    path = save(external("../../etc/passwd", 36), work_dir, "escaping.onnx")
+    expect_error(tessel, path, "external data outside the folder", "initializer 'w'",
+                 "not a relative path inside the model's folder")
+    with open(os.path.join(work_dir, "short.weights"), "wb") as out:
+        out.write(b"\0" * 20)
+    path = save(external("short.weights", 36), work_dir, "short_external.onnx")
+    expect_error(tessel, path, "external data too short", "initializer 'w'", "shorter than")
+
     missing = os.path.join(work_dir, "does-not-exist.onnx")
     expect_error(tessel, missing, "missing file", "cannot open")
 

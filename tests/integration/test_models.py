@@ -6,8 +6,9 @@ Models missing from DIR are generated first (tools/models/generate.py). For each
 tessel prints must hold: `params`, the element count of all initializers; `macs`, the
 multiply-accumulates of Conv, ConvTranspose, MatMul and Gemm (for ResNet-50 also within 1% of
 the published 4.09e9); `inputs` and `outputs`, the graph's, as {"name", "dtype", "shape"}; `ops`,
-a non-empty object of operator names (tessel's own) to positive counts. Exit status 0 when every
-check passes.
+a non-empty object of operator names (tessel's own) to positive counts. A copy of MobileNetV2
+with its weights stored as external data must read as the same graph, constant for constant.
+Exit status 0 when every check passes.
 """
 
 import argparse
@@ -113,6 +114,31 @@ def check_model(name, model_path, tessel, checks):
     checks.expect(f"{name} ops", counts_valid, json.dumps(ops))
 
 
+def inspect_text(tessel, model_path):
+    result = subprocess.run([tessel, "inspect", str(model_path)], capture_output=True, text=True,
+                            timeout=INSPECT_TIMEOUT_SECONDS)
+    return result.returncode, result.stdout, result.stderr
+
+
+def check_external_data(models_dir, tessel, checks):
+    """The same model with its weights beside it reads as the same graph text (same hashes)."""
+    source = models_dir / "mobilenetv2.onnx"
+    folder = models_dir / "external"
+    folder.mkdir(exist_ok=True)
+    copy = folder / "mobilenetv2.onnx"
+    model = onnx.load(str(source))
+    onnx.save_model(model, str(copy), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="mobilenetv2.weights", size_threshold=64)
+    print(f"external data: {copy} (weights in {folder / 'mobilenetv2.weights'})")
+    inline_code, inline_text, _ = inspect_text(tessel, source)
+    external_code, external_text, stderr = inspect_text(tessel, copy)
+    checks.expect("external data reads", external_code == 0, stderr.strip() or "exit 0")
+    checks.expect("external data gives the same graph",
+                  inline_code == 0 and external_text.replace("graph \"mobilenetv2\"", "") ==
+                  inline_text.replace("graph \"mobilenetv2\"", ""),
+                  f"{len(external_text)} characters of IR against {len(inline_text)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tessel", required=True, help="the tessel binary")
@@ -127,6 +153,7 @@ def main():
         if not model_path.exists():
             generate.write_model(name, str(model_path))
         check_model(name, model_path, args.tessel, checks)
+    check_external_data(args.models_dir, args.tessel, checks)
 
     if checks.failures:
         print(f"FAILED: {len(checks.failures)} check(s): {', '.join(checks.failures)}")
