@@ -147,21 +147,24 @@ static bool parse_attrs(parser *p, tsl_node *node) {
   return true;
 }
 
-enum { MAX_NODE_PORTS = 64 };
+typedef struct declaration {
+  const char *name;
+  tsl_type type;
+} declaration;
 
 static bool parse_node(parser *p) {
-  const char *names[MAX_NODE_PORTS];
-  tsl_type types[MAX_NODE_PORTS];
-  int num_outputs = 0;
+  tsl_arena *arena = p->graph->arena;
+  declaration *outputs = NULL;
+  int num_outputs = 0, outputs_capacity = 0;
   do {
-    if (num_outputs == MAX_NODE_PORTS) return fail(p, "more than %d outputs", MAX_NODE_PORTS);
-    if (!parse_declaration(p, &names[num_outputs], &types[num_outputs])) return false;
+    declaration output;
+    if (!parse_declaration(p, &output.name, &output.type)) return false;
     for (int i = 0; i < num_outputs; i++) {
-      if (strcmp(names[i], names[num_outputs]) == 0) {
-        return fail(p, "'%%%s' is defined twice", names[i]);
+      if (strcmp(outputs[i].name, output.name) == 0) {
+        return fail(p, "'%%%s' is defined twice", output.name);
       }
     }
-    num_outputs++;
+    TSL_ARENA_PUSH(arena, outputs, num_outputs, outputs_capacity, output);
   } while (tsl_scan_accept(&p->scanner, ","));
   const char *start;
   size_t length;
@@ -169,18 +172,21 @@ static bool parse_node(parser *p) {
   if (!tsl_scan_identifier(&p->scanner, &start, &length)) return fail(p, "expected an operator");
   tsl_op_kind op = tsl_op_lookup(start, length);
   if (op == TSL_OP_COUNT) return fail(p, "unknown operator '%.*s'", (int)length, start);
-  tsl_value *inputs[MAX_NODE_PORTS];
-  int num_inputs = 0;
+  tsl_value **inputs = NULL;
+  int num_inputs = 0, inputs_capacity = 0;
   if (!expect(p, "(")) return false;
   if (!tsl_scan_accept(&p->scanner, ")")) {
     do {
-      if (num_inputs == MAX_NODE_PORTS) return fail(p, "more than %d inputs", MAX_NODE_PORTS);
-      if (!parse_reference(p, &inputs[num_inputs++])) return false;
+      tsl_value *input;
+      if (!parse_reference(p, &input)) return false;
+      TSL_ARENA_PUSH(arena, inputs, num_inputs, inputs_capacity, input);
     } while (tsl_scan_accept(&p->scanner, ","));
     if (!expect(p, ")")) return false;
   }
+  const char **names = TSL_ARENA_ARRAY(arena, const char *, num_outputs);
+  for (int i = 0; i < num_outputs; i++) names[i] = outputs[i].name;
   tsl_node *node = tsl_graph_add_node(p->graph, op, NULL, num_inputs, inputs, num_outputs, names);
-  for (int i = 0; i < num_outputs; i++) node->outputs[i]->type = types[i];
+  for (int i = 0; i < num_outputs; i++) node->outputs[i]->type = outputs[i].type;
   if (!parse_attrs(p, node)) return false;
   if (tsl_scan_accept(&p->scanner, "@")) {
     const char *node_name;

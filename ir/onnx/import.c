@@ -140,8 +140,7 @@ const char *im_attr_string(const importer *im, const char *name, const char *fal
 
 tsl_node *im_node(importer *im, tsl_op_kind op, int num_inputs, tsl_value *const *inputs,
                   int num_outputs, bool named) {
-  const char *names[TSL_MAX_PORTS * 4] = {0};
-  TSL_CHECK(num_outputs <= TSL_ARRAY_SIZE(names));
+  const char **names = TSL_ARENA_ARRAY(im->graph->arena, const char *, num_outputs + 1);
   for (int i = 0; named && i < num_outputs && i < im_num_outputs(im); i++) {
     names[i] = im->node->output[i];
   }

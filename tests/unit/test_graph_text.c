@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ir/buffer.h"
 #include "ir/weights.h"
 #include "tests/unit/util.h"
 
@@ -65,6 +66,23 @@ START_TEST(floats_print_exactly) {
   free(printed);
   tsl_graph_free(graph);
   tsl_graph_free(long_form);
+}
+END_TEST
+
+/* No fixed limit on ports: a split into 200 outputs prints and reads back. */
+START_TEST(many_outputs_round_trip) {
+  tsl_buffer text = {0};
+  tsl_buffer_puts(&text, "graph \"g\" {\n  input %x: f32[200]\n  ");
+  for (int i = 0; i < 200; i++) tsl_buffer_printf(&text, "%s%%y%d: f32[1]", i ? ", " : "", i);
+  tsl_buffer_puts(&text, " = split(%x) {sizes=[");
+  for (int i = 0; i < 200; i++) tsl_buffer_printf(&text, "%s1", i ? ", " : "");
+  tsl_buffer_puts(&text, "]}\n  output %y199\n}\n");
+  tsl_graph *graph = parse_ok(text.data);
+  char *printed = tsl_graph_print(graph);
+  ck_assert_str_eq(printed, text.data);
+  free(printed);
+  tsl_buffer_free(&text);
+  tsl_graph_free(graph);
 }
 END_TEST
 
@@ -141,6 +159,7 @@ Suite *suite_graph_text(void) {
   tcase_add_test(tc, text_round_trips);
   tcase_add_test(tc, defaults_are_left_out);
   tcase_add_test(tc, floats_print_exactly);
+  tcase_add_test(tc, many_outputs_round_trip);
   tcase_add_test(tc, bad_text_names_the_line);
   tcase_add_test(tc, types_are_checked);
   tcase_add_test(tc, weights_travel_beside_the_text);
