@@ -36,6 +36,14 @@ static void print_attrs(const tsl_op_def *op) {
   }
 }
 
+/* Table cells may not hold '|': it is escaped. */
+static void print_markdown_text(const char *text) {
+  for (const char *c = text; *c; c++) {
+    if (*c == '|') fputs("\\|", stdout);
+    else putchar(*c);
+  }
+}
+
 static int run(int argc, char **argv) {
   bool markdown = argc == 1 && strcmp(argv[0], "--markdown") == 0;
   if (argc > 0 && !markdown) return cli_usage_error(&tsl_command_ops, "unknown argument '%s'", argv[0]);
@@ -43,19 +51,28 @@ static int run(int argc, char **argv) {
     printf("# Operators\n\n"
            "Every operator of tessel's graph IR, as `tessel ops --markdown` prints it from the\n"
            "registry (`ir/ops/op_table.h`). Inputs marked `?` are optional, `...` a list of one\n"
-           "or more. Attributes without a default are required.\n\n"
-           "| operator | inputs | outputs | attributes | pattern |\n"
+           "or more. Attributes without a default are required. The pattern says how the\n"
+           "operator fuses with its neighbours.\n\n"
+           "| operator | computes | inputs -> outputs | attributes | pattern |\n"
            "|---|---|---|---|---|\n");
   }
   for (int kind = 0; kind < TSL_OP_COUNT; kind++) {
     const tsl_op_def *op = tsl_op_get((tsl_op_kind)kind);
-    printf(markdown ? "| `%s` | " : "%-24s ", op->name);
+    if (markdown) {
+      printf("| `%s` | ", op->name);
+      print_markdown_text(op->doc);
+      printf(" | ");
+    } else {
+      printf("%s  (%s)\n    %s\n    ", op->name, tsl_pattern_name(op->pattern), op->doc);
+    }
     print_ports(op, true);
-    printf(markdown ? " | " : " -> ");
+    printf(" -> ");
     print_ports(op, false);
-    printf(markdown ? " | " : "   ");
+    if (op->num_attrs) printf(markdown ? " | " : "\n    ");
+    else if (markdown) printf(" | ");
     print_attrs(op);
-    printf(markdown ? " | %s |\n" : "   [%s]\n", tsl_pattern_name(op->pattern));
+    if (markdown) printf(" | %s |\n", tsl_pattern_name(op->pattern));
+    else printf("\n");
   }
   return 0;
 }

@@ -64,6 +64,7 @@ typedef enum tsl_op_kind {
 typedef struct tsl_op_def {
   tsl_op_kind kind;
   const char *name;
+  const char *doc; /* one line: what it computes */
   tsl_pattern pattern;
   tsl_type_rule type_rule;
   const tsl_attr_def *attr_defs;

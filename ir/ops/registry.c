@@ -22,9 +22,10 @@ static struct {
   const char *inputs, *outputs;
   tsl_type_rule rule;
   const tsl_attr_def *attrs;
+  const char *doc;
 } const table[TSL_OP_COUNT] = {
-#define X(name, pattern, inputs, outputs, rule, attrs) \
-  {#name, TSL_PATTERN_##pattern, inputs, outputs, tsl_rule_##rule, attrs},
+#define X(name, pattern, inputs, outputs, rule, attrs, doc) \
+  {#name, TSL_PATTERN_##pattern, inputs, outputs, tsl_rule_##rule, attrs, doc},
     TSL_OP_TABLE(X)
 #undef X
 };
@@ -69,6 +70,7 @@ static void build_registry(void) {
     op->pattern = table[kind].pattern;
     op->type_rule = table[kind].rule;
     op->attr_defs = table[kind].attrs;
+    op->doc = table[kind].doc;
     op->num_input_names =
         parse_ports(table[kind].inputs, op->input_names, &op->min_inputs, &op->max_inputs);
     op->num_output_names =

@@ -7,7 +7,8 @@
 
 #include "ir/ops/op.h"
 
-#define X(name, pattern, inputs, outputs, rule, attrs) bool tsl_rule_##rule(tsl_type_call *call);
+#define X(name, pattern, inputs, outputs, rule, attrs, doc) \
+  bool tsl_rule_##rule(tsl_type_call *call);
 TSL_OP_TABLE(X)
 #undef X
 
