@@ -344,6 +344,7 @@ def write_model(name, path):
     stats = expected_stats(model)
     # Written beside the target and renamed, so an interrupted run leaves no truncated model.
     partial = f"{path}.partial"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     onnx.save(model, partial)
     os.replace(partial, path)
     print(f"{name}: {path} ({os.path.getsize(path) / 1e6:.1f} MB), "
