@@ -332,9 +332,6 @@ static tsl_status bind_input(importer *im, tsl_value *input, const char *what) {
   return TSL_OK;
 }
 
-/* Elements above which a value is not evaluated at import: shape computations are tiny. */
-#define MAX_EVALUATED_ELEMENTS (INT64_C(1) << 24)
-
 static tsl_status evaluate(importer *im, tsl_node *node, const char *what, int depth) {
   char place[256];
   tsl_node_describe(node, place, sizeof(place));
@@ -352,7 +349,7 @@ static tsl_status evaluate(importer *im, tsl_node *node, const char *what, int d
   }
   tsl_tensor_data *outputs[node->num_outputs + 1];
   for (int i = 0; i < node->num_outputs; i++) {
-    if (tsl_type_elements(&node->outputs[i]->type) > MAX_EVALUATED_ELEMENTS) {
+    if (tsl_type_elements(&node->outputs[i]->type) > TSL_MAX_EVALUATED_ELEMENTS) {
       return im_refuse(im, "%s must be a constant, but computing it at import would take a "
                        "tensor of %s", what, tsl_type_str(&node->outputs[i]->type).text);
     }

@@ -87,6 +87,10 @@ tsl_status im_const_ints(importer *im, int index, const char *what, const int64_
 tsl_status im_const_floats(importer *im, int index, const char *what, const double **values,
                            int *count);
 
+/* Elements above which a value is not computed at import: shape computations are tiny, and a
+ * model must not make the importer allocate without bound. */
+#define TSL_MAX_EVALUATED_ELEMENTS (INT64_C(1) << 24)
+
 /* A new 0-d constant. */
 tsl_value *im_scalar(importer *im, tsl_dtype dtype, double value);
 /* A new 1-D i64 or other constant made from values. */

@@ -118,8 +118,9 @@ MAPPING(map_clip) {
   return im_finish(im, im_node(im, TSL_OP_clip, 3, inputs, 1, true));
 }
 
-static tsl_status cast_to(importer *im, tsl_value *x, tsl_dtype dtype) {
-  tsl_node *node = im_node(im, TSL_OP_cast, 1, &x, 1, true);
+/* x converted (cast) or reinterpreted (bit_cast) as `dtype`. */
+static tsl_status cast_to(importer *im, tsl_op_kind op, tsl_value *x, tsl_dtype dtype) {
+  tsl_node *node = im_node(im, op, 1, &x, 1, true);
   im_set_dtype(im, node, "to", dtype);
   return im_finish(im, node);
 }
@@ -145,7 +146,7 @@ MAPPING(map_cast) {
   } else {
     TRY(im_dtype(im, (int32_t)to->i, "attribute 'to'", &dtype));
   }
-  return cast_to(im, x, dtype);
+  return cast_to(im, TSL_OP_cast, x, dtype);
 }
 
 MAPPING(map_cast_like) {
@@ -153,7 +154,36 @@ MAPPING(map_cast_like) {
   tsl_value *x, *target;
   TRY(im_require_input(im, 0, &x));
   TRY(im_require_input(im, 1, &target));
-  return cast_to(im, x, target->type.dtype);
+  return cast_to(im, TSL_OP_cast, x, target->type.dtype);
+}
+
+MAPPING(map_bit_cast) {
+  (void)entry;
+  tsl_value *x;
+  TRY(im_require_input(im, 0, &x));
+  const Onnx__AttributeProto *to = im_attr(im, "to");
+  if (!to) return im_fail(im, "attribute 'to' is required");
+  tsl_dtype dtype;
+  TRY(im_dtype(im, (int32_t)to->i, "attribute 'to'", &dtype));
+  return cast_to(im, TSL_OP_bit_cast, x, dtype);
+}
+
+/* SwiGLU: swish(a)·b. Two elementwise calls that fusion joins into one kernel again, so an
+ * operator of its own would gain nothing. ONNX does not broadcast a and b here. */
+MAPPING(map_swiglu) {
+  (void)entry;
+  tsl_value *a, *b;
+  TRY(im_require_input(im, 0, &a));
+  TRY(im_require_input(im, 1, &b));
+  if (!tsl_type_equal(&a->type, &b->type)) {
+    return im_fail(im, "inputs 0 (A) of type %s and 1 (B) of type %s must have one dtype and shape",
+                   tsl_type_str(&a->type).text, tsl_type_str(&b->type).text);
+  }
+  tsl_node *gate = im_node(im, TSL_OP_swish, 1, &a, 1, false);
+  im_copy_attr(im, gate, "alpha");
+  TRY(im_infer(im, gate));
+  tsl_value *inputs[2] = {gate->outputs[0], b};
+  return im_finish(im, im_node(im, TSL_OP_mul, 2, inputs, 1, true));
 }
 
 MAPPING(map_identity) {

@@ -84,9 +84,10 @@ static tsl_status conv_kernel(importer *im, const tsl_value *x, const tsl_value 
   return TSL_OK;
 }
 
-/* conv, conv_integer and qlinear_conv: x and w are inputs `x_index` and `w_index`. */
-static tsl_status map_conv_like(importer *im, tsl_op_kind op, int num_inputs, int x_index,
-                                int w_index) {
+/* A call of conv, conv_integer, qlinear_conv or deform_conv with its window and groups set: x
+ * and w are inputs `x_index` and `w_index`. */
+static tsl_status conv_like_node(importer *im, tsl_op_kind op, int num_inputs, int x_index,
+                                 int w_index, tsl_node **node) {
   tsl_value *inputs[9] = {0};
   for (int i = 0; i < num_inputs; i++) inputs[i] = im_input(im, i);
   if (!inputs[x_index] || !inputs[w_index]) return im_fail(im, "input and weight are required");
@@ -94,9 +95,16 @@ static tsl_status map_conv_like(importer *im, tsl_op_kind op, int num_inputs, in
   im_window window;
   TRY(conv_kernel(im, inputs[x_index], inputs[w_index], kernel));
   TRY(resolve_window(im, &inputs[x_index]->type, kernel, &window));
-  tsl_node *node = im_node(im, op, num_inputs, inputs, 1, true);
-  set_window(im, node, &window, false);
-  im_set_int(im, node, "groups", im_attr_int(im, "group", 1));
+  *node = im_node(im, op, num_inputs, inputs, 1, true);
+  set_window(im, *node, &window, false);
+  im_set_int(im, *node, "groups", im_attr_int(im, "group", 1));
+  return TSL_OK;
+}
+
+static tsl_status map_conv_like(importer *im, tsl_op_kind op, int num_inputs, int x_index,
+                                int w_index) {
+  tsl_node *node;
+  TRY(conv_like_node(im, op, num_inputs, x_index, w_index, &node));
   return im_finish(im, node);
 }
 
@@ -114,6 +122,52 @@ MAPPING(map_conv_integer) {
 MAPPING(map_qlinear_conv) {
   (void)entry;
   return map_conv_like(im, TSL_OP_qlinear_conv, im_num_inputs(im) > 8 ? 9 : 8, 0, 3);
+}
+
+/* DeformConv: Conv's window and groups, and offset_group; inputs 2 (offset) to 4 (mask). */
+MAPPING(map_deform_conv) {
+  (void)entry;
+  int count = im_num_inputs(im) < 3 ? 3 : im_num_inputs(im) > 5 ? 5 : im_num_inputs(im);
+  tsl_node *node;
+  TRY(conv_like_node(im, TSL_OP_deform_conv, count, 0, 1, &node));
+  im_set_int(im, node, "offset_groups", im_attr_int(im, "offset_group", 1));
+  return im_finish(im, node);
+}
+
+/* CausalConvWithState: ONNX's activation "swish" is another name for "silu"; tessel keeps one
+ * name, so that equal graphs compare equal. */
+MAPPING(map_causal_conv_with_state) {
+  (void)entry;
+  tsl_value *inputs[4] = {0};
+  int count = im_num_inputs(im) < 2 ? 2 : im_num_inputs(im) > 4 ? 4 : im_num_inputs(im);
+  for (int i = 0; i < count; i++) inputs[i] = im_input(im, i);
+  const char *activation = im_attr_string(im, "activation", "none");
+  int outputs = im_output_wanted(im, 1) ? 2 : 1;
+  tsl_node *node = im_node(im, TSL_OP_causal_conv_with_state, count, inputs, outputs, true);
+  im_set_string(im, node, "activation", strcmp(activation, "swish") == 0 ? "silu" : activation);
+  return im_finish(im, node);
+}
+
+/* Col2Im: inputs 1 (image_shape) and 2 (block_shape) decide the output's shape, so they are
+ * constants. */
+MAPPING(map_col2im) {
+  (void)entry;
+  tsl_value *x;
+  TRY(im_require_input(im, 0, &x));
+  const int64_t *image, *block;
+  int image_count, block_count;
+  TRY(im_const_ints(im, 1, "input 1 (image_shape)", &image, &image_count));
+  TRY(im_const_ints(im, 2, "input 2 (block_shape)", &block, &block_count));
+  if (image_count < 0 || block_count < 0) {
+    return im_fail(im, "inputs 1 (image_shape) and 2 (block_shape) are required");
+  }
+  tsl_node *node = im_node(im, TSL_OP_col2im, 1, &x, 1, true);
+  im_set_ints(im, node, "image_shape", image_count, image);
+  im_set_ints(im, node, "block_shape", block_count, block);
+  im_copy_attr(im, node, "strides");
+  im_copy_attr(im, node, "pads");
+  im_copy_attr(im, node, "dilations");
+  return im_finish(im, node);
 }
 
 /* ConvTranspose: output_shape, when given, decides the pads (ONNX's formula), and SAME
@@ -183,6 +237,40 @@ MAPPING(map_pool) {
   im_copy_attr(im, node, "count_include_pad");
   im_copy_attr(im, node, "storage_order");
   im_copy_attr(im, node, "p");
+  return im_finish(im, node);
+}
+
+/* MaxUnpool: kernel_shape becomes kernel, and input 2 (output_shape), a constant, the
+ * output_shape attribute. */
+MAPPING(map_max_unpool) {
+  (void)entry;
+  tsl_value *inputs[2];
+  TRY(im_require_input(im, 0, &inputs[0]));
+  TRY(im_require_input(im, 1, &inputs[1]));
+  int kernel_count, shape_count;
+  const int64_t *kernel = im_attr_ints(im, "kernel_shape", &kernel_count), *shape;
+  if (kernel_count < 0) return im_fail(im, "attribute 'kernel_shape' is required");
+  TRY(im_const_ints(im, 2, "input 2 (output_shape)", &shape, &shape_count));
+  tsl_node *node = im_node(im, TSL_OP_max_unpool, 2, inputs, 1, true);
+  im_set_ints(im, node, "kernel", kernel_count, kernel);
+  im_copy_attr(im, node, "strides");
+  im_copy_attr(im, node, "pads");
+  if (shape_count >= 0) im_set_ints(im, node, "output_shape", shape_count, shape);
+  return im_finish(im, node);
+}
+
+/* RoiAlign: before opset 16 it shifted no coordinate by half a pixel, which opset 16 calls
+ * "output_half_pixel". */
+MAPPING(map_roi_align) {
+  (void)entry;
+  tsl_value *inputs[3];
+  for (int i = 0; i < 3; i++) TRY(im_require_input(im, i, &inputs[i]));
+  tsl_node *node = im_node(im, TSL_OP_roi_align, 3, inputs, 1, true);
+  const tsl_op_def *def = tsl_op_get(TSL_OP_roi_align);
+  for (int i = 0; i < def->num_attrs; i++) im_copy_attr(im, node, def->attr_defs[i].name);
+  if (im->opset < 16) {
+    im_set_string(im, node, "coordinate_transformation_mode", "output_half_pixel");
+  }
   return im_finish(im, node);
 }
 
@@ -377,6 +465,23 @@ MAPPING(map_attention) {
   }
   tsl_node *node = im_node(im, TSL_OP_attention, count, inputs, outputs, true);
   const tsl_op_def *def = tsl_op_get(TSL_OP_attention);
+  for (int i = 0; i < def->num_attrs; i++) im_copy_attr(im, node, def->attr_defs[i].name);
+  return im_finish(im, node);
+}
+
+/* LinearAttention: chunk_size only tunes ONNX's chunked algorithm and changes no result; how to
+ * compute is the schedule's choice, so tessel drops it. */
+MAPPING(map_linear_attention) {
+  (void)entry;
+  if (!im_attr(im, "q_num_heads") || !im_attr(im, "kv_num_heads")) {
+    return im_fail(im, "attributes 'q_num_heads' and 'kv_num_heads' are required");
+  }
+  tsl_value *inputs[6] = {0};
+  int count = im_num_inputs(im) < 3 ? 3 : im_num_inputs(im) > 6 ? 6 : im_num_inputs(im);
+  for (int i = 0; i < count; i++) inputs[i] = im_input(im, i);
+  int outputs = im_output_wanted(im, 1) ? 2 : 1;
+  tsl_node *node = im_node(im, TSL_OP_linear_attention, count, inputs, outputs, true);
+  const tsl_op_def *def = tsl_op_get(TSL_OP_linear_attention);
   for (int i = 0; i < def->num_attrs; i++) im_copy_attr(im, node, def->attr_defs[i].name);
   return im_finish(im, node);
 }

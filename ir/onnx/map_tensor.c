@@ -114,6 +114,11 @@ MAPPING(map_constant_of_shape) {
   return im_finish(im, node);
 }
 
+static tsl_status range_too_long(importer *im, double steps) {
+  return im_refuse(im, "the range has %.0f elements; tessel computes Range at import and stops "
+                   "at %lld", steps, (long long)TSL_MAX_EVALUATED_ELEMENTS);
+}
+
 /* Range depends on its inputs' values for its shape: computed now. */
 MAPPING(map_range) {
   (void)entry;
@@ -132,7 +137,7 @@ MAPPING(map_range) {
     double delta = tsl_element_get_f64(dtype, inputs[2]->data->bytes, 0);
     if (delta == 0 || !isfinite(start) || !isfinite(limit)) return im_fail(im, "the range is not finite");
     double steps = ceil((limit - start) / delta);
-    if (steps > (double)(INT64_C(1) << 40)) return im_fail(im, "the range is too long");
+    if (steps > (double)TSL_MAX_EVALUATED_ELEMENTS) return range_too_long(im, steps);
     count = steps > 0 ? (int64_t)steps : 0;
     tsl_tensor_data *data = new_data(dtype, 1, &count);
     for (int64_t i = 0; i < count; i++) tsl_element_set_f64(dtype, data->bytes, i, start + (double)i * delta);
@@ -144,7 +149,7 @@ MAPPING(map_range) {
   int64_t delta = tsl_element_get_i64(dtype, inputs[2]->data->bytes, 0);
   if (delta == 0) return im_fail(im, "input 2 (delta) is zero");
   double steps = ceil(((double)limit - (double)start) / (double)delta);
-  if (steps > (double)(INT64_C(1) << 40)) return im_fail(im, "the range is too long");
+  if (steps > (double)TSL_MAX_EVALUATED_ELEMENTS) return range_too_long(im, steps);
   count = steps > 0 ? (int64_t)steps : 0;
   tsl_tensor_data *data = new_data(dtype, 1, &count);
   for (int64_t i = 0; i < count; i++) tsl_element_set_i64(dtype, data->bytes, i, start + i * delta);
@@ -413,6 +418,17 @@ MAPPING(map_scatter_nd) {
   return map_copying(im, TSL_OP_scatter_nd, 3);
 }
 
+MAPPING(map_tensor_scatter) {
+  (void)entry;
+  tsl_value *inputs[3] = {NULL, NULL, im_input(im, 2)};
+  TRY(im_require_input(im, 0, &inputs[0]));
+  TRY(im_require_input(im, 1, &inputs[1]));
+  tsl_node *node = im_node(im, TSL_OP_tensor_scatter, inputs[2] ? 3 : 2, inputs, 1, true);
+  im_copy_attr(im, node, "axis");
+  im_copy_attr(im, node, "mode");
+  return im_finish(im, node);
+}
+
 MAPPING(map_reverse_sequence) {
   (void)entry;
   return map_copying(im, TSL_OP_reverse_sequence, 2);
@@ -428,7 +444,8 @@ MAPPING(map_space_to_depth) {
   return map_copying(im, TSL_OP_space_to_depth, 1);
 }
 
-/* A call whose one list attribute comes from a constant input. */
+/* A call whose one list attribute comes from a constant input; its other attributes are the ONNX
+ * node's of the same names. */
 static tsl_status map_with_list(importer *im, tsl_op_kind op, const char *attr, const char *what) {
   tsl_value *x;
   TRY(im_require_input(im, 0, &x));
@@ -437,6 +454,8 @@ static tsl_status map_with_list(importer *im, tsl_op_kind op, const char *attr, 
   TRY(im_const_ints(im, 1, what, &values, &count));
   if (count < 0) return im_fail(im, "%s is required", what);
   tsl_node *node = im_node(im, op, 1, &x, 1, true);
+  const tsl_op_def *def = tsl_op_get(op);
+  for (int i = 0; i < def->num_attrs; i++) im_copy_attr(im, node, def->attr_defs[i].name);
   im_set_ints(im, node, attr, count, values);
   return im_finish(im, node);
 }
@@ -449,6 +468,11 @@ MAPPING(map_expand) {
 MAPPING(map_tile) {
   (void)entry;
   return map_with_list(im, TSL_OP_tile, "repeats", "input 1 (repeats)");
+}
+
+MAPPING(map_affine_grid) {
+  (void)entry;
+  return map_with_list(im, TSL_OP_affine_grid, "size", "input 1 (size)");
 }
 
 MAPPING(map_pad) {

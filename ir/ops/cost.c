@@ -24,7 +24,9 @@ static int64_t matmul_macs(const tsl_node *node, int a, bool transposed) {
 int64_t tsl_node_macs(const tsl_node *node) {
   switch (node->op) {
   case TSL_OP_conv:
-  case TSL_OP_conv_integer: return conv_macs(node, 1);
+  case TSL_OP_conv_integer:
+  case TSL_OP_deform_conv:
+  case TSL_OP_causal_conv_with_state: return conv_macs(node, 1);
   case TSL_OP_qlinear_conv: return conv_macs(node, 3);
   case TSL_OP_conv_transpose: {
     /* Every input element is multiplied into C_out/groups × kernel outputs. */

@@ -4,8 +4,9 @@
 
 #include "ir/graph.h"
 
-/* Multiply-accumulates of a conv, conv_transpose, matmul, gemm or quantised form of them;
- * 0 for every other operator. */
+/* Multiply-accumulates of a convolution (conv, conv_transpose, deform_conv,
+ * causal_conv_with_state), a product (matmul, gemm) or a quantised form of them; 0 for every
+ * other operator. */
 int64_t tsl_node_macs(const tsl_node *node);
 
 #endif

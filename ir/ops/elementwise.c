@@ -40,6 +40,21 @@ bool tsl_rule_cast(tsl_type_call *call) {
   return true;
 }
 
+/* ONNX BitCast: x's bytes read as dtype `to`, which must be as wide; the shape stays. */
+bool tsl_rule_bit_cast(tsl_type_call *call) {
+  tsl_dtype from = call->inputs[0]->dtype, to = rule_attr(call, "to")->dtype;
+  if (tsl_dtype_size(from) != tsl_dtype_size(to)) {
+    return rule_fail(call,
+                     "input 0 (x) has dtype %s, %zu bits wide; bit_cast cannot read it as %s, "
+                     "%zu bits wide",
+                     tsl_dtype_name(from), 8 * tsl_dtype_size(from), tsl_dtype_name(to),
+                     8 * tsl_dtype_size(to));
+  }
+  call->outputs[0] = *call->inputs[0];
+  call->outputs[0].dtype = to;
+  return true;
+}
+
 bool tsl_rule_clip(tsl_type_call *call) {
   if (!rule_require_numeric(call, 0)) return false;
   for (int i = 1; i < call->num_inputs; i++) {

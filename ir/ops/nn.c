@@ -75,11 +75,24 @@ static bool read_ints(tsl_type_call *call, const char *name, int axes, int per_a
   return true;
 }
 
+/* Strides, dilations and pads; an operator without dilations (max_unpool) has none. */
 static bool read_window(tsl_type_call *call, int axes, int64_t min_pad, window *win) {
   win->axes = axes;
+  for (int axis = 0; axis < axes; axis++) win->dilations[axis] = 1;
+  bool dilated = tsl_op_attr_index(call->op, "dilations") >= 0;
   return read_ints(call, "strides", axes, 1, 1, 1, win->strides) &&
-         read_ints(call, "dilations", axes, 1, 1, 1, win->dilations) &&
+         (!dilated || read_ints(call, "dilations", axes, 1, 1, 1, win->dilations)) &&
          read_ints(call, "pads", axes, 2, 0, min_pad, win->pads);
+}
+
+/* The `kernel` of pooling and unpooling: one positive size per spatial axis of x. */
+static bool read_kernel(tsl_type_call *call, int axes, window *win) {
+  int kernel_count = rule_attr(call, "kernel")->count;
+  if (kernel_count != axes) {
+    return rule_fail_input(call, 0, "kernel lists %d sizes, not one per spatial axis",
+                           kernel_count);
+  }
+  return read_ints(call, "kernel", axes, 1, 1, 1, win->kernel);
 }
 
 /* a · b for a window size on spatial axis `axis`; fails past TSL_MAX_ELEMENTS. */
@@ -102,25 +115,41 @@ static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a +
 
 static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
-/* Window positions along spatial axis `axis` of input `x_index`: floor (or, for pooling with
- * ceil_mode, ceil) of (in + pads - extent) / stride, plus one. Zero is possible; fewer is not. */
-static bool window_count(tsl_type_call *call, const window *win, int x_index, int axis,
-                         bool ceil_mode, int64_t *out) {
-  int64_t in = call->inputs[x_index]->dims[2 + axis], stride = win->strides[axis], extent;
-  if (!window_extent(call, win, axis, &extent)) return false;
-  int64_t padded = in + win->pads[axis] + win->pads[win->axes + axis];
-  if (!ceil_mode) {
-    *out = floor_div(padded - extent, stride) + 1;
-  } else {
-    *out = ceil_div(padded - extent, stride) + 1;
-    /* As ONNX and PyTorch: the last window starts inside the input or its left padding. */
-    if ((*out - 1) * stride >= in + win->pads[axis]) *out -= 1;
+/* `in` along spatial axis `axis`, with its pads at both ends. */
+static int64_t padded_size(const window *win, int axis, int64_t in) {
+  return in + win->pads[axis] + win->pads[win->axes + axis];
+}
+
+/* Window positions along spatial axis `axis` of an input `in` long, the dilated kernel `extent`
+ * long: floor (or, for pooling with ceil_mode, ceil) of (in + pads - extent) / stride, plus one.
+ * Negative when the kernel reaches too far past the padded input. */
+static int64_t window_count(const window *win, int axis, int64_t in, int64_t extent,
+                            bool ceil_mode) {
+  int64_t stride = win->strides[axis], reach = padded_size(win, axis, in) - extent;
+  if (!ceil_mode) return floor_div(reach, stride) + 1;
+  int64_t count = ceil_div(reach, stride) + 1;
+  /* As ONNX and PyTorch: the last window starts inside the input or its left padding. */
+  return (count - 1) * stride >= in + win->pads[axis] ? count - 1 : count;
+}
+
+/* Window positions along every spatial axis of input `x_index` [N, C, D…] into `counts`. Zero is
+ * possible; fewer is not. */
+static bool input_windows(tsl_type_call *call, const window *win, int x_index, bool ceil_mode,
+                          int64_t *counts) {
+  const int64_t *spatial = call->inputs[x_index]->dims + 2;
+  for (int axis = 0; axis < win->axes; axis++) {
+    int64_t extent;
+    if (!window_extent(call, win, axis, &extent)) return false;
+    counts[axis] = window_count(win, axis, spatial[axis], extent, ceil_mode);
+    if (counts[axis] < 0) {
+      return rule_fail_input(call, x_index,
+                             "on spatial axis %d the dilated kernel spans %lld elements, "
+                             "more than the %lld of the padded input",
+                             axis, (long long)extent,
+                             (long long)padded_size(win, axis, spatial[axis]));
+    }
   }
-  if (*out >= 0) return true;
-  return rule_fail_input(call, x_index,
-                         "on spatial axis %d the dilated kernel spans %lld elements, "
-                         "more than the %lld of the padded input",
-                         axis, (long long)extent, (long long)padded);
+  return true;
 }
 
 static bool require_kernel(tsl_type_call *call, int w_index) {
@@ -167,11 +196,9 @@ static bool conv_shape(tsl_type_call *call) {
   window win;
   if (!read_window(call, x->rank - 2, 0, &win)) return false;
   int64_t dims[TSL_MAX_RANK] = {x->dims[0], w->dims[0]};
-  for (int axis = 0; axis < win.axes; axis++) {
-    win.kernel[axis] = w->dims[2 + axis];
-    if (!window_count(call, &win, x_index, axis, false, &dims[2 + axis])) return false;
-  }
-  return rule_output(call, 0, x->dtype, x->rank, dims);
+  memcpy(win.kernel, w->dims + 2, sizeof(int64_t) * (size_t)win.axes);
+  return input_windows(call, &win, x_index, false, dims + 2) &&
+         rule_output(call, 0, x->dtype, x->rank, dims);
 }
 
 /* conv itself takes floats; conv_integer and qlinear_conv check their dtypes, call this for the
@@ -235,6 +262,112 @@ bool tsl_rule_conv_transpose(tsl_type_call *call) {
   return rule_output(call, 0, x->dtype, x->rank, dims);
 }
 
+/* x [N, C, D…], w [M, C/groups, k…] and b [M] as for conv, and so y; offset [N,
+ * offset_groups·n·∏k, y's D…] holds a shift of n coordinates (n spatial axes) per kernel tap and
+ * offset group, mask [N, offset_groups·∏k, y's D…] a weight per tap. */
+bool tsl_rule_deform_conv(tsl_type_call *call) {
+  if (!rule_require_float(call, 0)) return false;
+  for (int i = 1; i < call->num_inputs; i++) {
+    if (rule_input(call, i) && !rule_require_same_dtype(call, i, 0)) return false;
+  }
+  if (!conv_shape(call)) return false;
+  const tsl_type *x = call->inputs[0], *w = call->inputs[1], *y = &call->outputs[0];
+  int64_t offset_groups = rule_int(call, "offset_groups");
+  if (offset_groups < 1 || x->dims[1] % offset_groups != 0) {
+    return rule_fail_input(call, 0, "its %lld channels do not divide into offset_groups = %lld",
+                           (long long)x->dims[1], (long long)offset_groups);
+  }
+  int64_t taps = offset_groups, dims[TSL_MAX_RANK];
+  for (int axis = 2; axis < w->rank; axis++) taps = rule_times(taps, w->dims[axis]);
+  memcpy(dims, y->dims, sizeof(int64_t) * (size_t)y->rank);
+  dims[1] = rule_times(taps, y->rank - 2);
+  if (!require_shape(call, 2, y->rank, dims,
+                     "batch, offset_groups × spatial axes × kernel taps, y's spatial sizes")) {
+    return false;
+  }
+  dims[1] = taps;
+  return !rule_input(call, 4) ||
+         require_shape(call, 4, y->rank, dims,
+                       "batch, offset_groups × kernel taps, y's spatial sizes");
+}
+
+/* x [B, C, L], w [C, 1, k] (a kernel per channel), b [C], past_state [B, C, k-1]: y [B, C, L],
+ * and present_state [B, C, k-1], the last k-1 steps of past_state (zeros without) ++ x. */
+bool tsl_rule_causal_conv_with_state(tsl_type_call *call) {
+  static const char *const activations[] = {"none", "silu", NULL};
+  const tsl_type *x = call->inputs[0], *w = call->inputs[1];
+  if (!rule_require_choice(call, "activation", activations) || !rule_require_float(call, 0) ||
+      !rule_require_rank(call, 0, 3) || !rule_require_rank(call, 1, 3)) {
+    return false;
+  }
+  for (int i = 1; i < call->num_inputs; i++) {
+    if (rule_input(call, i) && !rule_require_same_dtype(call, i, 0)) return false;
+  }
+  if (w->dims[0] != x->dims[1] || w->dims[1] != 1 || w->dims[2] < 1) {
+    return rule_fail_input(call, 1,
+                           "input 0 (x) has %lld channels, so %s needs [%lld, 1, k], k at "
+                           "least 1",
+                           (long long)x->dims[1], call->op->name, (long long)x->dims[1]);
+  }
+  int64_t state[] = {x->dims[0], x->dims[1], w->dims[2] - 1};
+  if (rule_input(call, 2) && !require_shape(call, 2, 1, &x->dims[1], "one per channel")) {
+    return false;
+  }
+  if (rule_input(call, 3) &&
+      !require_shape(call, 3, 3, state, "batch, channels, kernel size - 1")) {
+    return false;
+  }
+  return rule_output(call, 0, x->dtype, 3, x->dims) &&
+         (call->num_outputs < 2 || rule_output(call, 1, x->dtype, 3, state));
+}
+
+/* ONNX Col2Im: x [N, C·∏block_shape, L] holds in its columns the L blocks that the window
+ * (block_shape, strides, pads, dilations) takes from an image [N, C, image_shape…], in row-major
+ * order of their positions; y is that image, each pixel the sum of its copies. */
+bool tsl_rule_col2im(tsl_type_call *call) {
+  const tsl_type *x = call->inputs[0];
+  int axes = rule_attr(call, "image_shape")->count,
+      block_axes = rule_attr(call, "block_shape")->count;
+  if (!rule_require_rank(call, 0, 3)) return false;
+  if (axes < 1 || axes > TSL_MAX_RANK - 2 || block_axes != axes) {
+    return rule_fail(call,
+                     "image_shape and block_shape list %d and %d sizes; col2im needs as many, "
+                     "1 to %d",
+                     axes, block_axes, TSL_MAX_RANK - 2);
+  }
+  window win;
+  int64_t dims[TSL_MAX_RANK] = {x->dims[0]}, *image = dims + 2, positions[TSL_MAX_RANK];
+  if (!read_ints(call, "image_shape", axes, 1, 0, 0, image) ||
+      !read_ints(call, "block_shape", axes, 1, 1, 1, win.kernel) ||
+      !read_window(call, axes, 0, &win)) {
+    return false;
+  }
+  int64_t block = 1, blocks = 1;
+  for (int axis = 0; axis < axes; axis++) {
+    int64_t extent;
+    if (!window_extent(call, &win, axis, &extent)) return false;
+    positions[axis] = window_count(&win, axis, image[axis], extent, false);
+    if (positions[axis] < 0) {
+      return rule_fail(call,
+                       "image_shape %s: on spatial axis %d the dilated block spans %lld "
+                       "elements, more than the %lld of the padded image",
+                       tsl_shape_str(axes, image).text, axis, (long long)extent,
+                       (long long)padded_size(&win, axis, image[axis]));
+    }
+    block = rule_times(block, win.kernel[axis]);
+    blocks = rule_times(blocks, positions[axis]);
+  }
+  if (x->dims[1] % block != 0 || x->dims[2] != blocks) {
+    return rule_fail_input(call, 0,
+                           "col2im needs [N, C × %lld (a block's size), %lld (the block "
+                           "positions %s in the image)]",
+                           (long long)block, (long long)blocks,
+                           tsl_shape_str(axes, positions).text);
+  }
+  dims[1] = x->dims[1] / block;
+  return rule_output(call, 0, x->dtype, axes + 2, dims);
+}
+
 static bool pool_dtype_fits(tsl_type_call *call) {
   tsl_dtype dtype = call->inputs[0]->dtype;
   if (call->op->kind != TSL_OP_max_pool) return rule_require_float(call, 0);
@@ -249,21 +382,74 @@ bool tsl_rule_pool(tsl_type_call *call) {
   if (!pool_dtype_fits(call) || !rule_require_min_rank(call, 0, 3)) return false;
   window win;
   int axes = x->rank - 2;
-  int kernel_count = rule_attr(call, "kernel")->count;
-  if (kernel_count != axes) {
-    return rule_fail_input(call, 0, "kernel lists %d sizes, not one per spatial axis",
-                           kernel_count);
-  }
-  if (!read_ints(call, "kernel", axes, 1, 1, 1, win.kernel) || !read_window(call, axes, 0, &win)) {
-    return false;
-  }
+  if (!read_kernel(call, axes, &win) || !read_window(call, axes, 0, &win)) return false;
   bool ceil_mode = rule_int(call, "ceil_mode") != 0;
   int64_t dims[TSL_MAX_RANK] = {x->dims[0], x->dims[1]};
-  for (int axis = 0; axis < axes; axis++) {
-    if (!window_count(call, &win, 0, axis, ceil_mode, &dims[2 + axis])) return false;
-  }
+  if (!input_windows(call, &win, 0, ceil_mode, dims + 2)) return false;
   return rule_output(call, 0, x->dtype, x->rank, dims) &&
          (call->num_outputs < 2 || rule_output(call, 1, TSL_DTYPE_I64, x->rank, dims));
+}
+
+/* x [N, C, D…] and the i64 indices max_pool gave with it, of x's shape: y [N, C, (D-1)·stride +
+ * kernel - pads…], or output_shape where given, which may only be larger (as ONNX's reference
+ * places the values in the smaller shape and pads it with zeros). */
+bool tsl_rule_max_unpool(tsl_type_call *call) {
+  const tsl_type *x = call->inputs[0];
+  if (!rule_require_float(call, 0) || !rule_require_min_rank(call, 0, 3) ||
+      !rule_require_dtype(call, 1, TSL_DTYPE_I64) ||
+      !require_shape(call, 1, x->rank, x->dims, "the shape of x")) {
+    return false;
+  }
+  window win;
+  int axes = x->rank - 2;
+  if (!read_kernel(call, axes, &win) || !read_window(call, axes, 0, &win)) return false;
+  int64_t dims[TSL_MAX_RANK] = {x->dims[0], x->dims[1]};
+  for (int axis = 0; axis < axes; axis++) {
+    if (!transposed_size(call, &win, axis, 0, &dims[2 + axis])) return false;
+  }
+  const tsl_attr *shape = rule_attr(call, "output_shape");
+  if (shape->count == 0) return rule_output(call, 0, x->dtype, x->rank, dims);
+  bool fits = shape->count == x->rank;
+  for (int axis = 0; axis < x->rank && fits; axis++) {
+    fits = axis < 2 ? shape->ints[axis] == dims[axis] : shape->ints[axis] >= dims[axis];
+  }
+  if (!fits) {
+    return rule_fail_input(call, 0,
+                           "output_shape %s must keep its batch and channels and be at least "
+                           "the unpooled %s",
+                           tsl_shape_str(shape->count, shape->ints).text,
+                           tsl_shape_str(x->rank, dims).text);
+  }
+  return rule_output(call, 0, x->dtype, x->rank, shape->ints);
+}
+
+/* x [N, C, H, W]; rois [R, 4], each region's x1, y1, x2, y2, of x's dtype; batch_indices [R],
+ * i64: y [R, C, output_height, output_width]. */
+bool tsl_rule_roi_align(tsl_type_call *call) {
+  static const char *const modes[] = {"avg", "max", NULL};
+  static const char *const coordinate_modes[] = {"half_pixel", "output_half_pixel", NULL};
+  const tsl_type *x = call->inputs[0], *rois = call->inputs[1];
+  int64_t height = rule_int(call, "output_height"), width = rule_int(call, "output_width");
+  if (!rule_require_choice(call, "mode", modes) ||
+      !rule_require_choice(call, "coordinate_transformation_mode", coordinate_modes) ||
+      !rule_require_float(call, 0) || !rule_require_rank(call, 0, 4) ||
+      !rule_require_same_dtype(call, 1, 0) || !rule_require_dtype(call, 2, TSL_DTYPE_I64)) {
+    return false;
+  }
+  if (rois->rank != 2 || rois->dims[1] != 4) {
+    return rule_fail_input(call, 1, "roi_align needs [regions, 4], each region's x1, y1, x2, y2");
+  }
+  if (!require_shape(call, 2, 1, rois->dims, "one batch index per region")) return false;
+  if (height < 0 || width < 0) {
+    return rule_fail(call, "output_height %lld and output_width %lld must not be negative",
+                     (long long)height, (long long)width);
+  }
+  if (rule_int(call, "sampling_ratio") < 0) {
+    return rule_fail(call, "sampling_ratio is %lld; it must be 0 (adaptive) or positive",
+                     (long long)rule_int(call, "sampling_ratio"));
+  }
+  int64_t dims[] = {rois->dims[0], x->dims[1], height, width};
+  return rule_output(call, 0, x->dtype, 4, dims);
 }
 
 /* ---- products ------------------------------------------------------------------------------ */
@@ -353,6 +539,16 @@ bool tsl_rule_gemm(tsl_type_call *call) {
   }
   if (rule_input(call, 2) && !require_broadcasts_to(call, 2, 2, dims)) return false;
   return rule_output(call, 0, a->dtype, 2, dims);
+}
+
+/* x [*, M, M]: y [*], the determinant of each matrix. */
+bool tsl_rule_det(tsl_type_call *call) {
+  const tsl_type *x = call->inputs[0];
+  if (!rule_require_float(call, 0) || !rule_require_min_rank(call, 0, 2)) return false;
+  if (x->dims[x->rank - 1] != x->dims[x->rank - 2]) {
+    return rule_fail_input(call, 0, "det needs square matrices in its last two axes");
+  }
+  return rule_output(call, 0, x->dtype, x->rank - 2, x->dims);
 }
 
 /* ---- einsum -------------------------------------------------------------------------------- */
@@ -814,7 +1010,76 @@ bool tsl_rule_attention(tsl_type_call *call) {
   return attention_outputs(call, &sizes);
 }
 
-/* ---- rotary embedding and grid sampling ---------------------------------------------------- */
+/* decay (the gated update rules) or beta (the delta ones), input `index`: present exactly when
+ * the rule uses it, of q's dtype, [batch, length, kv heads] or [batch, length, `other_last`]. */
+static bool linear_attention_gate(tsl_type_call *call, int index, bool used, int64_t other_last) {
+  const tsl_type *gate = rule_input(call, index), *q = call->inputs[0];
+  const char *update_rule = rule_string(call, "update_rule");
+  char label[64];
+  rule_input_label(call, index, label, sizeof(label));
+  if (!gate && !used) return true;
+  if (!gate || !used) {
+    return rule_fail(call, "update_rule \"%s\" %s %s", update_rule, used ? "needs" : "takes no",
+                     label);
+  }
+  int64_t heads = rule_int(call, "kv_num_heads");
+  if (!rule_require_same_dtype(call, index, 0)) return false;
+  if (gate->rank == 3 && gate->dims[0] == q->dims[0] && gate->dims[1] == q->dims[1] &&
+      (gate->dims[2] == heads || gate->dims[2] == other_last)) {
+    return true;
+  }
+  return rule_fail_input(call, index, "linear_attention needs [%lld, %lld, %lld or %lld]",
+                         (long long)q->dims[0], (long long)q->dims[1], (long long)heads,
+                         (long long)other_last);
+}
+
+/* ONNX LinearAttention: q [batch, length, q heads·dk], k [.., kv heads·dk] and v [.., kv heads·dv]
+ * share a float dtype; past_state [batch, kv heads, dk, dv] may have another. y [batch, length,
+ * q heads·dv] has q's dtype, present_state past_state's (q's without one). */
+bool tsl_rule_linear_attention(tsl_type_call *call) {
+  static const char *const update_rules[] = {"linear", "gated", "delta", "gated_delta", NULL};
+  const tsl_type *q = call->inputs[0], *past = rule_input(call, 3);
+  int64_t q_heads = rule_int(call, "q_num_heads"), kv_heads = rule_int(call, "kv_num_heads");
+  if (!rule_require_choice(call, "update_rule", update_rules)) return false;
+  if (q_heads < 1 || kv_heads < 1 || q_heads % kv_heads != 0) {
+    return rule_fail(call, "q_num_heads = %lld must be a positive multiple of kv_num_heads = %lld",
+                     (long long)q_heads, (long long)kv_heads);
+  }
+  if (!rule_require_float(call, 0)) return false;
+  for (int i = 0; i < 3; i++) {
+    if (!rule_require_same_dtype(call, i, 0) || !rule_require_rank(call, i, 3)) return false;
+    if (call->inputs[i]->dims[0] != q->dims[0] || call->inputs[i]->dims[1] != q->dims[1]) {
+      return rule_fail_input(call, i, "input 0 (q) has shape %s; k and v need its batch and length",
+                             tsl_type_shape_str(q).text);
+    }
+  }
+  int64_t of_q[3], of_k[3], of_v[3]; /* heads, length, head size */
+  if (!attention_operand(call, 0, "q_num_heads", of_q) ||
+      !attention_operand(call, 1, "kv_num_heads", of_k) ||
+      !attention_operand(call, 2, "kv_num_heads", of_v)) {
+    return false;
+  }
+  if (of_k[2] != of_q[2]) {
+    return rule_fail_input(call, 1, "input 0 (q) has shape %s; k needs q's head size",
+                           tsl_type_shape_str(q).text);
+  }
+  const char *update_rule = rule_string(call, "update_rule");
+  bool gated = strncmp(update_rule, "gated", 5) == 0, delta = strstr(update_rule, "delta") != NULL;
+  if (!linear_attention_gate(call, 4, gated, rule_times(kv_heads, of_k[2])) ||
+      !linear_attention_gate(call, 5, delta, 1)) {
+    return false;
+  }
+  int64_t state[] = {q->dims[0], kv_heads, of_k[2], of_v[2]};
+  if (past && (!rule_require_float(call, 3) ||
+               !require_shape(call, 3, 4, state, "batch, kv heads, dk, dv"))) {
+    return false;
+  }
+  int64_t y[] = {q->dims[0], q->dims[1], rule_times(q_heads, of_v[2])};
+  return rule_output(call, 0, q->dtype, 3, y) &&
+         (call->num_outputs < 2 || rule_output(call, 1, past ? past->dtype : q->dtype, 4, state));
+}
+
+/* ---- rotary embedding, affine grids and grid sampling -------------------------------------- */
 
 /* Batch, sequence length and head size of x: [batch, heads, length, head size], or [batch,
  * length, heads·head size] with num_heads. */
@@ -876,6 +1141,33 @@ bool tsl_rule_rotary_embedding(tsl_type_call *call) {
                            (long long)head_size, (long long)rotated);
   }
   return rotary_caches(call, batch, length, rotated / 2) && rule_same_as_input(call);
+}
+
+/* theta [N, 2, 3] moves the points of an image of size [N, C, H, W] into grid [N, H, W, 2];
+ * theta [N, 3, 4] those of [N, C, D, H, W] into [N, D, H, W, 3]. */
+bool tsl_rule_affine_grid(tsl_type_call *call) {
+  const tsl_attr *size = rule_attr(call, "size");
+  if (!rule_require_float(call, 0)) return false;
+  if (size->count != 4 && size->count != 5) {
+    return rule_fail(call,
+                     "size lists %d values; affine_grid needs [N, C, H, W] or [N, C, D, H, W]",
+                     size->count);
+  }
+  for (int i = 0; i < size->count; i++) {
+    if (size->ints[i] < 0) {
+      return rule_fail(call, "size %s has a negative dimension",
+                       tsl_shape_str(size->count, size->ints).text);
+    }
+  }
+  int axes = size->count - 2;
+  int64_t maps[] = {size->ints[0], axes, axes + 1};
+  if (!require_shape(call, 0, 3, maps, "an affine map of homogeneous points per image")) {
+    return false;
+  }
+  int64_t dims[TSL_MAX_RANK] = {size->ints[0]};
+  memcpy(dims + 1, size->ints + 2, sizeof(int64_t) * (size_t)axes);
+  dims[axes + 1] = axes;
+  return rule_output(call, 0, call->inputs[0]->dtype, axes + 2, dims);
 }
 
 /* x [N, C, D…] sampled at grid [N, H…, n], n the number of spatial axes: y [N, C, H…]. */

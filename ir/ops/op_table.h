@@ -92,6 +92,9 @@
   X(cast, ELEMWISE, "x", "y", cast,                                                                \
     TSL_ATTRS(A_DTYPE("to", NULL), A_INT("saturate", "1")),                                        \
     "x converted to dtype `to`")                                                                   \
+  X(bit_cast, ELEMWISE, "x", "y", bit_cast,                                                        \
+    TSL_ATTRS(A_DTYPE("to", NULL)),                                                                \
+    "x's bits read as dtype `to`, which must be as wide")                                          \
   X(clip, BROADCAST, "x min? max?", "y", clip,                                                     \
     TSL_NO_ATTRS,                                                                                  \
     "x held within the 0-d bounds min and max, where given")                                       \
@@ -183,6 +186,17 @@
   X(conv_transpose, OUT_ELEMWISE_FUSABLE, "x w b?", "y", conv_transpose,                           \
     TSL_ATTRS(CONV_ATTRS, A_INTS("output_padding", "[]")),                                         \
     "N-d transposed convolution of x with w [C, M/groups, k…], plus bias")                         \
+  X(deform_conv, OUT_ELEMWISE_FUSABLE, "x w offset b? mask?", "y", deform_conv,                    \
+    TSL_ATTRS(CONV_ATTRS, A_INT("offset_groups", "1")),                                            \
+    "convolution sampling x bilinearly at kernel taps moved by offset, each weighted by mask")     \
+  X(causal_conv_with_state, OUT_ELEMWISE_FUSABLE, "x w b? past_state?", "y present_state?",        \
+    causal_conv_with_state,                                                                        \
+    TSL_ATTRS(A_STRING("activation", "\"none\"")),                                                 \
+    "depthwise causal 1-d convolution of past_state ++ x; present_state keeps the last k-1 steps") \
+  X(col2im, OUT_ELEMWISE_FUSABLE, "x", "y", col2im,                                                \
+    TSL_ATTRS(A_INTS("image_shape", NULL), A_INTS("block_shape", NULL), A_INTS("strides", "[]"),   \
+              A_INTS("pads", "[]"), A_INTS("dilations", "[]")),                                    \
+    "sums the blocks in the columns of x [N, C·∏block_shape, L] into y [N, C, image_shape…]")      \
   X(max_pool, OUT_ELEMWISE_FUSABLE, "x", "y indices?", pool,                                       \
     TSL_ATTRS(POOL_ATTRS, A_INT("storage_order", "0")),                                            \
     "max over windows; optional i64 indices into the flattened input")                             \
@@ -192,6 +206,16 @@
   X(lp_pool, OUT_ELEMWISE_FUSABLE, "x", "y", pool,                                                 \
     TSL_ATTRS(POOL_ATTRS, A_INT("p", "2")),                                                        \
     "p-norm over windows")                                                                         \
+  X(max_unpool, OPAQUE, "x indices", "y", max_unpool,                                              \
+    TSL_ATTRS(A_INTS("kernel", NULL), A_INTS("strides", "[]"), A_INTS("pads", "[]"),               \
+              A_INTS("output_shape", "[]")),                                                       \
+    "zeros with x placed at the flat indices max_pool gave; output_shape [] = the window's size")  \
+  X(roi_align, OPAQUE, "x rois batch_indices", "y", roi_align,                                     \
+    TSL_ATTRS(A_STRING("mode", "\"avg\""), A_INT("output_height", "1"),                            \
+              A_INT("output_width", "1"), A_INT("sampling_ratio", "0"),                            \
+              A_FLOAT("spatial_scale", "1.0"),                                                     \
+              A_STRING("coordinate_transformation_mode", "\"half_pixel\"")),                       \
+    "each region of rois [R, 4] pooled from x[batch_indices] to output_height×output_width")       \
   X(matmul, OUT_ELEMWISE_FUSABLE, "a b", "y", matmul,                                              \
     TSL_NO_ATTRS,                                                                                  \
     "matrix product, numpy semantics (batch axes broadcast)")                                      \
@@ -202,12 +226,18 @@
   X(einsum, OUT_ELEMWISE_FUSABLE, "inputs...", "y", einsum,                                        \
     TSL_ATTRS(A_STRING("equation", NULL)),                                                         \
     "Einstein summation by equation")                                                              \
+  X(det, OPAQUE, "x", "y", det, TSL_NO_ATTRS, "determinant of each matrix in x's last two axes")   \
   X(attention, OPAQUE, "q k v mask? past_key? past_value? nonpad_kv_seqlen?", "y present_key? present_value? qk_matmul_output?", attention, \
     TSL_ATTRS(A_INT("is_causal", "0"), A_INT("q_num_heads", "0"), A_INT("kv_num_heads", "0"),      \
               A_INT("qk_matmul_output_mode", "0"), A_FLOAT("scale", "0.0"),                        \
               A_FLOAT("softcap", "0.0"), A_INT("softmax_precision", "0"),                          \
               A_INT("left_window_size", "-1"), A_INT("right_window_size", "-1")),                  \
     "softmax(q·kᵀ·scale + mask)·v per head; scale 0 means 1/√head_size; 3-D inputs need the head counts") \
+  X(linear_attention, OPAQUE, "q k v past_state? decay? beta?", "y present_state?",                \
+    linear_attention,                                                                              \
+    TSL_ATTRS(A_INT("q_num_heads", NULL), A_INT("kv_num_heads", NULL),                             \
+              A_STRING("update_rule", "\"gated_delta\""), A_FLOAT("scale", "0.0")),                \
+    "a state S [batch, kv heads, dk, dv] takes in k⊗v token by token (update_rule); y = scale·q·S")\
   X(rotary_embedding, INJECTIVE, "x cos_cache sin_cache position_ids?", "y", rotary_embedding,     \
     TSL_ATTRS(A_INT("interleaved", "0"), A_INT("num_heads", "0"),                                  \
               A_INT("rotary_embedding_dim", "0")),                                                 \
@@ -267,6 +297,9 @@
   X(scatter_nd, OPAQUE, "x indices updates", "y", scatter_nd,                                      \
     TSL_ATTRS(A_STRING("reduction", "\"none\"")),                                                  \
     "x with updates written at the index tuples of indices (or combined by reduction)")            \
+  X(tensor_scatter, OPAQUE, "past_cache update write_indices?", "present_cache", tensor_scatter,   \
+    TSL_ATTRS(A_INT("axis", "-2"), A_STRING("mode", "\"linear\"")),                                \
+    "past_cache with update written along axis from each batch entry's write index")               \
   X(expand, BROADCAST, "x", "y", expand,                                                           \
     TSL_ATTRS(A_INTS("shape", NULL)),                                                              \
     "x broadcast with `shape`")                                                                    \
@@ -305,6 +338,9 @@
   X(reverse_sequence, INJECTIVE, "x sequence_lens", "y", reverse_sequence,                         \
     TSL_ATTRS(A_INT("batch_axis", "1"), A_INT("time_axis", "0")),                                  \
     "each batch entry's first sequence_lens steps reversed along time_axis")                       \
+  X(affine_grid, INJECTIVE, "theta", "grid", affine_grid,                                          \
+    TSL_ATTRS(A_INTS("size", NULL), A_INT("align_corners", "0")),                                  \
+    "the points of an image of `size` [N, C, (D,) H, W] moved by the affine maps theta")           \
   X(grid_sample, OPAQUE, "x grid", "y", grid_sample,                                               \
     TSL_ATTRS(A_INT("align_corners", "0"), A_STRING("mode", "\"linear\""),                         \
               A_STRING("padding_mode", "\"zeros\"")),                                              \

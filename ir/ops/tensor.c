@@ -374,6 +374,44 @@ bool tsl_rule_scatter_nd(tsl_type_call *call) {
          scatter_nd_updates_fit(call) && require_reduction(call) && rule_same_as_input(call);
 }
 
+/* ONNX TensorScatter: update has past_cache's dtype and shape except along axis (never the batch
+ * axis 0), where it may be shorter; write_indices, one per batch entry, are i64. */
+bool tsl_rule_tensor_scatter(tsl_type_call *call) {
+  static const char *const modes[] = {"linear", "circular", NULL};
+  const tsl_type *cache = call->inputs[0], *update = call->inputs[1];
+  const tsl_type *indices = rule_input(call, 2);
+  int axis;
+  if (!rule_require_choice(call, "mode", modes) || !rule_require_min_rank(call, 0, 2) ||
+      !rule_axis(call, "axis", rule_int(call, "axis"), cache->rank, &axis) ||
+      !rule_require_same_dtype(call, 1, 0)) {
+    return false;
+  }
+  if (axis == 0) {
+    return rule_fail(call, "axis %lld is the batch axis; tensor_scatter writes along another",
+                     (long long)rule_int(call, "axis"));
+  }
+  bool fits = update->rank == cache->rank;
+  for (int a = 0; a < cache->rank && fits; a++) {
+    fits = a == axis ? update->dims[a] <= cache->dims[a] : update->dims[a] == cache->dims[a];
+  }
+  if (!fits) {
+    return rule_fail_input(call, 1,
+                           "input 0 (past_cache) has shape %s; update needs its dimensions, "
+                           "except along axis %d, where it may be shorter",
+                           tsl_type_shape_str(cache).text, axis);
+  }
+  if (indices && (!rule_require_dtype(call, 2, TSL_DTYPE_I64) || !rule_require_rank(call, 2, 1))) {
+    return false;
+  }
+  if (indices && indices->dims[0] != cache->dims[0]) {
+    return rule_fail_input(call, 2,
+                           "tensor_scatter needs one write index for each of the %lld "
+                           "batch entries",
+                           (long long)cache->dims[0]);
+  }
+  return rule_same_as_input(call);
+}
+
 /* depth_to_space and space_to_depth: x is NCHW, the block size positive, the mode known. */
 static bool blocks_fit(tsl_type_call *call) {
   static const char *const modes[] = {"DCR", "CRD", NULL};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs a fuzz target for a bounded time, seeded with the ONNX conformance models (import) or
-# graph texts (text): `run.sh BUILD_DIR SECONDS`. Exits non-zero on any finding.
+# Runs the fuzz targets for a bounded time: `run.sh BUILD_DIR SECONDS`. Seeds: the ONNX
+# conformance models (import) or the graph texts tessel prints for them (text), and the inputs
+# of earlier findings in tests/fuzz/regressions, which run first. Exits non-zero on a finding.
 set -euo pipefail
 build=$1
 seconds=$2
@@ -29,10 +30,14 @@ for target in onnx_import:onnx graph_text:text; do
   name=${target%%:*}
   corpus="$build/fuzz-corpus/$name"
   mkdir -p "$corpus"
+  inputs=("$corpus")
+  regressions="$root/tests/fuzz/regressions/${target##*:}"
+  [ -d "$regressions" ] && inputs+=("$regressions")
+  inputs+=("$seeds/${target##*:}")
   echo "fuzz_$name: $half s"
   "$build/tests/fuzz_$name" -max_total_time="$half" -timeout=20 -rss_limit_mb=4096 \
     -max_len=262144 -print_final_stats=1 -artifact_prefix="$build/fuzz-finding-$name-" \
-    "$corpus" "$seeds/${target##*:}" 2>&1 | grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY|Done)" || true
+    "${inputs[@]}" 2>&1 | grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY|Done)" || true
   if ls "$build"/fuzz-finding-"$name"-* >/dev/null 2>&1; then
     echo "fuzz_$name found a problem: $(ls "$build"/fuzz-finding-"$name"-*)"
     exit 1

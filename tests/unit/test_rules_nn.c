@@ -85,6 +85,111 @@ START_TEST(conv_transpose_rule) {
 }
 END_TEST
 
+START_TEST(deform_conv_rule) {
+  /* basic_deform_conv_with_padding; deform_conv_with_mask_bias;
+   * deform_conv_with_multiple_offset_groups; a mask without a bias */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 1, 2, 2]\n"
+                  "  input %o: f32[1, 8, 4, 4]\n"
+                  "  %y: f32[1, 1, 4, 4] = deform_conv(%x, %w, %o) {pads=[1, 1, 1, 1]}\n"
+                  "  input %o2: f32[1, 8, 2, 2]\n  input %b: f32[1]\n  input %m: f32[1, 4, 2, 2]\n"
+                  "  %y2: f32[1, 1, 2, 2] = deform_conv(%x, %w, %o2, %b, %m)\n"
+                  "  %y3: f32[1, 1, 2, 2] = deform_conv(%x, %w, %o2, _, %m)\n"
+                  "  input %x4: f32[1, 2, 3, 3]\n  input %w4: f32[1, 2, 2, 2]\n"
+                  "  input %o4: f32[1, 16, 2, 2]\n"
+                  "  %y4: f32[1, 1, 2, 2] = deform_conv(%x4, %w4, %o4) {offset_groups=2}\n"
+                  "  output %y\n  output %y2\n  output %y3\n  output %y4\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 1, 2, 2]\n"
+              "  input %o: f32[1, 4, 2, 2]\n"
+              "  %y: f32[1, 1, 2, 2] = deform_conv(%x, %w, %o)\n  output %y\n}\n",
+              "input 2 (offset) has shape [1, 4, 2, 2]; deform_conv needs [1, 8, 2, 2] (batch, "
+              "offset_groups × spatial axes × kernel taps, y's spatial sizes)");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 1, 2, 2]\n"
+              "  input %o: f32[1, 8, 2, 2]\n  input %m: f32[1, 4, 3, 3]\n"
+              "  %y: f32[1, 1, 2, 2] = deform_conv(%x, %w, %o, _, %m)\n  output %y\n}\n",
+              "input 4 (mask) has shape [1, 4, 3, 3]; deform_conv needs [1, 4, 2, 2]");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 3, 3, 3]\n  input %w: f32[1, 3, 2, 2]\n"
+              "  input %o: f32[1, 16, 2, 2]\n"
+              "  %y: f32[1, 1, 2, 2] = deform_conv(%x, %w, %o) {offset_groups=2}\n"
+              "  output %y\n}\n",
+              "input 0 (x) has shape [1, 3, 3, 3]; its 3 channels do not divide into "
+              "offset_groups = 2");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 1, 2, 2]\n"
+              "  input %o: f16[1, 8, 2, 2]\n"
+              "  %y: f32[1, 1, 2, 2] = deform_conv(%x, %w, %o)\n  output %y\n}\n",
+              "input 2 (offset) has dtype f16 but input 0 (x) has f32");
+}
+END_TEST
+
+START_TEST(causal_conv_with_state_rule) {
+  /* causal_conv_with_state_basic; _decode_step (with silu); _kernel_size_one;
+   * _with_past_state; without present_state */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[2, 4, 8]\n  input %w: f32[4, 1, 4]\n"
+                  "  %y: f32[2, 4, 8], %s: f32[2, 4, 3] = causal_conv_with_state(%x, %w)\n"
+                  "  input %x1: f32[2, 4, 1]\n  input %b: f32[4]\n  input %p: f32[2, 4, 3]\n"
+                  "  %y1: f32[2, 4, 1], %s1: f32[2, 4, 3] = "
+                  "causal_conv_with_state(%x1, %w, %b, %p) {activation=\"silu\"}\n"
+                  "  input %w1: f32[4, 1, 1]\n"
+                  "  %y2: f32[2, 4, 8], %s2: f32[2, 4, 0] = causal_conv_with_state(%x, %w1)\n"
+                  "  %y3: f32[2, 4, 8], %s3: f32[2, 4, 3] = causal_conv_with_state(%x, %w, _, %p)\n"
+                  "  %y4: f32[2, 4, 8] = causal_conv_with_state(%x, %w, %b)\n"
+                  "  output %y\n  output %s\n  output %y1\n  output %s1\n  output %y2\n"
+                  "  output %s2\n  output %y3\n  output %s3\n  output %y4\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[2, 4, 8]\n  input %w: f32[4, 2, 4]\n"
+              "  %y: f32[2, 4, 8], %s: f32[2, 4, 3] = causal_conv_with_state(%x, %w)\n"
+              "  output %y\n}\n",
+              "input 1 (w) has shape [4, 2, 4]; input 0 (x) has 4 channels, so "
+              "causal_conv_with_state needs [4, 1, k], k at least 1");
+  parse_fails("graph \"g\" {\n  input %x: f32[2, 4, 8]\n  input %w: f32[4, 1, 4]\n"
+              "  input %p: f32[2, 4, 2]\n"
+              "  %y: f32[2, 4, 8], %s: f32[2, 4, 3] = causal_conv_with_state(%x, %w, _, %p)\n"
+              "  output %y\n}\n",
+              "input 3 (past_state) has shape [2, 4, 2]; causal_conv_with_state needs [2, 4, 3] "
+              "(batch, channels, kernel size - 1)");
+  parse_fails("graph \"g\" {\n  input %x: f32[2, 4, 8]\n  input %w: f32[4, 1, 4]\n"
+              "  %y: f32[2, 4, 8], %s: f32[2, 4, 3] = causal_conv_with_state(%x, %w) "
+              "{activation=\"swish\"}\n  output %y\n}\n",
+              "activation \"swish\" is not one of \"none\", \"silu\"");
+}
+END_TEST
+
+START_TEST(col2im_rule) {
+  /* col2im; col2im_5d; col2im_dilations; col2im_pads; col2im_strides */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 5, 5]\n"
+                  "  %y: f32[1, 1, 5, 5] = col2im(%x) {image_shape=[5, 5], block_shape=[1, 5]}\n"
+                  "  input %x5: f32[1, 10, 12]\n"
+                  "  %y5: f32[1, 2, 3, 4, 5] = col2im(%x5) "
+                  "{image_shape=[3, 4, 5], block_shape=[1, 1, 5]}\n"
+                  "  input %xd: f32[1, 4, 5]\n"
+                  "  %yd: f32[1, 1, 6, 6] = col2im(%xd) "
+                  "{image_shape=[6, 6], block_shape=[2, 2], dilations=[1, 5]}\n"
+                  "  input %xp: f32[1, 5, 15]\n"
+                  "  %yp: f32[1, 1, 5, 5] = col2im(%xp) "
+                  "{image_shape=[5, 5], block_shape=[1, 5], pads=[0, 1, 0, 1]}\n"
+                  "  input %xs: f32[1, 9, 4]\n"
+                  "  %ys: f32[1, 1, 5, 5] = col2im(%xs) "
+                  "{image_shape=[5, 5], block_shape=[3, 3], strides=[2, 2]}\n"
+                  "  output %y\n  output %y5\n  output %yd\n  output %yp\n  output %ys\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 5, 6]\n"
+              "  %y: f32[1, 1, 5, 5] = col2im(%x) {image_shape=[5, 5], block_shape=[1, 5]}\n"
+              "  output %y\n}\n",
+              "input 0 (x) has shape [1, 5, 6]; col2im needs [N, C × 5 (a block's size), 5 (the "
+              "block positions [5, 1] in the image)]");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 7, 5]\n"
+              "  %y: f32[1, 1, 5, 5] = col2im(%x) {image_shape=[5, 5], block_shape=[1, 7]}\n"
+              "  output %y\n}\n",
+              "image_shape [5, 5]: on spatial axis 1 the dilated block spans 7 elements, more "
+              "than the 5 of the padded image");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 5, 5]\n"
+              "  %y: f32[1, 1, 5, 5] = col2im(%x) {image_shape=[5, 5], block_shape=[5]}\n"
+              "  output %y\n}\n",
+              "image_shape and block_shape list 2 and 1 sizes; col2im needs as many, 1 to 6");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 5, 5]\n"
+              "  %y: f32[1, 1, 5, 5] = col2im(%x) "
+              "{image_shape=[5, 5], block_shape=[1, 5], pads=[1, 1]}\n  output %y\n}\n",
+              "pads lists 2 values; col2im over 2 spatial axes needs 4 (or none)");
+}
+END_TEST
+
 START_TEST(pool_rule) {
   /* maxpool_2d_ceil_output_size_reduce_by_one; averagepool_2d_ceil_last_window_starts_on_pad;
    * lppool_2d_strides; maxpool_3d_dilations_use_ref_impl_large */
@@ -121,6 +226,69 @@ START_TEST(pool_rule) {
               "  %y: f32[1, 3, 7, 7] = max_pool(%x) {kernel=[2, 2], strides=[0, 1]}\n"
               "  output %y\n}\n",
               "strides[0] is 0; it must be at least 1");
+}
+END_TEST
+
+START_TEST(max_unpool_rule) {
+  /* maxunpool_export_without_output_shape; maxunpool_export_with_output_shape; with pads */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 1, 2, 2]\n  input %i: i64[1, 1, 2, 2]\n"
+                  "  %y: f32[1, 1, 4, 4] = max_unpool(%x, %i) {kernel=[2, 2], strides=[2, 2]}\n"
+                  "  %z: f32[1, 1, 5, 5] = max_unpool(%x, %i) "
+                  "{kernel=[2, 2], strides=[2, 2], output_shape=[1, 1, 5, 5]}\n"
+                  "  %p: f32[1, 1, 3, 3] = max_unpool(%x, %i) "
+                  "{kernel=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]}\n"
+                  "  output %y\n  output %z\n  output %p\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 2, 2]\n  input %i: i64[1, 1, 2, 2]\n"
+              "  %y: f32[1, 1, 3, 5] = max_unpool(%x, %i) "
+              "{kernel=[2, 2], strides=[2, 2], output_shape=[1, 1, 3, 5]}\n  output %y\n}\n",
+              "input 0 (x) has shape [1, 1, 2, 2]; output_shape [1, 1, 3, 5] must keep its batch "
+              "and channels and be at least the unpooled [1, 1, 4, 4]");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 2, 2]\n  input %i: i64[1, 1, 2, 3]\n"
+              "  %y: f32[1, 1, 4, 4] = max_unpool(%x, %i) {kernel=[2, 2], strides=[2, 2]}\n"
+              "  output %y\n}\n",
+              "input 1 (indices) has shape [1, 1, 2, 3]; max_unpool needs [1, 1, 2, 2] (the shape "
+              "of x)");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 2, 2]\n  input %i: i32[1, 1, 2, 2]\n"
+              "  %y: f32[1, 1, 4, 4] = max_unpool(%x, %i) {kernel=[2, 2], strides=[2, 2]}\n"
+              "  output %y\n}\n",
+              "input 1 (indices) has dtype i32; max_unpool needs i64");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 2, 2]\n  input %i: i64[1, 1, 2, 2]\n"
+              "  %y: f32[1, 1, 4, 4] = max_unpool(%x, %i) {kernel=[2]}\n  output %y\n}\n",
+              "input 0 (x) has shape [1, 1, 2, 2]; kernel lists 1 sizes, not one per spatial "
+              "axis");
+}
+END_TEST
+
+START_TEST(roi_align_rule) {
+  /* roialign_aligned_false; roialign_mode_max; the defaults */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 1, 10, 10]\n  input %r: f32[3, 4]\n"
+                  "  input %b: i64[3]\n"
+                  "  %y: f32[3, 1, 5, 5] = roi_align(%x, %r, %b) {output_height=5, "
+                  "output_width=5, sampling_ratio=2, "
+                  "coordinate_transformation_mode=\"output_half_pixel\"}\n"
+                  "  %z: f32[3, 1, 5, 5] = roi_align(%x, %r, %b) "
+                  "{mode=\"max\", output_height=5, output_width=5, sampling_ratio=2}\n"
+                  "  %d: f32[3, 1, 1, 1] = roi_align(%x, %r, %b)\n"
+                  "  output %y\n  output %z\n  output %d\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 10, 10]\n  input %r: f32[3, 5]\n"
+              "  input %b: i64[3]\n"
+              "  %y: f32[3, 1, 1, 1] = roi_align(%x, %r, %b)\n  output %y\n}\n",
+              "input 1 (rois) has shape [3, 5]; roi_align needs [regions, 4], each region's x1, "
+              "y1, x2, y2");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 10, 10]\n  input %r: f32[3, 4]\n"
+              "  input %b: i64[2]\n"
+              "  %y: f32[3, 1, 1, 1] = roi_align(%x, %r, %b)\n  output %y\n}\n",
+              "input 2 (batch_indices) has shape [2]; roi_align needs [3] (one batch index per "
+              "region)");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 10, 10]\n  input %r: f32[3, 4]\n"
+              "  input %b: i64[3]\n"
+              "  %y: f32[3, 1, 1, 1] = roi_align(%x, %r, %b) {mode=\"mean\"}\n  output %y\n}\n",
+              "mode \"mean\" is not one of \"avg\", \"max\"");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 1, 10, 10]\n  input %r: f32[3, 4]\n"
+              "  input %b: i64[3]\n"
+              "  %y: f32[3, 1, 1, 1] = roi_align(%x, %r, %b) {sampling_ratio=-1}\n"
+              "  output %y\n}\n",
+              "sampling_ratio is -1; it must be 0 (adaptive) or positive");
 }
 END_TEST
 
@@ -170,6 +338,20 @@ START_TEST(gemm_rule) {
   parse_fails("graph \"g\" {\n  input %a: f32[2, 3, 6]\n  input %b: f32[6, 4]\n"
               "  %y: f32[3, 4] = gemm(%a, %b)\n  output %y\n}\n",
               "input 0 (a) has shape [2, 3, 6]; gemm needs rank 2");
+}
+END_TEST
+
+START_TEST(det_rule) {
+  /* det_2d; det_nd */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[2, 2]\n  %y: f32[] = det(%x)\n"
+                  "  input %b: f32[3, 2, 2]\n  %z: f32[3] = det(%b)\n"
+                  "  output %y\n  output %z\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[2, 3]\n  %y: f32[] = det(%x)\n  output %y\n}\n",
+              "input 0 (x) has shape [2, 3]; det needs square matrices in its last two axes");
+  parse_fails("graph \"g\" {\n  input %x: i32[2, 2]\n  %y: i32[] = det(%x)\n  output %y\n}\n",
+              "input 0 (x) has dtype i32; det takes floats");
+  parse_fails("graph \"g\" {\n  input %x: f32[2]\n  %y: f32[] = det(%x)\n  output %y\n}\n",
+              "input 0 (x) has shape [2]; det needs rank 2 or more");
 }
 END_TEST
 
@@ -390,6 +572,69 @@ START_TEST(attention_rule) {
 }
 END_TEST
 
+START_TEST(linear_attention_rule) {
+  /* linear_attention_gated_delta; _gated_delta_gqa; _gated_delta_mqa; _linear (with a past
+   * state of another dtype); _gated_per_head_decay; _delta (without present_state) */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %q: f32[2, 4, 32]\n  input %k: f32[2, 4, 32]\n"
+                  "  input %v: f32[2, 4, 32]\n  input %g: f32[2, 4, 32]\n"
+                  "  input %b: f32[2, 4, 4]\n"
+                  "  %y: f32[2, 4, 32], %s: f32[2, 4, 8, 8] = linear_attention(%q, %k, %v, _, %g, "
+                  "%b) {q_num_heads=4, kv_num_heads=4}\n"
+                  "  input %q8: f32[2, 4, 64]\n"
+                  "  %y8: f32[2, 4, 64], %s8: f32[2, 4, 8, 8] = linear_attention(%q8, %k, %v, _, "
+                  "%g, %b) {q_num_heads=8, kv_num_heads=4}\n"
+                  "  input %k1: f32[2, 4, 8]\n  input %v1: f32[2, 4, 8]\n"
+                  "  input %g1: f32[2, 4, 8]\n  input %b1: f32[2, 4, 1]\n"
+                  "  %y1: f32[2, 4, 64], %s1: f32[2, 1, 8, 8] = linear_attention(%q8, %k1, %v1, _, "
+                  "%g1, %b1) {q_num_heads=8, kv_num_heads=1}\n"
+                  "  output %y\n  output %s\n  output %y8\n  output %s8\n  output %y1\n"
+                  "  output %s1\n}\n");
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %q: f16[2, 1, 32]\n  input %k: f16[2, 1, 32]\n"
+                  "  input %v: f16[2, 1, 32]\n  input %p: f32[2, 4, 8, 8]\n"
+                  "  %y: f16[2, 1, 32], %s: f32[2, 4, 8, 8] = linear_attention(%q, %k, %v, %p) "
+                  "{q_num_heads=4, kv_num_heads=4, update_rule=\"linear\"}\n"
+                  "  input %g: f16[2, 1, 4]\n"
+                  "  %yg: f16[2, 1, 32], %sg: f16[2, 4, 8, 8] = linear_attention(%q, %k, %v, _, "
+                  "%g) {q_num_heads=4, kv_num_heads=4, update_rule=\"gated\"}\n"
+                  "  input %b: f16[2, 1, 4]\n"
+                  "  %yd: f16[2, 1, 32] = linear_attention(%q, %k, %v, _, _, %b) "
+                  "{q_num_heads=4, kv_num_heads=4, update_rule=\"delta\"}\n"
+                  "  output %y\n  output %s\n  output %yg\n  output %sg\n  output %yd\n}\n");
+  parse_fails("graph \"g\" {\n  input %q: f32[2, 4, 32]\n  input %k: f32[2, 4, 32]\n"
+              "  input %v: f32[2, 4, 32]\n  input %g: f32[2, 4, 32]\n"
+              "  %y: f32[2, 4, 32], %s: f32[2, 4, 8, 8] = linear_attention(%q, %k, %v, _, %g) "
+              "{q_num_heads=4, kv_num_heads=4}\n  output %y\n}\n",
+              "update_rule \"gated_delta\" needs input 5 (beta)");
+  parse_fails("graph \"g\" {\n  input %q: f32[2, 4, 32]\n  input %k: f32[2, 4, 32]\n"
+              "  input %v: f32[2, 4, 32]\n  input %g: f32[2, 4, 32]\n"
+              "  %y: f32[2, 4, 32], %s: f32[2, 4, 8, 8] = linear_attention(%q, %k, %v, _, %g) "
+              "{q_num_heads=4, kv_num_heads=4, update_rule=\"linear\"}\n  output %y\n}\n",
+              "update_rule \"linear\" takes no input 4 (decay)");
+  parse_fails("graph \"g\" {\n  input %q: f32[2, 4, 32]\n  input %k: f32[2, 4, 32]\n"
+              "  input %v: f32[2, 4, 32]\n  input %g: f32[2, 4, 16]\n"
+              "  %y: f32[2, 4, 32], %s: f32[2, 4, 8, 8] = linear_attention(%q, %k, %v, _, %g) "
+              "{q_num_heads=4, kv_num_heads=4, update_rule=\"gated\"}\n  output %y\n}\n",
+              "input 4 (decay) has shape [2, 4, 16]; linear_attention needs [2, 4, 4 or 32]");
+  parse_fails("graph \"g\" {\n  input %q: f32[2, 4, 24]\n  input %k: f32[2, 4, 16]\n"
+              "  input %v: f32[2, 4, 16]\n"
+              "  %y: f32[2, 4, 24], %s: f32[2, 4, 4, 4] = linear_attention(%q, %k, %v) "
+              "{q_num_heads=6, kv_num_heads=4, update_rule=\"linear\"}\n  output %y\n}\n",
+              "q_num_heads = 6 must be a positive multiple of kv_num_heads = 4");
+  parse_fails("graph \"g\" {\n  input %q: f32[2, 4, 32]\n  input %k: f32[2, 4, 32]\n"
+              "  input %v: f32[2, 4, 32]\n  input %p: f32[2, 4, 8, 4]\n"
+              "  %y: f32[2, 4, 32], %s: f32[2, 4, 8, 8] = linear_attention(%q, %k, %v, %p) "
+              "{q_num_heads=4, kv_num_heads=4, update_rule=\"linear\"}\n  output %y\n}\n",
+              "input 3 (past_state) has shape [2, 4, 8, 4]; linear_attention needs [2, 4, 8, 8] "
+              "(batch, kv heads, dk, dv)");
+  parse_fails("graph \"g\" {\n  input %q: f32[2, 4, 32]\n  input %k: f32[2, 3, 32]\n"
+              "  input %v: f32[2, 4, 32]\n"
+              "  %y: f32[2, 4, 32], %s: f32[2, 4, 8, 8] = linear_attention(%q, %k, %v) "
+              "{q_num_heads=4, kv_num_heads=4, update_rule=\"linear\"}\n  output %y\n}\n",
+              "input 1 (k) has shape [2, 3, 32]; input 0 (q) has shape [2, 4, 32]; k and v need "
+              "its batch and length");
+}
+END_TEST
+
 START_TEST(rotary_embedding_rule) {
   /* rotary_embedding; rotary_embedding_3d_input; rotary_embedding_no_position_ids_rotary_dim */
   EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[2, 4, 3, 8]\n  input %c: f32[50, 4]\n"
@@ -424,6 +669,27 @@ START_TEST(rotary_embedding_rule) {
               "  %y: f32[2, 4, 3, 8] = rotary_embedding(%x, %c, %s) {rotary_embedding_dim=5}\n"
               "  output %y\n}\n",
               "its head size 8 and rotary_embedding_dim 5 must be even");
+}
+END_TEST
+
+START_TEST(affine_grid_rule) {
+  /* affine_grid_2d; affine_grid_3d_align_corners */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %t: f32[2, 2, 3]\n"
+                  "  %y: f32[2, 5, 6, 2] = affine_grid(%t) {size=[2, 3, 5, 6]}\n"
+                  "  input %t3: f32[2, 3, 4]\n"
+                  "  %y3: f32[2, 4, 5, 6, 3] = affine_grid(%t3) "
+                  "{size=[2, 3, 4, 5, 6], align_corners=1}\n"
+                  "  output %y\n  output %y3\n}\n");
+  parse_fails("graph \"g\" {\n  input %t: f32[2, 3, 4]\n"
+              "  %y: f32[2, 5, 6, 2] = affine_grid(%t) {size=[2, 3, 5, 6]}\n  output %y\n}\n",
+              "input 0 (theta) has shape [2, 3, 4]; affine_grid needs [2, 2, 3] (an affine map "
+              "of homogeneous points per image)");
+  parse_fails("graph \"g\" {\n  input %t: f32[2, 2, 3]\n"
+              "  %y: f32[2, 5, 2] = affine_grid(%t) {size=[2, 3, 5]}\n  output %y\n}\n",
+              "size lists 3 values; affine_grid needs [N, C, H, W] or [N, C, D, H, W]");
+  parse_fails("graph \"g\" {\n  input %t: i32[2, 2, 3]\n"
+              "  %y: i32[2, 5, 6, 2] = affine_grid(%t) {size=[2, 3, 5, 6]}\n  output %y\n}\n",
+              "input 0 (theta) has dtype i32; affine_grid takes floats");
 }
 END_TEST
 
@@ -611,11 +877,17 @@ Suite *suite_rules_nn(void) {
   TCase *windows = tcase_create("windows");
   tcase_add_test(windows, conv_rule);
   tcase_add_test(windows, conv_transpose_rule);
+  tcase_add_test(windows, deform_conv_rule);
+  tcase_add_test(windows, causal_conv_with_state_rule);
+  tcase_add_test(windows, col2im_rule);
   tcase_add_test(windows, pool_rule);
+  tcase_add_test(windows, max_unpool_rule);
+  tcase_add_test(windows, roi_align_rule);
   suite_add_tcase(suite, windows);
   TCase *products = tcase_create("products");
   tcase_add_test(products, matmul_rule);
   tcase_add_test(products, gemm_rule);
+  tcase_add_test(products, det_rule);
   tcase_add_test(products, einsum_rule);
   suite_add_tcase(suite, products);
   TCase *normalisation = tcase_create("normalisation");
@@ -628,7 +900,9 @@ Suite *suite_rules_nn(void) {
   suite_add_tcase(suite, normalisation);
   TCase *sequences = tcase_create("sequences");
   tcase_add_test(sequences, attention_rule);
+  tcase_add_test(sequences, linear_attention_rule);
   tcase_add_test(sequences, rotary_embedding_rule);
+  tcase_add_test(sequences, affine_grid_rule);
   tcase_add_test(sequences, grid_sample_rule);
   suite_add_tcase(suite, sequences);
   TCase *quantisation = tcase_create("quantisation");

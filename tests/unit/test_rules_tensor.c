@@ -32,6 +32,25 @@ START_TEST(transpose_rule) {
 }
 END_TEST
 
+START_TEST(bit_cast_rule) {
+  /* bitcast_2d_float32_to_int32; bitcast_bool_to_uint8; bitcast_int64_to_float64;
+   * bitcast_scalar_float32_to_int32; bitcast_uint16_to_int16 */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[2, 3]\n"
+                  "  %y: i32[2, 3] = bit_cast(%x) {to=i32}\n"
+                  "  input %b: bool[4]\n  %u: u8[4] = bit_cast(%b) {to=u8}\n"
+                  "  input %l: i64[3]\n  %d: f64[3] = bit_cast(%l) {to=f64}\n"
+                  "  input %s: f32[]\n  %i: i32[] = bit_cast(%s) {to=i32}\n"
+                  "  input %h: u16[3]\n  %j: i16[3] = bit_cast(%h) {to=i16}\n"
+                  "  %f: f16[3] = bit_cast(%h) {to=f16}\n"
+                  "  output %y\n  output %u\n  output %d\n  output %i\n  output %j\n"
+                  "  output %f\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[3]\n"
+              "  %y: i64[3] = bit_cast(%x) {to=i64}\n  output %y\n}\n",
+              "input 0 (x) has dtype f32, 32 bits wide; bit_cast cannot read it as i64, 64 bits "
+              "wide");
+}
+END_TEST
+
 START_TEST(concat_rule) {
   /* concat_3d_axis_negative_2 */
   EXPECT_GRAPH_OK("graph \"g\" {\n  input %a: f32[2, 2, 2]\n  input %b: f32[2, 2, 2]\n"
@@ -189,6 +208,42 @@ START_TEST(scatter_nd_rule) {
   parse_fails("graph \"g\" {\n  input %x: f32[4]\n  input %i: i32[2, 1]\n  input %u: f32[2]\n"
               "  %y: f32[4] = scatter_nd(%x, %i, %u)\n  output %y\n}\n",
               "input 1 (indices) has dtype i32; scatter_nd needs i64");
+}
+END_TEST
+
+START_TEST(tensor_scatter_rule) {
+  /* tensorscatter; tensorscatter_3d; tensorscatter_circular; without write indices; along
+   * axis 1 */
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %c: f32[2, 1, 4, 5]\n  input %u: f32[2, 1, 1, 5]\n"
+                  "  input %i: i64[2]\n"
+                  "  %y: f32[2, 1, 4, 5] = tensor_scatter(%c, %u, %i)\n"
+                  "  input %c3: f32[3, 4, 5]\n  input %u3: f32[3, 2, 5]\n  input %i3: i64[3]\n"
+                  "  %y3: f32[3, 4, 5] = tensor_scatter(%c3, %u3, %i3)\n"
+                  "  input %u2: f32[2, 1, 2, 5]\n"
+                  "  %z: f32[2, 1, 4, 5] = tensor_scatter(%c, %u2, %i) {mode=\"circular\"}\n"
+                  "  %n: f32[2, 1, 4, 5] = tensor_scatter(%c, %u2)\n"
+                  "  input %ca: f32[2, 4, 3, 5]\n  input %ua: f32[2, 2, 3, 5]\n"
+                  "  %a: f32[2, 4, 3, 5] = tensor_scatter(%ca, %ua, %i) {axis=1}\n"
+                  "  output %y\n  output %y3\n  output %z\n  output %n\n  output %a\n}\n");
+  parse_fails("graph \"g\" {\n  input %c: f32[2, 1, 4, 5]\n  input %u: f32[2, 1, 5, 5]\n"
+              "  %y: f32[2, 1, 4, 5] = tensor_scatter(%c, %u)\n  output %y\n}\n",
+              "input 1 (update) has shape [2, 1, 5, 5]; input 0 (past_cache) has shape [2, 1, 4, "
+              "5]; update needs its dimensions, except along axis 2, where it may be shorter");
+  parse_fails("graph \"g\" {\n  input %c: f32[2, 4, 5]\n  input %u: f32[1, 4, 5]\n"
+              "  %y: f32[2, 4, 5] = tensor_scatter(%c, %u) {axis=-3}\n  output %y\n}\n",
+              "axis -3 is the batch axis; tensor_scatter writes along another");
+  parse_fails("graph \"g\" {\n  input %c: f32[2, 4, 5]\n  input %u: f32[2, 1, 5]\n"
+              "  input %i: i64[3]\n"
+              "  %y: f32[2, 4, 5] = tensor_scatter(%c, %u, %i)\n  output %y\n}\n",
+              "input 2 (write_indices) has shape [3]; tensor_scatter needs one write index for "
+              "each of the 2 batch entries");
+  parse_fails("graph \"g\" {\n  input %c: f32[2, 4, 5]\n  input %u: f32[2, 1, 5]\n"
+              "  input %i: i32[2]\n"
+              "  %y: f32[2, 4, 5] = tensor_scatter(%c, %u, %i)\n  output %y\n}\n",
+              "input 2 (write_indices) has dtype i32; tensor_scatter needs i64");
+  parse_fails("graph \"g\" {\n  input %c: f32[2, 4, 5]\n  input %u: f32[2, 1, 5]\n"
+              "  %y: f32[2, 4, 5] = tensor_scatter(%c, %u) {mode=\"wrap\"}\n  output %y\n}\n",
+              "mode \"wrap\" is not one of \"linear\", \"circular\"");
 }
 END_TEST
 
@@ -395,6 +450,7 @@ Suite *suite_rules_tensor(void) {
   TCase *layout = tcase_create("layout");
   tcase_add_test(layout, reshape_rule);
   tcase_add_test(layout, transpose_rule);
+  tcase_add_test(layout, bit_cast_rule);
   tcase_add_test(layout, concat_rule);
   tcase_add_test(layout, split_rule);
   tcase_add_test(layout, slice_rule);
@@ -411,6 +467,7 @@ Suite *suite_rules_tensor(void) {
   tcase_add_test(indexing, gather_nd_rule);
   tcase_add_test(indexing, scatter_elements_rule);
   tcase_add_test(indexing, scatter_nd_rule);
+  tcase_add_test(indexing, tensor_scatter_rule);
   tcase_add_test(indexing, reverse_sequence_rule);
   suite_add_tcase(suite, indexing);
   TCase *creation = tcase_create("creation");
