@@ -108,7 +108,8 @@ MAPPING(map_constant_of_shape) {
   } else {
     value = new_data(TSL_DTYPE_F32, 0, NULL);
   }
-  tsl_value *fill = im_constant_from(im, "value", value);
+  const char *name = tsl_arena_printf(im->graph->arena, "%s/value", im->node->output[0]);
+  tsl_value *fill = im_constant_from(im, name, value);
   tsl_node *node = im_node(im, TSL_OP_full, 1, &fill, 1, true);
   im_set_ints(im, node, "shape", rank, shape);
   return im_finish(im, node);
