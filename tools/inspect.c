@@ -63,30 +63,19 @@ typedef struct endpoints {
   int count;
 } endpoints;
 
-static endpoints graph_outputs(const tsl_graph *graph) {
-  endpoints outputs = {
-      .values = calloc((size_t)graph->num_outputs + 1, sizeof(tsl_value *)),
-      .names = calloc((size_t)graph->num_outputs + 1, sizeof(char *)),
-      .count = graph->num_outputs,
+/* The graph's inputs (by their values' names) or outputs (by the names callers know). */
+static endpoints graph_endpoints(const tsl_graph *graph, bool outputs) {
+  int count = outputs ? graph->num_outputs : graph->num_inputs;
+  endpoints e = {
+      .values = calloc((size_t)count + 1, sizeof(tsl_value *)),
+      .names = calloc((size_t)count + 1, sizeof(char *)),
+      .count = count,
   };
-  for (int i = 0; i < graph->num_outputs; i++) {
-    outputs.values[i] = graph->outputs[i].value;
-    outputs.names[i] = graph->outputs[i].name;
+  for (int i = 0; i < count; i++) {
+    e.values[i] = outputs ? graph->outputs[i].value : graph->inputs[i];
+    e.names[i] = outputs ? graph->outputs[i].name : graph->inputs[i]->name;
   }
-  return outputs;
-}
-
-static endpoints graph_inputs(const tsl_graph *graph) {
-  endpoints inputs = {
-      .values = calloc((size_t)graph->num_inputs + 1, sizeof(tsl_value *)),
-      .names = calloc((size_t)graph->num_inputs + 1, sizeof(char *)),
-      .count = graph->num_inputs,
-  };
-  for (int i = 0; i < graph->num_inputs; i++) {
-    inputs.values[i] = graph->inputs[i];
-    inputs.names[i] = graph->inputs[i]->name;
-  }
-  return inputs;
+  return e;
 }
 
 static void free_endpoints(endpoints *e) {
@@ -99,14 +88,15 @@ static void print_stats_json(const char *path, const tsl_graph *graph) {
   op_count *counts = calloc((size_t)graph->num_nodes + 1, sizeof(op_count));
   int distinct = count_ops(graph, counts);
   json_t *ops = json_object();
-  for (int i = 0; i < distinct; i++) json_object_set_new(ops, counts[i].name, json_integer(counts[i].count));
-  endpoints inputs = graph_inputs(graph), outputs = graph_outputs(graph);
-  json_t *root = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", path, "nodes",
-                           (json_int_t)stats.nodes, "params", (json_int_t)stats.params,
-                           "weight_bytes", (json_int_t)stats.weight_bytes, "macs",
-                           (json_int_t)stats.macs, "ops", ops, "inputs",
-                           values_json(inputs.values, inputs.names, inputs.count), "outputs",
-                           values_json(outputs.values, outputs.names, outputs.count));
+  for (int i = 0; i < distinct; i++)
+    json_object_set_new(ops, counts[i].name, json_integer(counts[i].count));
+  endpoints inputs = graph_endpoints(graph, false), outputs = graph_endpoints(graph, true);
+  json_t *root =
+      json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", path, "nodes",
+                (json_int_t)stats.nodes, "params", (json_int_t)stats.params, "weight_bytes",
+                (json_int_t)stats.weight_bytes, "macs", (json_int_t)stats.macs, "ops", ops,
+                "inputs", values_json(inputs.values, inputs.names, inputs.count), "outputs",
+                values_json(outputs.values, outputs.names, outputs.count));
   char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   puts(text);
   free(text);
@@ -146,7 +136,7 @@ static void print_stats_text(const char *path, const tsl_graph *graph) {
          human((double)stats.weight_bytes, bytes, sizeof(bytes)));
   printf("macs:         %lld (%s)\n", (long long)stats.macs,
          human((double)stats.macs, macs, sizeof(macs)));
-  endpoints inputs = graph_inputs(graph), outputs = graph_outputs(graph);
+  endpoints inputs = graph_endpoints(graph, false), outputs = graph_endpoints(graph, true);
   print_endpoints("inputs", inputs);
   print_endpoints("outputs", outputs);
   free_endpoints(&inputs);
@@ -154,7 +144,8 @@ static void print_stats_text(const char *path, const tsl_graph *graph) {
   op_count *counts = calloc((size_t)graph->num_nodes + 1, sizeof(op_count));
   int distinct = count_ops(graph, counts);
   printf("operators:\n");
-  for (int i = 0; i < distinct; i++) printf("  %-24s %lld\n", counts[i].name, (long long)counts[i].count);
+  for (int i = 0; i < distinct; i++)
+    printf("  %-24s %lld\n", counts[i].name, (long long)counts[i].count);
   free(counts);
 }
 
@@ -191,8 +182,7 @@ static int run(int argc, char **argv) {
     free(bindings);
     return status;
   }
-  tsl_onnx_options options = {
-      .bindings = bindings, .num_bindings = num_bindings, .note = cli_note};
+  tsl_onnx_options options = {.bindings = bindings, .num_bindings = num_bindings, .note = cli_note};
   tsl_graph *graph;
   tsl_error error;
   if (tsl_import_onnx(path, &options, &graph, &error)) {

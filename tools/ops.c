@@ -10,10 +10,11 @@ static int run(int argc, char **argv);
 const tsl_command tsl_command_ops = {
     .name = "ops",
     .summary = "list tessel's operators: ports, attributes, fusion pattern",
-    .usage = "usage: tessel ops [--markdown]\n"
-             "\n"
-             "Lists every operator of the graph IR with its inputs, outputs, attributes (with\n"
-             "their defaults) and fusion pattern kind. --markdown writes docs/operators.md.\n",
+    .usage =
+        "usage: tessel ops [--markdown]\n"
+        "\n"
+        "Lists every operator of the graph IR with its inputs, outputs, attributes (with\n"
+        "their defaults) and fusion pattern kind. --markdown writes docs/operators.md.\n",
     .run = run,
 };
 
@@ -39,22 +40,26 @@ static void print_attrs(const tsl_op_def *op) {
 /* Table cells may not hold '|': it is escaped. */
 static void print_markdown_text(const char *text) {
   for (const char *c = text; *c; c++) {
-    if (*c == '|') fputs("\\|", stdout);
-    else putchar(*c);
+    if (*c == '|')
+      fputs("\\|", stdout);
+    else
+      putchar(*c);
   }
 }
 
 static int run(int argc, char **argv) {
   bool markdown = argc == 1 && strcmp(argv[0], "--markdown") == 0;
-  if (argc > 0 && !markdown) return cli_usage_error(&tsl_command_ops, "unknown argument '%s'", argv[0]);
+  if (argc > 0 && !markdown)
+    return cli_usage_error(&tsl_command_ops, "unknown argument '%s'", argv[0]);
   if (markdown) {
-    printf("# Operators\n\n"
-           "Every operator of tessel's graph IR, as `tessel ops --markdown` prints it from the\n"
-           "registry (`ir/ops/op_table.h`). Inputs marked `?` are optional, `...` a list of one\n"
-           "or more. Attributes without a default are required. The pattern says how the\n"
-           "operator fuses with its neighbours.\n\n"
-           "| operator | computes | inputs -> outputs | attributes | pattern |\n"
-           "|---|---|---|---|---|\n");
+    printf(
+        "# Operators\n\n"
+        "Every operator of tessel's graph IR, as `tessel ops --markdown` prints it from the\n"
+        "registry (`ir/ops/op_table.h`). Inputs marked `?` are optional, `...` a list of one\n"
+        "or more. Attributes without a default are required. The pattern says how the\n"
+        "operator fuses with its neighbours.\n\n"
+        "| operator | computes | inputs -> outputs | attributes | pattern |\n"
+        "|---|---|---|---|---|\n");
   }
   for (int kind = 0; kind < TSL_OP_COUNT; kind++) {
     const tsl_op_def *op = tsl_op_get((tsl_op_kind)kind);
@@ -68,11 +73,15 @@ static int run(int argc, char **argv) {
     print_ports(op, true);
     printf(" -> ");
     print_ports(op, false);
-    if (op->num_attrs) printf(markdown ? " | " : "\n    ");
-    else if (markdown) printf(" | ");
+    if (op->num_attrs)
+      printf(markdown ? " | " : "\n    ");
+    else if (markdown)
+      printf(" | ");
     print_attrs(op);
-    if (markdown) printf(" | %s |\n", tsl_pattern_name(op->pattern));
-    else printf("\n");
+    if (markdown)
+      printf(" | %s |\n", tsl_pattern_name(op->pattern));
+    else
+      printf("\n");
   }
   return 0;
 }

@@ -27,8 +27,11 @@ static void print_help(FILE *out) {
 
 /* Length of the UTF-8 sequence at `text`, or 0 when it is not valid UTF-8. */
 static int utf8_length(const unsigned char *text) {
-  int length = text[0] < 0x80 ? 1 : (text[0] & 0xe0) == 0xc0 ? 2 : (text[0] & 0xf0) == 0xe0 ? 3
-               : (text[0] & 0xf8) == 0xf0 ? 4 : 0;
+  int length = text[0] < 0x80             ? 1
+               : (text[0] & 0xe0) == 0xc0 ? 2
+               : (text[0] & 0xf0) == 0xe0 ? 3
+               : (text[0] & 0xf8) == 0xf0 ? 4
+                                          : 0;
   for (int i = 1; i < length; i++) {
     if ((text[i] & 0xc0) != 0x80) return 0;
   }
@@ -50,8 +53,7 @@ static void print_escaped(FILE *out, const char *message) {
 }
 
 int cli_report(const tsl_error *error) {
-  fprintf(stderr, "tessel: %s: ",
-          error->status == TSL_ERROR_INTERNAL ? "internal error" : "error");
+  fprintf(stderr, "tessel: %s: ", error->status == TSL_ERROR_INTERNAL ? "internal error" : "error");
   print_escaped(stderr, error->message);
   fputc('\n', stderr);
   return tsl_status_exit_code(error->status);
