@@ -36,6 +36,17 @@ START_TEST(names_and_order_do_not_matter) {
 }
 END_TEST
 
+/* The hash is part of tessel's file formats (tuning records will key on it): it must not change
+ * between builds, machines or versions unless its format version does. */
+START_TEST(hash_is_stable) {
+  uint8_t hash[32];
+  char hex[65];
+  hash_of(base, hash);
+  tsl_hash_hex(hash, hex);
+  ck_assert_str_eq(hex, "60c4c24430dbf555c642d6f691cae42e17245f86ed15b76214bcd2b153142e21");
+}
+END_TEST
+
 START_TEST(structure_does_matter) {
   const char *variants[] = {
       /* operands swapped */
@@ -112,6 +123,7 @@ Suite *suite_graph_structure(void) {
   Suite *suite = suite_create("graph_structure");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, names_and_order_do_not_matter);
+  tcase_add_test(tc, hash_is_stable);
   tcase_add_test(tc, structure_does_matter);
   tcase_add_test(tc, shared_values_stay_shared);
   tcase_add_test(tc, unused_nodes_are_removed);
