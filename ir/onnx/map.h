@@ -37,6 +37,7 @@ MAPPING(map_causal_conv_with_state);
 MAPPING(map_col2im);
 MAPPING(map_pool);
 MAPPING(map_max_unpool);
+MAPPING(map_max_roi_pool);
 MAPPING(map_roi_align);
 MAPPING(map_matmul);
 MAPPING(map_gemm);

@@ -286,6 +286,11 @@ static tsl_status map_inputs_as_is(importer *im, tsl_op_kind op, int max_inputs)
   return im_finish(im, node);
 }
 
+MAPPING(map_max_roi_pool) {
+  (void)entry;
+  return map_inputs_as_is(im, TSL_OP_max_roi_pool, 2);
+}
+
 MAPPING(map_matmul) {
   (void)entry;
   return map_inputs_as_is(im, TSL_OP_matmul, 2);

@@ -122,6 +122,7 @@ static const onnx_op ops[] = {
     SAME("MatMulInteger", map_matmul_integer),
     MAP("Max", map_variadic, maximum),
     MAP("MaxPool", map_pool, max_pool),
+    SAME("MaxRoiPool", map_max_roi_pool),
     SAME("MaxUnpool", map_max_unpool),
     MAP("Mean", map_variadic, add),
     SAME("MeanVarianceNormalization", map_mean_variance_norm),

@@ -452,6 +452,24 @@ bool tsl_rule_roi_align(tsl_type_call *call) {
   return rule_output(call, 0, x->dtype, 4, dims);
 }
 
+bool tsl_rule_max_roi_pool(tsl_type_call *call) {
+  const tsl_type *x = call->inputs[0], *rois = call->inputs[1];
+  const tsl_attr *pooled = rule_attr(call, "pooled_shape");
+  if (!rule_require_float(call, 0) || !rule_require_rank(call, 0, 4) ||
+      !rule_require_same_dtype(call, 1, 0)) {
+    return false;
+  }
+  if (rois->rank != 2 || rois->dims[1] != 5) {
+    return rule_fail_input(call, 1, "max_roi_pool needs [regions, 5], each region's batch "
+                           "index, x1, y1, x2, y2");
+  }
+  if (pooled->count != 2 || pooled->ints[0] < 1 || pooled->ints[1] < 1) {
+    return rule_fail(call, "pooled_shape must be two positive sizes (height, width)");
+  }
+  int64_t dims[] = {rois->dims[0], x->dims[1], pooled->ints[0], pooled->ints[1]};
+  return rule_output(call, 0, x->dtype, 4, dims);
+}
+
 /* ---- products ------------------------------------------------------------------------------ */
 
 /* ONNX MatMul and Gemm take floats and 32- or 64-bit integers. */

@@ -216,6 +216,9 @@
               A_FLOAT("spatial_scale", "1.0"),                                                     \
               A_STRING("coordinate_transformation_mode", "\"half_pixel\"")),                       \
     "each region of rois [R, 4] pooled from x[batch_indices] to output_height×output_width")       \
+  X(max_roi_pool, OPAQUE, "x rois", "y", max_roi_pool,                                             \
+    TSL_ATTRS(A_INTS("pooled_shape", NULL), A_FLOAT("spatial_scale", "1.0")),                      \
+    "max over each region of rois [R, 5] (batch index, x1, y1, x2, y2), pooled to pooled_shape")   \
   X(matmul, OUT_ELEMWISE_FUSABLE, "a b", "y", matmul,                                              \
     TSL_NO_ATTRS,                                                                                  \
     "matrix product, numpy semantics (batch axes broadcast)")                                      \

@@ -872,6 +872,21 @@ START_TEST(qlinear_conv_rule) {
 }
 END_TEST
 
+START_TEST(max_roi_pool_rule) {
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 3, 10, 10]\n  input %r: f32[4, 5]\n"
+                  "  %y: f32[4, 3, 2, 3] = max_roi_pool(%x, %r) {pooled_shape=[2, 3], "
+                  "spatial_scale=0.5}\n  output %y\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 3, 10, 10]\n  input %r: f32[4, 4]\n"
+              "  %y: f32[4, 3, 2, 2] = max_roi_pool(%x, %r) {pooled_shape=[2, 2]}\n"
+              "  output %y\n}\n",
+              "input 1 (rois) has shape [4, 4]; max_roi_pool needs [regions, 5]");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 3, 10, 10]\n  input %r: f32[4, 5]\n"
+              "  %y: f32[4, 3, 2, 2] = max_roi_pool(%x, %r) {pooled_shape=[2]}\n"
+              "  output %y\n}\n",
+              "pooled_shape must be two positive sizes");
+}
+END_TEST
+
 Suite *suite_rules_nn(void) {
   Suite *suite = suite_create("rules_nn");
   TCase *windows = tcase_create("windows");
@@ -883,6 +898,7 @@ Suite *suite_rules_nn(void) {
   tcase_add_test(windows, pool_rule);
   tcase_add_test(windows, max_unpool_rule);
   tcase_add_test(windows, roi_align_rule);
+  tcase_add_test(windows, max_roi_pool_rule);
   suite_add_tcase(suite, windows);
   TCase *products = tcase_create("products");
   tcase_add_test(products, matmul_rule);
