@@ -90,7 +90,6 @@ static const onnx_op ops[] = {
     MAP("GlobalAveragePool", map_global_pool, reduce_mean),
     MAP("GlobalLpPool", map_global_pool, reduce_l2),
     MAP("GlobalMaxPool", map_global_pool, reduce_max),
-    REFUSE("Gradient", TRAINING),
     MAP("Greater", map_binary, greater),
     MAP("GreaterOrEqual", map_binary, greater_equal),
     SAME("GridSample", map_grid_sample),
