@@ -63,7 +63,7 @@ void *tsl_arena_alloc(tsl_arena *arena, size_t size) {
 
 char *tsl_arena_strndup(tsl_arena *arena, const char *text, size_t length) {
   char *copy = tsl_arena_alloc(arena, length + 1);
-  memcpy(copy, text, length);
+  if (length) memcpy(copy, text, length);
   copy[length] = '\0';
   return copy;
 }
