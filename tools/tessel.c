@@ -1,7 +1,9 @@
 /* The `tessel` command: finds the subcommand and hands it the rest of the arguments. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/cli.h"
 
@@ -74,7 +76,29 @@ void cli_note(void *context, const char *message) {
   fprintf(stderr, "tessel: note: %s\n", message);
 }
 
+/* A crash is a bug in tessel: it is reported as an internal error, with exit status 1. Only
+ * async-signal-safe calls here. */
+static void report_crash(int signal_number) {
+  static const char message[] =
+      "tessel: internal error: the process crashed; this is a bug in tessel, please report it "
+      "with the command and the model\n";
+  (void)signal_number;
+  ssize_t written = write(STDERR_FILENO, message, sizeof(message) - 1);
+  (void)written;
+  _exit(1);
+}
+
+static void report_crashes_as_internal_errors(void) {
+  struct sigaction action = {.sa_handler = report_crash};
+  sigemptyset(&action.sa_mask);
+  int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+  for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+    sigaction(signals[i], &action, NULL);
+  }
+}
+
 int main(int argc, char **argv) {
+  report_crashes_as_internal_errors();
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
     print_help(argc < 2 ? stderr : stdout);
