@@ -14,7 +14,6 @@ MAPPING(map_variadic);
 MAPPING(map_clip);
 MAPPING(map_cast);
 MAPPING(map_cast_like);
-MAPPING(map_bit_cast);
 MAPPING(map_swiglu);
 MAPPING(map_identity);
 MAPPING(map_dropout);

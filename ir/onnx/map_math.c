@@ -125,28 +125,28 @@ static tsl_status cast_to(importer *im, tsl_op_kind op, tsl_value *x, tsl_dtype 
   return im_finish(im, node);
 }
 
-MAPPING(map_cast) {
-  (void)entry;
-  tsl_value *x;
-  TRY(im_require_input(im, 0, &x));
+/* Cast's and BitCast's `to`: an ONNX data type number (Cast-1 spelled the type's name). */
+static tsl_status target_dtype(importer *im, tsl_dtype *dtype) {
   const Onnx__AttributeProto *to = im_attr(im, "to");
   if (!to) return im_fail(im, "attribute 'to' is required");
-  tsl_dtype dtype;
+  int32_t code = (int32_t)to->i;
   if (to->has_s) {
-    /* Opset 1 spelled the type by name. */
     const char *name = im_attr_string(im, "to", "");
-    const char *const names[] = {"", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32",
-                                 "INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32",
-                                 "UINT64"};
-    int code = 0;
-    for (int i = 1; i < (int)(sizeof(names) / sizeof(names[0])); i++) {
-      if (strcmp(names[i], name) == 0) code = i;
+    code = 0;
+    for (int32_t candidate = 1; candidate < 64; candidate++) {
+      if (strcmp(tsl_onnx_dtype_name(candidate), name) == 0) code = candidate;
     }
-    TRY(im_dtype(im, code, "attribute 'to'", &dtype));
-  } else {
-    TRY(im_dtype(im, (int32_t)to->i, "attribute 'to'", &dtype));
   }
-  return cast_to(im, TSL_OP_cast, x, dtype);
+  return im_dtype(im, code, "attribute 'to'", dtype);
+}
+
+/* Cast and BitCast (entry->op: cast or bit_cast). */
+MAPPING(map_cast) {
+  tsl_value *x;
+  tsl_dtype dtype;
+  TRY(im_require_input(im, 0, &x));
+  TRY(target_dtype(im, &dtype));
+  return cast_to(im, entry->op, x, dtype);
 }
 
 MAPPING(map_cast_like) {
@@ -155,17 +155,6 @@ MAPPING(map_cast_like) {
   TRY(im_require_input(im, 0, &x));
   TRY(im_require_input(im, 1, &target));
   return cast_to(im, TSL_OP_cast, x, target->type.dtype);
-}
-
-MAPPING(map_bit_cast) {
-  (void)entry;
-  tsl_value *x;
-  TRY(im_require_input(im, 0, &x));
-  const Onnx__AttributeProto *to = im_attr(im, "to");
-  if (!to) return im_fail(im, "attribute 'to' is required");
-  tsl_dtype dtype;
-  TRY(im_dtype(im, (int32_t)to->i, "attribute 'to'", &dtype));
-  return cast_to(im, TSL_OP_bit_cast, x, dtype);
 }
 
 /* SwiGLU: swish(a)·b. Two elementwise calls that fusion joins into one kernel again, so an
