@@ -9,7 +9,7 @@
 
 #include "ir/dtype.h"
 
-#define TSL_MAX_RANK 8
+#define TSL_MAX_RANK 16
 
 /* The largest element count tessel accepts in one tensor: any byte size it implies fits an
  * int64_t with room to spare. */

@@ -182,7 +182,7 @@ START_TEST(col2im_rule) {
   parse_fails("graph \"g\" {\n  input %x: f32[1, 5, 5]\n"
               "  %y: f32[1, 1, 5, 5] = col2im(%x) {image_shape=[5, 5], block_shape=[5]}\n"
               "  output %y\n}\n",
-              "image_shape and block_shape list 2 and 1 sizes; col2im needs as many, 1 to 6");
+              "image_shape and block_shape list 2 and 1 sizes; col2im needs as many, 1 to 14");
   parse_fails("graph \"g\" {\n  input %x: f32[1, 5, 5]\n"
               "  %y: f32[1, 1, 5, 5] = col2im(%x) "
               "{image_shape=[5, 5], block_shape=[1, 5], pads=[1, 1]}\n  output %y\n}\n",
