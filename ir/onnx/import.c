@@ -569,17 +569,20 @@ static tsl_status import_model(importer *im, const Onnx__ModelProto *model) {
   return TSL_OK;
 }
 
-static tsl_status import_bytes(const void *bytes, size_t size, const char *name,
-                               const char *base_dir, const tsl_onnx_options *options,
-                               tsl_graph **out, tsl_error *error) {
-  *out = NULL;
+static tsl_status decode(const void *bytes, size_t size, const char *name,
+                         Onnx__ModelProto **model, tsl_error *error) {
   tsl_error_clear(error);
-  Onnx__ModelProto *model = onnx__model_proto__unpack(NULL, size, bytes);
-  if (!model) {
-    return tsl_fail(error, TSL_ERROR_INPUT,
-                    "%s: not an ONNX model (its bytes do not decode as a ModelProto; is the "
-                    "file truncated or corrupt?)", name);
-  }
+  *model = onnx__model_proto__unpack(NULL, size, bytes);
+  if (*model) return TSL_OK;
+  return tsl_fail(error, TSL_ERROR_INPUT,
+                  "%s: not an ONNX model (its bytes do not decode as a ModelProto; is the file "
+                  "truncated or corrupt?)", name);
+}
+
+/* Imports a decoded model, then frees it. */
+static tsl_status import_decoded(Onnx__ModelProto *model, const char *name,
+                                 const char *base_dir, const tsl_onnx_options *options,
+                                 tsl_graph **out, tsl_error *error) {
   importer im = {.path = name, .base_dir = base_dir, .options = options, .error = error,
                  .model = model};
   tsl_status status = import_model(&im, model);
@@ -596,7 +599,11 @@ static tsl_status import_bytes(const void *bytes, size_t size, const char *name,
 tsl_status tsl_import_onnx_memory(const void *bytes, size_t size, const char *name,
                                   const tsl_onnx_options *options, tsl_graph **graph,
                                   tsl_error *error) {
-  return import_bytes(bytes, size, name ? name : "<memory>", NULL, options, graph, error);
+  *graph = NULL;
+  name = name ? name : "<memory>";
+  Onnx__ModelProto *model;
+  TRY(decode(bytes, size, name, &model, error));
+  return import_decoded(model, name, NULL, options, graph, error);
 }
 
 tsl_status tsl_import_onnx(const char *path, const tsl_onnx_options *options, tsl_graph **graph,
@@ -623,14 +630,18 @@ tsl_status tsl_import_onnx(const char *path, const tsl_onnx_options *options, ts
     free(bytes);
     return tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot read: %s", path, strerror(errno));
   }
+  /* The file's bytes go as soon as they are decoded: a large model is held twice, not three
+   * times (bytes, decoded message, tessel's constants). */
+  Onnx__ModelProto *model;
+  tsl_status status = decode(bytes, (size_t)info.st_size, path, &model, error);
+  free(bytes);
+  if (status) return status;
   char *directory = strdup(path);
   TSL_CHECK_ALLOC(directory);
   char *slash = strrchr(directory, '/');
   if (slash) *slash = '\0';
   else strcpy(directory, ".");
-  tsl_status status =
-      import_bytes(bytes, (size_t)info.st_size, path, directory, options, graph, error);
+  status = import_decoded(model, path, directory, options, graph, error);
   free(directory);
-  free(bytes);
   return status;
 }
