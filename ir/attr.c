@@ -67,21 +67,21 @@ bool tsl_attr_equal(const tsl_attr *a, const tsl_attr *b) {
   TSL_UNREACHABLE();
 }
 
-void tsl_attr_print(tsl_buffer *buffer, const tsl_attr *attr) {
+void tsl_attr_print(tsl_text *buffer, const tsl_attr *attr) {
   switch (attr->kind) {
-  case TSL_ATTR_INT: tsl_buffer_printf(buffer, "%lld", (long long)attr->i); return;
+  case TSL_ATTR_INT: tsl_text_printf(buffer, "%lld", (long long)attr->i); return;
   case TSL_ATTR_FLOAT: tsl_print_real(buffer, attr->f, true); return;
-  case TSL_ATTR_DTYPE: tsl_buffer_puts(buffer, tsl_dtype_name(attr->dtype)); return;
+  case TSL_ATTR_DTYPE: tsl_text_puts(buffer, tsl_dtype_name(attr->dtype)); return;
   case TSL_ATTR_STRING: tsl_print_string(buffer, attr->s); return;
   case TSL_ATTR_INTS:
   case TSL_ATTR_FLOATS:
-    tsl_buffer_puts(buffer, "[");
+    tsl_text_puts(buffer, "[");
     for (int i = 0; i < attr->count; i++) {
-      if (i) tsl_buffer_puts(buffer, ", ");
-      if (attr->kind == TSL_ATTR_INTS) tsl_buffer_printf(buffer, "%lld", (long long)attr->ints[i]);
+      if (i) tsl_text_puts(buffer, ", ");
+      if (attr->kind == TSL_ATTR_INTS) tsl_text_printf(buffer, "%lld", (long long)attr->ints[i]);
       else tsl_print_real(buffer, attr->floats[i], true);
     }
-    tsl_buffer_puts(buffer, "]");
+    tsl_text_puts(buffer, "]");
     return;
   }
   TSL_UNREACHABLE();

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "ir/arena.h"
-#include "ir/buffer.h"
+#include "ir/text.h"
 #include "ir/dtype.h"
 #include "ir/scan.h"
 
@@ -52,7 +52,7 @@ tsl_attr tsl_attr_copy(tsl_arena *arena, const tsl_attr *attr);
 /* Equal values; floats compare by bits, so NaN equals NaN and 0.0 differs from -0.0. */
 bool tsl_attr_equal(const tsl_attr *a, const tsl_attr *b);
 
-void tsl_attr_print(tsl_buffer *buffer, const tsl_attr *attr);
+void tsl_attr_print(tsl_text *buffer, const tsl_attr *attr);
 
 /* Reads a value of the given kind, as tsl_attr_print writes it; false on bad text. */
 bool tsl_attr_parse(tsl_scanner *scanner, tsl_arena *arena, tsl_attr_kind kind, tsl_attr *out);

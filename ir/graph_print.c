@@ -25,8 +25,8 @@ static bool is_bare_name(const char *name) {
   return true;
 }
 
-void tsl_print_name(tsl_buffer *buffer, const char *name) {
-  if (is_bare_name(name)) tsl_buffer_puts(buffer, name);
+void tsl_print_name(tsl_text *buffer, const char *name) {
+  if (is_bare_name(name)) tsl_text_puts(buffer, name);
   else tsl_print_string(buffer, name);
 }
 
@@ -34,55 +34,55 @@ const uint8_t *tsl_value_hash(const tsl_value *value) {
   return value->data ? tsl_tensor_data_hash(value->data) : value->hash;
 }
 
-static void print_value_ref(tsl_buffer *buffer, const tsl_value *value) {
+static void print_value_ref(tsl_text *buffer, const tsl_value *value) {
   if (!value) {
-    tsl_buffer_puts(buffer, "_");
+    tsl_text_puts(buffer, "_");
     return;
   }
-  tsl_buffer_puts(buffer, "%");
+  tsl_text_puts(buffer, "%");
   tsl_print_name(buffer, value->name);
 }
 
-static void print_typed_name(tsl_buffer *buffer, const tsl_value *value) {
+static void print_typed_name(tsl_text *buffer, const tsl_value *value) {
   print_value_ref(buffer, value);
-  tsl_buffer_printf(buffer, ": %s", tsl_type_str(&value->type).text);
+  tsl_text_printf(buffer, ": %s", tsl_type_str(&value->type).text);
 }
 
 enum { INLINE_ELEMENTS = 8 };
 
 /* Small constants show their values in a comment, for the reader; the parser skips it. */
-static void print_small_values(tsl_buffer *buffer, const tsl_value *value) {
+static void print_small_values(tsl_text *buffer, const tsl_value *value) {
   int64_t elements = tsl_type_elements(&value->type);
   if (!value->data || elements > INLINE_ELEMENTS) return;
   tsl_dtype dtype = value->type.dtype;
-  tsl_buffer_puts(buffer, "  # ");
-  if (value->type.rank) tsl_buffer_puts(buffer, "[");
+  tsl_text_puts(buffer, "  # ");
+  if (value->type.rank) tsl_text_puts(buffer, "[");
   for (int64_t i = 0; i < elements; i++) {
-    if (i) tsl_buffer_puts(buffer, ", ");
+    if (i) tsl_text_puts(buffer, ", ");
     if (tsl_dtype_is_float(dtype)) {
       tsl_print_real(buffer, tsl_element_get_f64(dtype, value->data->bytes, i),
                      dtype != TSL_DTYPE_F64);
     } else if (dtype == TSL_DTYPE_U64) {
-      tsl_buffer_printf(buffer, "%" PRIu64,
+      tsl_text_printf(buffer, "%" PRIu64,
                         (uint64_t)tsl_element_get_i64(dtype, value->data->bytes, i));
     } else {
-      tsl_buffer_printf(buffer, "%" PRId64, tsl_element_get_i64(dtype, value->data->bytes, i));
+      tsl_text_printf(buffer, "%" PRId64, tsl_element_get_i64(dtype, value->data->bytes, i));
     }
   }
-  if (value->type.rank) tsl_buffer_puts(buffer, "]");
+  if (value->type.rank) tsl_text_puts(buffer, "]");
 }
 
-static void print_constant(tsl_buffer *buffer, const tsl_value *value) {
+static void print_constant(tsl_text *buffer, const tsl_value *value) {
   char hex[65];
   tsl_hash_hex(tsl_value_hash(value), hex);
-  tsl_buffer_puts(buffer, "  const ");
+  tsl_text_puts(buffer, "  const ");
   print_typed_name(buffer, value);
-  tsl_buffer_printf(buffer, " = sha256:%s", hex);
+  tsl_text_printf(buffer, " = sha256:%s", hex);
   print_small_values(buffer, value);
-  tsl_buffer_puts(buffer, "\n");
+  tsl_text_puts(buffer, "\n");
 }
 
-static void print_attrs(tsl_buffer *buffer, const tsl_node *node) {
+static void print_attrs(tsl_text *buffer, const tsl_node *node) {
   const tsl_op_def *def = tsl_op_get(node->op);
   bool first = true;
   for (int i = 0; i < def->num_attrs; i++) {
@@ -90,56 +90,56 @@ static void print_attrs(tsl_buffer *buffer, const tsl_node *node) {
     if (def->attr_defs[i].default_text && tsl_attr_equal(&node->attrs[i], &def->defaults[i])) {
       continue;
     }
-    tsl_buffer_puts(buffer, first ? " {" : ", ");
-    tsl_buffer_printf(buffer, "%s=", def->attr_defs[i].name);
+    tsl_text_puts(buffer, first ? " {" : ", ");
+    tsl_text_printf(buffer, "%s=", def->attr_defs[i].name);
     tsl_attr_print(buffer, &node->attrs[i]);
     first = false;
   }
-  if (!first) tsl_buffer_puts(buffer, "}");
+  if (!first) tsl_text_puts(buffer, "}");
 }
 
-static void print_node(tsl_buffer *buffer, const tsl_node *node) {
-  tsl_buffer_puts(buffer, "  ");
+static void print_node(tsl_text *buffer, const tsl_node *node) {
+  tsl_text_puts(buffer, "  ");
   for (int i = 0; i < node->num_outputs; i++) {
-    if (i) tsl_buffer_puts(buffer, ", ");
+    if (i) tsl_text_puts(buffer, ", ");
     print_typed_name(buffer, node->outputs[i]);
   }
-  tsl_buffer_printf(buffer, " = %s(", tsl_op_get(node->op)->name);
+  tsl_text_printf(buffer, " = %s(", tsl_op_get(node->op)->name);
   for (int i = 0; i < node->num_inputs; i++) {
-    if (i) tsl_buffer_puts(buffer, ", ");
+    if (i) tsl_text_puts(buffer, ", ");
     print_value_ref(buffer, node->inputs[i]);
   }
-  tsl_buffer_puts(buffer, ")");
+  tsl_text_puts(buffer, ")");
   print_attrs(buffer, node);
   if (node->name) {
-    tsl_buffer_puts(buffer, " @");
+    tsl_text_puts(buffer, " @");
     tsl_print_name(buffer, node->name);
   }
-  tsl_buffer_puts(buffer, "\n");
+  tsl_text_puts(buffer, "\n");
 }
 
 char *tsl_graph_print(const tsl_graph *graph) {
-  tsl_buffer buffer = {0};
-  tsl_buffer_puts(&buffer, "graph ");
+  tsl_text buffer = {0};
+  tsl_text_puts(&buffer, "graph ");
   tsl_print_string(&buffer, graph->name);
-  tsl_buffer_puts(&buffer, " {\n");
+  tsl_text_puts(&buffer, " {\n");
   for (int i = 0; i < graph->num_inputs; i++) {
-    tsl_buffer_puts(&buffer, "  input ");
+    tsl_text_puts(&buffer, "  input ");
     print_typed_name(&buffer, graph->inputs[i]);
-    tsl_buffer_puts(&buffer, "\n");
+    tsl_text_puts(&buffer, "\n");
   }
   for (int i = 0; i < graph->num_constants; i++) print_constant(&buffer, graph->constants[i]);
   for (int i = 0; i < graph->num_nodes; i++) print_node(&buffer, graph->nodes[i]);
   for (int i = 0; i < graph->num_outputs; i++) {
     const tsl_graph_output *output = &graph->outputs[i];
-    tsl_buffer_puts(&buffer, "  output ");
+    tsl_text_puts(&buffer, "  output ");
     if (strcmp(output->name, output->value->name) != 0) {
       tsl_print_name(&buffer, output->name);
-      tsl_buffer_puts(&buffer, " = ");
+      tsl_text_puts(&buffer, " = ");
     }
     print_value_ref(&buffer, output->value);
-    tsl_buffer_puts(&buffer, "\n");
+    tsl_text_puts(&buffer, "\n");
   }
-  tsl_buffer_puts(&buffer, "}\n");
-  return tsl_buffer_take(&buffer);
+  tsl_text_puts(&buffer, "}\n");
+  return tsl_text_take(&buffer);
 }

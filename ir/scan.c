@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir/buffer.h"
+#include "ir/text.h"
 #include "ir/check.h"
 
 tsl_scanner tsl_scanner_make(const char *text, size_t length) {
@@ -99,7 +99,7 @@ bool tsl_scan_float(tsl_scanner *s, double *value) {
 
 bool tsl_scan_string(tsl_scanner *s, char **value) {
   if (!tsl_scan_more(s) || *s->at != '"') return false;
-  tsl_buffer text = {0};
+  tsl_text text = {0};
   const char *at = s->at + 1;
   while (at < s->end && *at != '"') {
     char c = *at++;
@@ -119,38 +119,38 @@ bool tsl_scan_string(tsl_scanner *s, char **value) {
         at += 2;
       } else break;
     }
-    tsl_buffer_append(&text, &c, 1);
+    tsl_text_append(&text, &c, 1);
   }
   if (at >= s->end || *at != '"') {
-    tsl_buffer_free(&text);
+    tsl_text_free(&text);
     return false;
   }
   s->at = at + 1;
-  *value = tsl_buffer_take(&text);
+  *value = tsl_text_take(&text);
   return true;
 }
 
-void tsl_print_string(tsl_buffer *buffer, const char *text) {
-  tsl_buffer_puts(buffer, "\"");
+void tsl_print_string(tsl_text *buffer, const char *text) {
+  tsl_text_puts(buffer, "\"");
   for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-    if (*c == '"' || *c == '\\') tsl_buffer_printf(buffer, "\\%c", *c);
-    else if (*c == '\n') tsl_buffer_puts(buffer, "\\n");
-    else if (*c == '\t') tsl_buffer_puts(buffer, "\\t");
-    else if (*c < 0x20 || *c == 0x7f) tsl_buffer_printf(buffer, "\\x%02x", *c);
-    else tsl_buffer_append(buffer, (const char *)c, 1);
+    if (*c == '"' || *c == '\\') tsl_text_printf(buffer, "\\%c", *c);
+    else if (*c == '\n') tsl_text_puts(buffer, "\\n");
+    else if (*c == '\t') tsl_text_puts(buffer, "\\t");
+    else if (*c < 0x20 || *c == 0x7f) tsl_text_printf(buffer, "\\x%02x", *c);
+    else tsl_text_append(buffer, (const char *)c, 1);
   }
-  tsl_buffer_puts(buffer, "\"");
+  tsl_text_puts(buffer, "\"");
 }
 
-void tsl_print_float(tsl_buffer *buffer, double value) { tsl_print_real(buffer, value, false); }
+void tsl_print_float(tsl_text *buffer, double value) { tsl_print_real(buffer, value, false); }
 
-void tsl_print_real(tsl_buffer *buffer, double value, bool single) {
+void tsl_print_real(tsl_text *buffer, double value, bool single) {
   if (isnan(value)) {
-    tsl_buffer_puts(buffer, "nan");
+    tsl_text_puts(buffer, "nan");
     return;
   }
   if (isinf(value)) {
-    tsl_buffer_puts(buffer, value > 0 ? "inf" : "-inf");
+    tsl_text_puts(buffer, value > 0 ? "inf" : "-inf");
     return;
   }
   char text[40];
@@ -160,5 +160,5 @@ void tsl_print_real(tsl_buffer *buffer, double value, bool single) {
   }
   /* Keep floats recognisable as floats: "1" is written "1.0". */
   if (!strpbrk(text, ".eEn")) strcat(text, ".0");
-  tsl_buffer_puts(buffer, text);
+  tsl_text_puts(buffer, text);
 }

@@ -33,12 +33,12 @@ bool tsl_scan_float(tsl_scanner *scanner, double *value); /* also inf, -inf, nan
 bool tsl_scan_string(tsl_scanner *scanner, char **value);
 
 /* Writes `text` quoted and escaped, as tsl_scan_string reads it. */
-struct tsl_buffer;
-void tsl_print_string(struct tsl_buffer *buffer, const char *text);
+struct tsl_text;
+void tsl_print_string(struct tsl_text *buffer, const char *text);
 
 /* A float in the shortest form that reads back to the same double. */
-void tsl_print_float(struct tsl_buffer *buffer, double value);
+void tsl_print_float(struct tsl_text *buffer, double value);
 /* The same, to the same float when `single` (for values of f32, f16 and bf16 tensors). */
-void tsl_print_real(struct tsl_buffer *buffer, double value, bool single);
+void tsl_print_real(struct tsl_text *buffer, double value, bool single);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "ir/arena.h"
-#include "ir/buffer.h"
+#include "ir/text.h"
 #include "ir/strmap.h"
 #include "tests/unit/util.h"
 
@@ -35,10 +35,10 @@ START_TEST(growing_arrays_keep_their_items) {
 END_TEST
 
 START_TEST(buffers_and_maps) {
-  tsl_buffer buffer = {0};
-  tsl_buffer_printf(&buffer, "%d", 42);
-  tsl_buffer_puts(&buffer, " apples");
-  char *text = tsl_buffer_take(&buffer);
+  tsl_text buffer = {0};
+  tsl_text_printf(&buffer, "%d", 42);
+  tsl_text_puts(&buffer, " apples");
+  char *text = tsl_text_take(&buffer);
   ck_assert_str_eq(text, "42 apples");
   free(text);
   tsl_strmap map = {0};

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ir/buffer.h"
+#include "ir/text.h"
 #include "ir/weights.h"
 #include "tests/unit/util.h"
 
@@ -71,17 +71,17 @@ END_TEST
 
 /* No fixed limit on ports: a split into 200 outputs prints and reads back. */
 START_TEST(many_outputs_round_trip) {
-  tsl_buffer text = {0};
-  tsl_buffer_puts(&text, "graph \"g\" {\n  input %x: f32[200]\n  ");
-  for (int i = 0; i < 200; i++) tsl_buffer_printf(&text, "%s%%y%d: f32[1]", i ? ", " : "", i);
-  tsl_buffer_puts(&text, " = split(%x) {sizes=[");
-  for (int i = 0; i < 200; i++) tsl_buffer_printf(&text, "%s1", i ? ", " : "");
-  tsl_buffer_puts(&text, "]}\n  output %y199\n}\n");
+  tsl_text text = {0};
+  tsl_text_puts(&text, "graph \"g\" {\n  input %x: f32[200]\n  ");
+  for (int i = 0; i < 200; i++) tsl_text_printf(&text, "%s%%y%d: f32[1]", i ? ", " : "", i);
+  tsl_text_puts(&text, " = split(%x) {sizes=[");
+  for (int i = 0; i < 200; i++) tsl_text_printf(&text, "%s1", i ? ", " : "");
+  tsl_text_puts(&text, "]}\n  output %y199\n}\n");
   tsl_graph *graph = parse_ok(text.data);
   char *printed = tsl_graph_print(graph);
   ck_assert_str_eq(printed, text.data);
   free(printed);
-  tsl_buffer_free(&text);
+  tsl_text_free(&text);
   tsl_graph_free(graph);
 }
 END_TEST

@@ -1,4 +1,4 @@
-#include "ir/buffer.h"
+#include "ir/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include "ir/check.h"
 
-static void reserve(tsl_buffer *buffer, size_t extra) {
+static void reserve(tsl_text *buffer, size_t extra) {
   if (buffer->length + extra + 1 <= buffer->capacity) return;
   size_t capacity = buffer->capacity ? buffer->capacity : 256;
   while (capacity < buffer->length + extra + 1) capacity *= 2;
@@ -16,18 +16,18 @@ static void reserve(tsl_buffer *buffer, size_t extra) {
   buffer->capacity = capacity;
 }
 
-void tsl_buffer_append(tsl_buffer *buffer, const char *text, size_t length) {
+void tsl_text_append(tsl_text *buffer, const char *text, size_t length) {
   reserve(buffer, length);
   memcpy(buffer->data + buffer->length, text, length);
   buffer->length += length;
   buffer->data[buffer->length] = '\0';
 }
 
-void tsl_buffer_puts(tsl_buffer *buffer, const char *text) {
-  tsl_buffer_append(buffer, text, strlen(text));
+void tsl_text_puts(tsl_text *buffer, const char *text) {
+  tsl_text_append(buffer, text, strlen(text));
 }
 
-void tsl_buffer_printf(tsl_buffer *buffer, const char *format, ...) {
+void tsl_text_printf(tsl_text *buffer, const char *format, ...) {
   va_list args;
   va_start(args, format);
   int length = vsnprintf(NULL, 0, format, args);
@@ -40,14 +40,14 @@ void tsl_buffer_printf(tsl_buffer *buffer, const char *format, ...) {
   buffer->length += (size_t)length;
 }
 
-char *tsl_buffer_take(tsl_buffer *buffer) {
-  if (!buffer->data) tsl_buffer_append(buffer, "", 0);
+char *tsl_text_take(tsl_text *buffer) {
+  if (!buffer->data) tsl_text_append(buffer, "", 0);
   char *text = buffer->data;
-  *buffer = (tsl_buffer){0};
+  *buffer = (tsl_text){0};
   return text;
 }
 
-void tsl_buffer_free(tsl_buffer *buffer) {
+void tsl_text_free(tsl_text *buffer) {
   free(buffer->data);
-  *buffer = (tsl_buffer){0};
+  *buffer = (tsl_text){0};
 }
