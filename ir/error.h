@@ -14,4 +14,11 @@ void tsl_error_prefix(tsl_error *error, const char *format, ...)
 
 void tsl_error_clear(tsl_error *error);
 
+/* Returns the status of a failing call: `TRY(parse(...));`. */
+#define TRY(expression)                                \
+  do {                                                 \
+    tsl_status try_status_ = (expression);             \
+    if (try_status_ != TSL_OK) return try_status_;     \
+  } while (0)
+
 #endif

@@ -189,6 +189,8 @@ tsl_expr *tsl_reduce(tsl_arena *arena, tsl_reducer reducer, tsl_expr *source, in
 #define TSL_MUL(arena, a, b) tsl_binary((arena), TSL_EXPR_MUL, (a), (b))
 
 bool tsl_expr_is_int(const tsl_expr *expr, int64_t value);
+/* The same expression: same kinds, dtypes, immediates, variables, buffers and operands. */
+bool tsl_expr_equal(const tsl_expr *a, const tsl_expr *b);
 bool tsl_expr_is_const(const tsl_expr *expr);
 
 /* The identity of a reducer for dtype: 0 for sum, 1 for product, the lowest value for max, the

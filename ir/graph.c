@@ -267,13 +267,3 @@ tsl_status tsl_graph_verify(const tsl_graph *graph, tsl_error *error) {
 tsl_status tsl_graph_check(const tsl_graph *graph, tsl_error *error) {
   return tsl_graph_verify(graph, error);
 }
-
-int tsl_status_exit_code(tsl_status status) {
-  switch (status) {
-  case TSL_OK: return 0;
-  case TSL_ERROR_INPUT:
-  case TSL_ERROR_UNSUPPORTED:
-  case TSL_ERROR_NOT_IMPLEMENTED: return 2;
-  default: return 1;
-  }
-}

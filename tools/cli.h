@@ -16,6 +16,7 @@ typedef struct tsl_command {
 
 extern const tsl_command tsl_command_inspect;
 extern const tsl_command tsl_command_ops;
+extern const tsl_command tsl_command_run;
 
 /* Prints "tessel: error: message" and returns the exit status for it. */
 int cli_report(const tsl_error *error);

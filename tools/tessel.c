@@ -10,6 +10,7 @@
 static const tsl_command *const commands[] = {
     &tsl_command_inspect,
     &tsl_command_ops,
+    &tsl_command_run,
 };
 
 static void print_help(FILE *out) {

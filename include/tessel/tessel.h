@@ -19,31 +19,15 @@
 extern "C" {
 #endif
 
-typedef enum tsl_status {
-  TSL_OK = 0,
-  TSL_ERROR_INTERNAL = 1,    /* a bug in tessel */
-  TSL_ERROR_INPUT = 2,       /* the model, file or request is wrong */
-  TSL_ERROR_UNSUPPORTED = 3, /* valid, but refused by design (an operator, dtype, feature) */
-  TSL_ERROR_NOT_IMPLEMENTED = 4, /* valid and in scope, but tessel cannot do it yet */
-} tsl_status;
-
-typedef struct tsl_error {
-  tsl_status status;
-  char message[2048];
-} tsl_error;
-
-/* The exit status a command should end with: 0 success, 2 the user's input or request, 1 an
- * internal error. */
-int tsl_status_exit_code(tsl_status status);
-
 typedef struct tsl_graph tsl_graph;
 
 void tsl_graph_free(tsl_graph *graph);
 
 /* ---- ONNX import ---------------------------------------------------------------------- */
 
-/* A value for a graph input, read from a file holding one ONNX TensorProto. Inputs that decide
- * a shape (Reshape's shape, Slice's starts, …) must be constants; a bound input becomes one. */
+/* A value for a graph input, read from a file: a NumPy .npy or an ONNX TensorProto .pb. Inputs
+ * that decide a shape (Reshape's shape, Slice's starts, …) must be constants; a bound input
+ * becomes one. */
 typedef struct tsl_onnx_binding {
   const char *name; /* the graph input, or NULL to bind by position */
   int position;     /* among the graph's inputs that are not initializers, when name is NULL */

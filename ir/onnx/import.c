@@ -10,6 +10,7 @@
 
 #include "ir/check.h"
 #include "ir/onnx/import.h"
+#include "ir/tensor_file.h"
 #include "ir/ops/eval.h"
 
 /* The newest default-domain opset whose operators tessel knows. */
@@ -261,26 +262,10 @@ tsl_value *im_scalar(importer *im, tsl_dtype dtype, double value) {
 
 static tsl_status read_binding_file(importer *im, const char *path, const char *input,
                                     tsl_tensor_data **data) {
-  FILE *file = fopen(path, "rb");
-  if (!file) {
-    return im_fail(im, "cannot open %s (the value for input '%s'): %s", path, input,
-                   strerror(errno));
+  tsl_status status = tsl_read_tensor_file(path, data, im->error);
+  if (status) {
+    return im_fail_with(im, status, "%s (the value for input '%s')", im->error->message, input);
   }
-  struct stat info;
-  uint8_t *bytes = NULL;
-  bool read = fstat(fileno(file), &info) == 0 && info.st_size < MAX_MODEL_BYTES &&
-              (bytes = malloc((size_t)info.st_size + 1)) != NULL &&
-              fread(bytes, 1, (size_t)info.st_size, file) == (size_t)info.st_size;
-  fclose(file);
-  Onnx__TensorProto *proto = read ? onnx__tensor_proto__unpack(NULL, (size_t)info.st_size, bytes)
-                                  : NULL;
-  free(bytes);
-  if (!proto) return im_fail(im, "%s is not an ONNX TensorProto (for input '%s')", path, input);
-  char what[512];
-  snprintf(what, sizeof(what), "%s (the value for input '%s')", path, input);
-  tsl_status status = tsl_onnx_tensor(proto, NULL, what, data, im->error);
-  onnx__tensor_proto__free_unpacked(proto, NULL);
-  if (status) return im_fail_with(im, status, "%s", im->error->message);
   return TSL_OK;
 }
 

@@ -49,12 +49,6 @@ tsl_status im_fail_with(importer *im, tsl_status status, const char *format, ...
 #define im_fail(im, ...) im_fail_with((im), TSL_ERROR_INPUT, __VA_ARGS__)
 #define im_refuse(im, ...) im_fail_with((im), TSL_ERROR_UNSUPPORTED, __VA_ARGS__)
 
-#define TRY(expression)                                \
-  do {                                                 \
-    tsl_status try_status_ = (expression);             \
-    if (try_status_ != TSL_OK) return try_status_;     \
-  } while (0)
-
 /* ---- reading the node ------------------------------------------------------------------- */
 
 int im_num_inputs(const importer *im);

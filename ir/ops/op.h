@@ -50,6 +50,10 @@ typedef struct tsl_type_call {
 
 typedef bool (*tsl_type_rule)(tsl_type_call *call);
 
+struct tsl_compute_call;
+/* Builds the tensor expressions of a call (ir/ops/compute.h). */
+typedef bool (*tsl_compute_rule)(struct tsl_compute_call *call);
+
 #include "ir/ops/op_table.h"
 
 typedef enum tsl_op_kind {
@@ -67,6 +71,7 @@ typedef struct tsl_op_def {
   const char *doc; /* one line: what it computes */
   tsl_pattern pattern;
   tsl_type_rule type_rule;
+  tsl_compute_rule compute_rule; /* NULL: tessel cannot compile this operator yet */
   const tsl_attr_def *attr_defs;
   int num_attrs;
   const tsl_attr *defaults; /* parsed default of each attribute; kind INT 0 where required */

@@ -6,7 +6,11 @@
 #include <threads.h>
 
 #include "ir/check.h"
+#include "ir/ops/compute.h"
 #include "ir/ops/rules.h"
+
+/* Operators without a compute rule yet. */
+#define tsl_compute_none NULL
 
 static const char *const pattern_names[] = {
 #define X(kind, name) name,
@@ -21,11 +25,12 @@ static struct {
   tsl_pattern pattern;
   const char *inputs, *outputs;
   tsl_type_rule rule;
+  tsl_compute_rule compute;
   const tsl_attr_def *attrs;
   const char *doc;
 } const table[TSL_OP_COUNT] = {
-#define X(name, pattern, inputs, outputs, rule, attrs, doc) \
-  {#name, TSL_PATTERN_##pattern, inputs, outputs, tsl_rule_##rule, attrs, doc},
+#define X(name, pattern, inputs, outputs, rule, compute, attrs, doc) \
+  {#name, TSL_PATTERN_##pattern, inputs, outputs, tsl_rule_##rule, tsl_compute_##compute, attrs, doc},
     TSL_OP_TABLE(X)
 #undef X
 };
@@ -69,6 +74,7 @@ static void build_registry(void) {
     op->name = table[kind].name;
     op->pattern = table[kind].pattern;
     op->type_rule = table[kind].rule;
+    op->compute_rule = table[kind].compute;
     op->attr_defs = table[kind].attrs;
     op->doc = table[kind].doc;
     op->num_input_names =

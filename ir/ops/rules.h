@@ -7,7 +7,7 @@
 
 #include "ir/ops/op.h"
 
-#define X(name, pattern, inputs, outputs, rule, attrs, doc) \
+#define X(name, pattern, inputs, outputs, rule, compute, attrs, doc) \
   bool tsl_rule_##rule(tsl_type_call *call);
 TSL_OP_TABLE(X)
 #undef X

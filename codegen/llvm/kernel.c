@@ -1,0 +1,607 @@
+/* One PrimFunc into one LLVM function `void name(void *const *args)`. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/llvm/llvm_internal.h"
+#include "ir/check.h"
+#include "ir/error.h"
+
+typedef struct kernel {
+  tsl_llvm *llvm;
+  const tsl_primfunc *func;
+  LLVMValueRef function;
+  LLVMBasicBlockRef entry;
+  LLVMValueRef *vars;    /* by variable id: the value in scope */
+  LLVMValueRef *buffers; /* by buffer id: the base address in scope */
+  int *parallel_count;   /* outlined bodies made so far, for their names */
+} kernel;
+
+static LLVMValueRef emit_expr(kernel *k, const tsl_expr *expr);
+static void emit_stmt(kernel *k, const tsl_stmt *stmt);
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+LLVMValueRef tsl_llvm_function(tsl_llvm *llvm, const char *name, LLVMTypeRef type) {
+  LLVMValueRef function = LLVMGetNamedFunction(llvm->module, name);
+  if (!function) function = LLVMAddFunction(llvm->module, name, type);
+  return function;
+}
+
+LLVMValueRef tsl_llvm_intrinsic(tsl_llvm *llvm, const char *name, LLVMTypeRef *types, int count,
+                                LLVMTypeRef *function_type) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  TSL_CHECK(id != 0);
+  LLVMValueRef function = LLVMGetIntrinsicDeclaration(llvm->module, id, types, (size_t)count);
+  *function_type = LLVMIntrinsicGetType(llvm->context, id, types, (size_t)count);
+  return function;
+}
+
+static LLVMValueRef call(kernel *k, LLVMTypeRef type, LLVMValueRef function, LLVMValueRef *args,
+                         int count) {
+  return LLVMBuildCall2(k->llvm->builder, type, function, args, (unsigned)count, "");
+}
+
+static LLVMValueRef call_intrinsic(kernel *k, const char *name, LLVMTypeRef overload,
+                                   LLVMValueRef *args, int count) {
+  LLVMTypeRef type;
+  LLVMValueRef function = tsl_llvm_intrinsic(k->llvm, name, &overload, 1, &type);
+  return call(k, type, function, args, count);
+}
+
+static bool is_float(tsl_dtype dtype) { return tsl_dtype_is_float(dtype); }
+static bool is_signed_int(tsl_dtype dtype) {
+  return tsl_dtype_is_integer(dtype) && tsl_dtype_is_signed(dtype);
+}
+
+static LLVMBasicBlockRef new_block(kernel *k, const char *name) {
+  return LLVMAppendBasicBlockInContext(k->llvm->context, k->function, name);
+}
+
+/* ---- f16 and bf16 ------------------------------------------------------------------------ */
+
+/* Rounds an f32 register value to what dtype can hold (f16 and bf16 compute in f32). */
+static LLVMValueRef round_to(kernel *k, tsl_dtype dtype, LLVMValueRef value) {
+  LLVMBuilderRef b = k->llvm->builder;
+  if (dtype == TSL_DTYPE_F16) {
+    return LLVMBuildFPExt(b, LLVMBuildFPTrunc(b, value, k->llvm->half, ""), k->llvm->f32, "");
+  }
+  if (dtype != TSL_DTYPE_BF16) return value;
+  /* Nearest, ties to even, on the bits; NaN stays NaN (quietened). */
+  LLVMValueRef bits = LLVMBuildBitCast(b, value, k->llvm->i32, "");
+  LLVMValueRef lsb = LLVMBuildAnd(b, LLVMBuildLShr(b, bits, LLVMConstInt(k->llvm->i32, 16, 0), ""),
+                                  LLVMConstInt(k->llvm->i32, 1, 0), "");
+  LLVMValueRef rounded = LLVMBuildAdd(b, bits, LLVMBuildAdd(b, lsb, LLVMConstInt(k->llvm->i32, 0x7fff, 0), ""), "");
+  LLVMValueRef is_nan = LLVMBuildFCmp(b, LLVMRealUNO, value, value, "");
+  LLVMValueRef quiet = LLVMBuildOr(b, bits, LLVMConstInt(k->llvm->i32, 0x400000, 0), "");
+  LLVMValueRef chosen = LLVMBuildSelect(b, is_nan, quiet, rounded, "");
+  LLVMValueRef truncated = LLVMBuildAnd(b, chosen, LLVMConstInt(k->llvm->i32, 0xffff0000u, 0), "");
+  return LLVMBuildBitCast(b, truncated, k->llvm->f32, "");
+}
+
+/* Memory → register. */
+static LLVMValueRef widen(kernel *k, tsl_dtype dtype, LLVMValueRef stored) {
+  LLVMBuilderRef b = k->llvm->builder;
+  switch (dtype) {
+  case TSL_DTYPE_F16: return LLVMBuildFPExt(b, stored, k->llvm->f32, "");
+  case TSL_DTYPE_BF16: {
+    LLVMValueRef wide = LLVMBuildZExt(b, stored, k->llvm->i32, "");
+    wide = LLVMBuildShl(b, wide, LLVMConstInt(k->llvm->i32, 16, 0), "");
+    return LLVMBuildBitCast(b, wide, k->llvm->f32, "");
+  }
+  case TSL_DTYPE_BOOL: return LLVMBuildICmp(b, LLVMIntNE, stored, LLVMConstInt(k->llvm->i8, 0, 0), "");
+  default: return stored;
+  }
+}
+
+/* Register → memory. The value is already rounded to the dtype. */
+static LLVMValueRef narrow(kernel *k, tsl_dtype dtype, LLVMValueRef value) {
+  LLVMBuilderRef b = k->llvm->builder;
+  switch (dtype) {
+  case TSL_DTYPE_F16: return LLVMBuildFPTrunc(b, value, k->llvm->half, "");
+  case TSL_DTYPE_BF16: {
+    LLVMValueRef bits = LLVMBuildBitCast(b, value, k->llvm->i32, "");
+    bits = LLVMBuildLShr(b, bits, LLVMConstInt(k->llvm->i32, 16, 0), "");
+    return LLVMBuildTrunc(b, bits, k->llvm->i16, "");
+  }
+  case TSL_DTYPE_BOOL: return LLVMBuildZExt(b, value, k->llvm->i8, "");
+  default: return value;
+  }
+}
+
+/* ---- addresses --------------------------------------------------------------------------- */
+
+static LLVMValueRef element_address(kernel *k, const tsl_buffer *buffer, int count,
+                                    tsl_expr *const *indices) {
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMValueRef offset = LLVMConstInt(k->llvm->i64, 0, 0);
+  for (int axis = 0; axis < count; axis++) {
+    LLVMValueRef index = emit_expr(k, indices[axis]);
+    LLVMValueRef term = LLVMBuildMul(b, index, LLVMConstInt(k->llvm->i64, (unsigned long long)buffer->strides[axis], 0), "");
+    offset = axis ? LLVMBuildAdd(b, offset, term, "") : term;
+  }
+  LLVMValueRef base = k->buffers[buffer->id];
+  TSL_CHECK(base);
+  return LLVMBuildGEP2(b, tsl_llvm_memory_type(k->llvm, buffer->dtype), base, &offset, 1, "");
+}
+
+/* ---- expressions ------------------------------------------------------------------------- */
+
+static LLVMValueRef emit_immediate(kernel *k, const tsl_expr *expr) {
+  LLVMTypeRef type = tsl_llvm_value_type(k->llvm, expr->dtype);
+  if (expr->kind == TSL_EXPR_FLOAT) return LLVMConstReal(type, expr->float_value);
+  return LLVMConstInt(type, (unsigned long long)expr->int_value, is_signed_int(expr->dtype));
+}
+
+static LLVMValueRef emit_cast(kernel *k, tsl_dtype to, tsl_dtype from, LLVMValueRef value) {
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMTypeRef type = tsl_llvm_value_type(k->llvm, to);
+  if (to == TSL_DTYPE_BOOL) {
+    if (is_float(from)) return LLVMBuildFCmp(b, LLVMRealUNE, value, LLVMConstReal(LLVMTypeOf(value), 0), "");
+    return LLVMBuildICmp(b, LLVMIntNE, value, LLVMConstInt(LLVMTypeOf(value), 0, 0), "");
+  }
+  if (is_float(to)) {
+    LLVMValueRef converted;
+    if (is_float(from)) converted = LLVMBuildFPCast(b, value, type, "");
+    else if (from == TSL_DTYPE_BOOL || !tsl_dtype_is_signed(from)) converted = LLVMBuildUIToFP(b, value, type, "");
+    else converted = LLVMBuildSIToFP(b, value, type, "");
+    return round_to(k, to, converted);
+  }
+  if (is_float(from)) {
+    /* Saturating conversions: out-of-range values clamp and NaN becomes 0, never poison. */
+    LLVMTypeRef overloads[2] = {type, LLVMTypeOf(value)};
+    LLVMTypeRef function_type;
+    LLVMValueRef function = tsl_llvm_intrinsic(k->llvm, tsl_dtype_is_signed(to) ? "llvm.fptosi.sat" : "llvm.fptoui.sat",
+                                               overloads, 2, &function_type);
+    return call(k, function_type, function, &value, 1);
+  }
+  if (from == TSL_DTYPE_BOOL) return LLVMBuildZExt(b, value, type, "");
+  return LLVMBuildIntCast2(b, value, type, tsl_dtype_is_signed(from), "");
+}
+
+static LLVMValueRef emit_bitcast(kernel *k, tsl_dtype to, tsl_dtype from, LLVMValueRef value) {
+  /* Through the memory representation, which has the bits. */
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMValueRef bits = narrow(k, from, value);
+  bits = LLVMBuildBitCast(b, bits, LLVMIntTypeInContext(k->llvm->context, 8 * (unsigned)tsl_dtype_size(from)), "");
+  LLVMValueRef stored = LLVMBuildBitCast(b, bits, tsl_llvm_memory_type(k->llvm, to), "");
+  return widen(k, to, stored);
+}
+
+/* Integer division and remainder that never trap: a zero divisor gives 0, and INT_MIN / -1
+ * wraps, where C and LLVM would trap or leave the result undefined. */
+static LLVMValueRef emit_int_divide(kernel *k, tsl_expr_kind kind, tsl_dtype dtype,
+                                    LLVMValueRef a, LLVMValueRef bv) {
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMTypeRef type = LLVMTypeOf(a);
+  bool is_signed = tsl_dtype_is_signed(dtype);
+  LLVMValueRef zero = LLVMConstInt(type, 0, 0), one = LLVMConstInt(type, 1, 0);
+  LLVMValueRef is_zero = LLVMBuildICmp(b, LLVMIntEQ, bv, zero, "");
+  LLVMValueRef unsafe = is_zero;
+  if (is_signed) unsafe = LLVMBuildOr(b, unsafe, LLVMBuildICmp(b, LLVMIntEQ, bv, LLVMConstAllOnes(type), ""), "");
+  LLVMValueRef divisor = LLVMBuildSelect(b, unsafe, one, bv, "");
+  LLVMValueRef quotient = is_signed ? LLVMBuildSDiv(b, a, divisor, "") : LLVMBuildUDiv(b, a, divisor, "");
+  LLVMValueRef remainder = is_signed ? LLVMBuildSRem(b, a, divisor, "") : LLVMBuildURem(b, a, divisor, "");
+  /* With a divisor of -1 the quotient is -a and the remainder 0. */
+  LLVMValueRef negated = LLVMBuildSub(b, zero, a, "");
+  if (is_signed) {
+    LLVMValueRef minus_one = LLVMBuildICmp(b, LLVMIntEQ, bv, LLVMConstAllOnes(type), "");
+    quotient = LLVMBuildSelect(b, minus_one, negated, quotient, "");
+  }
+  quotient = LLVMBuildSelect(b, is_zero, zero, quotient, "");
+  remainder = LLVMBuildSelect(b, unsafe, zero, remainder, "");
+  if (kind == TSL_EXPR_DIV) return quotient;
+  if (kind == TSL_EXPR_MOD) return remainder;
+  /* Floor division and modulo: adjust when the remainder's sign differs from the divisor's. */
+  if (!is_signed) return kind == TSL_EXPR_FLOOR_DIV ? quotient : remainder;
+  LLVMValueRef differs = LLVMBuildAnd(
+      b, LLVMBuildICmp(b, LLVMIntNE, remainder, zero, ""),
+      LLVMBuildICmp(b, LLVMIntNE, LLVMBuildICmp(b, LLVMIntSLT, remainder, zero, ""),
+                    LLVMBuildICmp(b, LLVMIntSLT, bv, zero, ""), ""),
+      "");
+  if (kind == TSL_EXPR_FLOOR_DIV) {
+    return LLVMBuildSelect(b, differs, LLVMBuildSub(b, quotient, one, ""), quotient, "");
+  }
+  return LLVMBuildSelect(b, differs, LLVMBuildAdd(b, remainder, bv, ""), remainder, "");
+}
+
+/* Shifts by the bit width or more give 0, not poison. */
+static LLVMValueRef emit_shift(kernel *k, tsl_expr_kind kind, tsl_dtype dtype, LLVMValueRef a,
+                               LLVMValueRef bv) {
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMTypeRef type = LLVMTypeOf(a);
+  unsigned width = 8 * (unsigned)tsl_dtype_size(dtype);
+  LLVMValueRef too_far = LLVMBuildICmp(b, LLVMIntUGE, bv, LLVMConstInt(type, width, 0), "");
+  LLVMValueRef amount = LLVMBuildSelect(b, too_far, LLVMConstInt(type, 0, 0), bv, "");
+  LLVMValueRef shifted;
+  if (kind == TSL_EXPR_SHL) shifted = LLVMBuildShl(b, a, amount, "");
+  else if (tsl_dtype_is_signed(dtype)) shifted = LLVMBuildAShr(b, a, amount, "");
+  else shifted = LLVMBuildLShr(b, a, amount, "");
+  return LLVMBuildSelect(b, too_far, LLVMConstInt(type, 0, 0), shifted, "");
+}
+
+static LLVMValueRef emit_compare(kernel *k, tsl_expr_kind kind, tsl_dtype dtype, LLVMValueRef a,
+                                 LLVMValueRef bv) {
+  LLVMBuilderRef b = k->llvm->builder;
+  if (is_float(dtype)) {
+    static const LLVMRealPredicate predicates[] = {LLVMRealOEQ, LLVMRealUNE, LLVMRealOLT,
+                                                   LLVMRealOLE, LLVMRealOGT, LLVMRealOGE};
+    return LLVMBuildFCmp(b, predicates[kind - TSL_EXPR_EQ], a, bv, "");
+  }
+  bool is_signed = tsl_dtype_is_signed(dtype);
+  LLVMIntPredicate predicates[] = {LLVMIntEQ, LLVMIntNE,
+                                   is_signed ? LLVMIntSLT : LLVMIntULT,
+                                   is_signed ? LLVMIntSLE : LLVMIntULE,
+                                   is_signed ? LLVMIntSGT : LLVMIntUGT,
+                                   is_signed ? LLVMIntSGE : LLVMIntUGE};
+  return LLVMBuildICmp(b, predicates[kind - TSL_EXPR_EQ], a, bv, "");
+}
+
+static LLVMValueRef emit_min_max(kernel *k, tsl_expr_kind kind, tsl_dtype dtype, LLVMValueRef a,
+                                 LLVMValueRef bv) {
+  if (is_float(dtype)) {
+    LLVMValueRef args[2] = {a, bv};
+    /* NaN-propagating, as ONNX's Max and Min. */
+    return call_intrinsic(k, kind == TSL_EXPR_MIN ? "llvm.minimum" : "llvm.maximum",
+                          LLVMTypeOf(a), args, 2);
+  }
+  tsl_expr_kind compare = kind == TSL_EXPR_MIN ? TSL_EXPR_LT : TSL_EXPR_GT;
+  return LLVMBuildSelect(k->llvm->builder, emit_compare(k, compare, dtype, a, bv), a, bv, "");
+}
+
+static LLVMValueRef emit_binary(kernel *k, const tsl_expr *expr) {
+  LLVMBuilderRef b = k->llvm->builder;
+  tsl_dtype dtype = expr->op.a->dtype;
+  LLVMValueRef a = emit_expr(k, expr->op.a), bv = emit_expr(k, expr->op.b);
+  bool fp = is_float(dtype);
+  LLVMValueRef result;
+  switch (expr->kind) {
+  case TSL_EXPR_ADD: result = fp ? LLVMBuildFAdd(b, a, bv, "") : LLVMBuildAdd(b, a, bv, ""); break;
+  case TSL_EXPR_SUB: result = fp ? LLVMBuildFSub(b, a, bv, "") : LLVMBuildSub(b, a, bv, ""); break;
+  case TSL_EXPR_MUL: result = fp ? LLVMBuildFMul(b, a, bv, "") : LLVMBuildMul(b, a, bv, ""); break;
+  case TSL_EXPR_DIV:
+    if (fp) result = LLVMBuildFDiv(b, a, bv, "");
+    else return emit_int_divide(k, expr->kind, dtype, a, bv);
+    break;
+  case TSL_EXPR_MOD:
+    if (fp) result = LLVMBuildFRem(b, a, bv, "");
+    else return emit_int_divide(k, expr->kind, dtype, a, bv);
+    break;
+  case TSL_EXPR_FLOOR_DIV:
+  case TSL_EXPR_FLOOR_MOD:
+    TSL_CHECK(!fp);
+    return emit_int_divide(k, expr->kind, dtype, a, bv);
+  case TSL_EXPR_MIN:
+  case TSL_EXPR_MAX: result = emit_min_max(k, expr->kind, dtype, a, bv); break;
+  case TSL_EXPR_EQ:
+  case TSL_EXPR_NE:
+  case TSL_EXPR_LT:
+  case TSL_EXPR_LE:
+  case TSL_EXPR_GT:
+  case TSL_EXPR_GE: return emit_compare(k, expr->kind, dtype, a, bv);
+  case TSL_EXPR_AND:
+  case TSL_EXPR_BIT_AND: return LLVMBuildAnd(b, a, bv, "");
+  case TSL_EXPR_OR:
+  case TSL_EXPR_BIT_OR: return LLVMBuildOr(b, a, bv, "");
+  case TSL_EXPR_BIT_XOR: return LLVMBuildXor(b, a, bv, "");
+  case TSL_EXPR_SHL:
+  case TSL_EXPR_SHR: return emit_shift(k, expr->kind, dtype, a, bv);
+  default: TSL_UNREACHABLE();
+  }
+  return fp ? round_to(k, dtype, result) : result;
+}
+
+/* Math functions: LLVM intrinsics where they exist, else the C library (f32 names end in f). */
+static LLVMValueRef emit_call(kernel *k, const tsl_expr *expr) {
+  LLVMBuilderRef b = k->llvm->builder;
+  tsl_dtype dtype = expr->call.args[0]->dtype;
+  LLVMValueRef args[2] = {emit_expr(k, expr->call.args[0]),
+                          expr->call.args[1] ? emit_expr(k, expr->call.args[1]) : NULL};
+  LLVMTypeRef type = LLVMTypeOf(args[0]);
+  tsl_math function = expr->call.function;
+  int arity = tsl_math_arity(function);
+  LLVMValueRef result;
+  switch (function) {
+  case TSL_MATH_isnan: return LLVMBuildFCmp(b, LLVMRealUNO, args[0], args[0], "");
+  case TSL_MATH_isinf: {
+    LLVMValueRef magnitude = call_intrinsic(k, "llvm.fabs", type, args, 1);
+    return LLVMBuildFCmp(b, LLVMRealOEQ, magnitude, LLVMConstReal(type, INFINITY), "");
+  }
+  case TSL_MATH_fmod: result = LLVMBuildFRem(b, args[0], args[1], ""); break;
+  case TSL_MATH_exp:
+  case TSL_MATH_log:
+  case TSL_MATH_sqrt:
+  case TSL_MATH_sin:
+  case TSL_MATH_cos:
+  case TSL_MATH_floor:
+  case TSL_MATH_ceil:
+  case TSL_MATH_trunc:
+  case TSL_MATH_fabs:
+  case TSL_MATH_pow: {
+    char name[32];
+    snprintf(name, sizeof(name), "llvm.%s", function == TSL_MATH_fabs ? "fabs" : tsl_math_name(function));
+    result = call_intrinsic(k, name, type, args, arity);
+    break;
+  }
+  case TSL_MATH_round: result = call_intrinsic(k, "llvm.roundeven", type, args, 1); break;
+  default: {
+    char name[32];
+    snprintf(name, sizeof(name), "%s%s", tsl_math_name(function), type == k->llvm->f32 ? "f" : "");
+    LLVMTypeRef params[2] = {type, type};
+    LLVMTypeRef function_type = LLVMFunctionType(type, params, (unsigned)arity, 0);
+    result = call(k, function_type, tsl_llvm_function(k->llvm, name, function_type), args, arity);
+    break;
+  }
+  }
+  return round_to(k, dtype, result);
+}
+
+static LLVMValueRef emit_expr(kernel *k, const tsl_expr *expr) {
+  LLVMBuilderRef b = k->llvm->builder;
+  switch (expr->kind) {
+  case TSL_EXPR_INT:
+  case TSL_EXPR_FLOAT: return emit_immediate(k, expr);
+  case TSL_EXPR_VAR: {
+    LLVMValueRef value = k->vars[expr->var->id];
+    TSL_CHECK(value);
+    return value;
+  }
+  case TSL_EXPR_LOAD: {
+    LLVMValueRef address = element_address(k, expr->load.buffer, expr->load.num_indices, expr->load.indices);
+    LLVMValueRef stored = LLVMBuildLoad2(b, tsl_llvm_memory_type(k->llvm, expr->dtype), address, "");
+    return widen(k, expr->dtype, stored);
+  }
+  case TSL_EXPR_CAST: return emit_cast(k, expr->dtype, expr->op.a->dtype, emit_expr(k, expr->op.a));
+  case TSL_EXPR_BITCAST:
+    return emit_bitcast(k, expr->dtype, expr->op.a->dtype, emit_expr(k, expr->op.a));
+  case TSL_EXPR_SELECT:
+    return LLVMBuildSelect(b, emit_expr(k, expr->op.a), emit_expr(k, expr->op.b),
+                           emit_expr(k, expr->op.c), "");
+  case TSL_EXPR_CALL: return emit_call(k, expr);
+  case TSL_EXPR_NOT: return LLVMBuildNot(b, emit_expr(k, expr->op.a), "");
+  case TSL_EXPR_BIT_NOT: return LLVMBuildNot(b, emit_expr(k, expr->op.a), "");
+  case TSL_EXPR_NEG: {
+    LLVMValueRef a = emit_expr(k, expr->op.a);
+    return is_float(expr->dtype) ? LLVMBuildFNeg(b, a, "") : LLVMBuildNeg(b, a, "");
+  }
+  case TSL_EXPR_REDUCE: TSL_UNREACHABLE();
+  default: return emit_binary(k, expr);
+  }
+}
+
+/* ---- statements -------------------------------------------------------------------------- */
+
+static void emit_serial_loop(kernel *k, const tsl_var *var, LLVMValueRef begin, LLVMValueRef end,
+                             const tsl_stmt *body) {
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMBasicBlockRef before = LLVMGetInsertBlock(b);
+  LLVMBasicBlockRef header = new_block(k, "loop"), inside = new_block(k, "body"),
+                    after = new_block(k, "done");
+  LLVMBuildBr(b, header);
+  LLVMPositionBuilderAtEnd(b, header);
+  LLVMValueRef index = LLVMBuildPhi(b, k->llvm->i64, var->name);
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, index, end, ""), inside, after);
+  LLVMPositionBuilderAtEnd(b, inside);
+  LLVMValueRef outer = k->vars[var->id];
+  k->vars[var->id] = index;
+  emit_stmt(k, body);
+  k->vars[var->id] = outer;
+  LLVMValueRef next = LLVMBuildNSWAdd(b, index, LLVMConstInt(k->llvm->i64, 1, 0), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+  LLVMBuildBr(b, header);
+  LLVMValueRef incoming[2] = {begin, next};
+  LLVMBasicBlockRef from[2] = {before, latch};
+  LLVMAddIncoming(index, incoming, from, 2);
+  LLVMPositionBuilderAtEnd(b, after);
+}
+
+/* A parallel loop: its body becomes a function of (closure, begin, end) that the runtime's
+ * thread pool calls on parts of the range; the closure carries every variable and buffer in
+ * scope. */
+static void emit_parallel_loop(kernel *k, const tsl_stmt *loop) {
+  tsl_llvm *llvm = k->llvm;
+  LLVMBuilderRef b = llvm->builder;
+  int ids = k->func->num_ids;
+  int slots = 0;
+  for (int id = 0; id < ids; id++) slots += (k->vars[id] != NULL) + (k->buffers[id] != NULL);
+  LLVMTypeRef slot_types[slots + 1];
+  int slot = 0;
+  for (int id = 0; id < ids; id++) {
+    if (k->vars[id]) slot_types[slot++] = llvm->i64;
+    if (k->buffers[id]) slot_types[slot++] = llvm->ptr;
+  }
+  LLVMTypeRef closure_type = LLVMStructTypeInContext(llvm->context, slot_types, (unsigned)slots, 0);
+
+  /* The outlined body. */
+  char name[256];
+  snprintf(name, sizeof(name), "%s.parallel.%d", LLVMGetValueName(k->function), (*k->parallel_count)++);
+  LLVMTypeRef params[3] = {llvm->ptr, llvm->i64, llvm->i64};
+  LLVMTypeRef body_type = LLVMFunctionType(llvm->void_type, params, 3, 0);
+  LLVMValueRef body = LLVMAddFunction(llvm->module, name, body_type);
+  LLVMSetLinkage(body, LLVMInternalLinkage);
+  kernel inner = *k;
+  inner.function = body;
+  inner.vars = calloc((size_t)ids + 1, sizeof(LLVMValueRef));
+  inner.buffers = calloc((size_t)ids + 1, sizeof(LLVMValueRef));
+  TSL_CHECK_ALLOC(inner.vars && inner.buffers);
+  LLVMBasicBlockRef saved = LLVMGetInsertBlock(b);
+  inner.entry = new_block(&inner, "entry");
+  LLVMPositionBuilderAtEnd(b, inner.entry);
+  LLVMValueRef closure = LLVMGetParam(body, 0);
+  slot = 0;
+  for (int id = 0; id < ids; id++) {
+    if (k->vars[id]) {
+      LLVMValueRef field = LLVMBuildStructGEP2(b, closure_type, closure, (unsigned)slot++, "");
+      inner.vars[id] = LLVMBuildLoad2(b, llvm->i64, field, "");
+    }
+    if (k->buffers[id]) {
+      LLVMValueRef field = LLVMBuildStructGEP2(b, closure_type, closure, (unsigned)slot++, "");
+      inner.buffers[id] = LLVMBuildLoad2(b, llvm->ptr, field, "");
+    }
+  }
+  emit_serial_loop(&inner, loop->loop.var, LLVMGetParam(body, 1), LLVMGetParam(body, 2), loop->loop.body);
+  LLVMBuildRetVoid(b);
+  free(inner.vars);
+  free(inner.buffers);
+
+  /* The call: fill the closure, hand the range to the thread pool. */
+  LLVMPositionBuilderAtEnd(b, saved);
+  LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
+  LLVMPositionBuilderAtEnd(b, k->entry);
+  LLVMValueRef first = LLVMGetFirstInstruction(k->entry);
+  if (first) LLVMPositionBuilderBefore(b, first);
+  LLVMValueRef storage = LLVMBuildAlloca(b, closure_type, "closure");
+  LLVMPositionBuilderAtEnd(b, here);
+  slot = 0;
+  for (int id = 0; id < ids; id++) {
+    if (k->vars[id]) LLVMBuildStore(b, k->vars[id], LLVMBuildStructGEP2(b, closure_type, storage, (unsigned)slot++, ""));
+    if (k->buffers[id]) LLVMBuildStore(b, k->buffers[id], LLVMBuildStructGEP2(b, closure_type, storage, (unsigned)slot++, ""));
+  }
+  LLVMValueRef begin = emit_expr(k, loop->loop.min);
+  LLVMValueRef end = LLVMBuildAdd(b, begin, emit_expr(k, loop->loop.extent), "");
+  LLVMTypeRef runtime_params[4] = {llvm->ptr, llvm->ptr, llvm->i64, llvm->i64};
+  LLVMTypeRef runtime_type = LLVMFunctionType(llvm->void_type, runtime_params, 4, 0);
+  LLVMValueRef args[4] = {body, storage, begin, end};
+  call(k, runtime_type, tsl_llvm_function(llvm, "tsl_kernel_parallel_for", runtime_type), args, 4);
+}
+
+static void emit_block(kernel *k, const tsl_stmt *stmt) {
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMValueRef saved[stmt->block.num_iters + 1];
+  for (int i = 0; i < stmt->block.num_iters; i++) {
+    const tsl_block_iter *iter = &stmt->block.iters[i];
+    saved[i] = k->vars[iter->var->id];
+    k->vars[iter->var->id] = emit_expr(k, iter->binding);
+  }
+  if (stmt->block.init) {
+    /* The init runs on the first value of every reduction variable. */
+    LLVMValueRef first = LLVMConstInt(k->llvm->i1, 1, 0);
+    for (int i = 0; i < stmt->block.num_iters; i++) {
+      const tsl_block_iter *iter = &stmt->block.iters[i];
+      if (iter->kind != TSL_ITER_REDUCE) continue;
+      LLVMValueRef at_min = LLVMBuildICmp(b, LLVMIntEQ, k->vars[iter->var->id],
+                                          LLVMConstInt(k->llvm->i64, (unsigned long long)iter->min, 1), "");
+      first = LLVMBuildAnd(b, first, at_min, "");
+    }
+    LLVMBasicBlockRef init = new_block(k, "init"), rest = new_block(k, "update");
+    LLVMBuildCondBr(b, first, init, rest);
+    LLVMPositionBuilderAtEnd(b, init);
+    emit_stmt(k, stmt->block.init);
+    LLVMBuildBr(b, rest);
+    LLVMPositionBuilderAtEnd(b, rest);
+  }
+  emit_stmt(k, stmt->block.body);
+  for (int i = 0; i < stmt->block.num_iters; i++) k->vars[stmt->block.iters[i].var->id] = saved[i];
+}
+
+static void emit_alloc(kernel *k, const tsl_stmt *stmt) {
+  tsl_llvm *llvm = k->llvm;
+  const tsl_buffer *buffer = stmt->alloc.buffer;
+  int64_t elements = 1;
+  for (int axis = 0; axis < buffer->rank; axis++) elements *= buffer->shape[axis];
+  int64_t bytes = elements * (int64_t)tsl_dtype_size(buffer->dtype);
+  LLVMTypeRef size_param[1] = {llvm->i64};
+  LLVMTypeRef alloc_type = LLVMFunctionType(llvm->ptr, size_param, 1, 0);
+  LLVMValueRef size = LLVMConstInt(llvm->i64, (unsigned long long)(bytes ? bytes : 1), 0);
+  LLVMValueRef memory = call(k, alloc_type, tsl_llvm_function(llvm, "tsl_kernel_alloc", alloc_type), &size, 1);
+  LLVMValueRef outer = k->buffers[buffer->id];
+  k->buffers[buffer->id] = memory;
+  emit_stmt(k, stmt->alloc.body);
+  k->buffers[buffer->id] = outer;
+  LLVMTypeRef free_param[1] = {llvm->ptr};
+  LLVMTypeRef free_type = LLVMFunctionType(llvm->void_type, free_param, 1, 0);
+  call(k, free_type, tsl_llvm_function(llvm, "tsl_kernel_free", free_type), &memory, 1);
+}
+
+static void emit_stmt(kernel *k, const tsl_stmt *stmt) {
+  LLVMBuilderRef b = k->llvm->builder;
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ:
+    for (int i = 0; i < stmt->seq.count; i++) emit_stmt(k, stmt->seq.items[i]);
+    return;
+  case TSL_STMT_FOR:
+    if (stmt->loop.loop_kind == TSL_LOOP_PARALLEL) {
+      emit_parallel_loop(k, stmt);
+    } else {
+      LLVMValueRef begin = emit_expr(k, stmt->loop.min);
+      LLVMValueRef end = LLVMBuildAdd(b, begin, emit_expr(k, stmt->loop.extent), "");
+      emit_serial_loop(k, stmt->loop.var, begin, end, stmt->loop.body);
+    }
+    return;
+  case TSL_STMT_BLOCK: emit_block(k, stmt); return;
+  case TSL_STMT_STORE: {
+    LLVMValueRef value = narrow(k, stmt->store.buffer->dtype, emit_expr(k, stmt->store.value));
+    LLVMValueRef address = element_address(k, stmt->store.buffer, stmt->store.num_indices, stmt->store.indices);
+    LLVMBuildStore(b, value, address);
+    return;
+  }
+  case TSL_STMT_IF: {
+    LLVMBasicBlockRef then = new_block(k, "then"), otherwise = new_block(k, "else"),
+                      after = new_block(k, "endif");
+    LLVMBuildCondBr(b, emit_expr(k, stmt->branch.condition), then, otherwise);
+    LLVMPositionBuilderAtEnd(b, then);
+    emit_stmt(k, stmt->branch.then);
+    LLVMBuildBr(b, after);
+    LLVMPositionBuilderAtEnd(b, otherwise);
+    if (stmt->branch.otherwise) emit_stmt(k, stmt->branch.otherwise);
+    LLVMBuildBr(b, after);
+    LLVMPositionBuilderAtEnd(b, after);
+    return;
+  }
+  case TSL_STMT_ALLOC: emit_alloc(k, stmt); return;
+  case TSL_STMT_EVAL: emit_expr(k, stmt->eval.value); return;
+  }
+}
+
+/* The kernel is two functions: `name(void *const *args)`, the entry the runtime calls, and an
+ * internal body taking each buffer as a noalias pointer, which tells LLVM that buffers never
+ * overlap (the memory planner guarantees it) so it can vectorise. */
+tsl_status tsl_llvm_add_function(tsl_llvm *llvm, const tsl_primfunc *func, tsl_error *error) {
+  tsl_status status = tsl_primfunc_verify(func, error);
+  if (status) return status;
+  int count = func->num_params;
+  LLVMTypeRef param_types[count + 1];
+  for (int i = 0; i < count; i++) param_types[i] = llvm->ptr;
+  LLVMTypeRef body_type = LLVMFunctionType(llvm->void_type, param_types, (unsigned)count, 0);
+  char body_name[512];
+  snprintf(body_name, sizeof(body_name), "%s.body", func->name);
+  LLVMValueRef body = LLVMAddFunction(llvm->module, body_name, body_type);
+  LLVMSetLinkage(body, LLVMInternalLinkage);
+  unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+  for (int i = 0; i < count; i++) {
+    LLVMAddAttributeAtIndex(body, (unsigned)i + 1, LLVMCreateEnumAttribute(llvm->context, noalias, 0));
+  }
+  int parallel_count = 0;
+  kernel k = {
+      .llvm = llvm,
+      .func = func,
+      .function = body,
+      .vars = calloc((size_t)func->num_ids + 1, sizeof(LLVMValueRef)),
+      .buffers = calloc((size_t)func->num_ids + 1, sizeof(LLVMValueRef)),
+      .parallel_count = &parallel_count,
+  };
+  TSL_CHECK_ALLOC(k.vars && k.buffers);
+  for (int i = 0; i < count; i++) k.buffers[func->params[i]->id] = LLVMGetParam(body, (unsigned)i);
+  k.entry = new_block(&k, "entry");
+  LLVMPositionBuilderAtEnd(llvm->builder, k.entry);
+  if (func->body) emit_stmt(&k, func->body);
+  LLVMBuildRetVoid(llvm->builder);
+  free(k.vars);
+  free(k.buffers);
+
+  /* The entry: unpack the argument array. */
+  LLVMTypeRef entry_params[1] = {llvm->ptr};
+  LLVMTypeRef entry_type = LLVMFunctionType(llvm->void_type, entry_params, 1, 0);
+  LLVMValueRef entry = LLVMAddFunction(llvm->module, func->name, entry_type);
+  LLVMPositionBuilderAtEnd(llvm->builder, LLVMAppendBasicBlockInContext(llvm->context, entry, "entry"));
+  LLVMValueRef args[count + 1];
+  for (int i = 0; i < count; i++) {
+    LLVMValueRef index = LLVMConstInt(llvm->i64, (unsigned long long)i, 0);
+    LLVMValueRef slot = LLVMBuildGEP2(llvm->builder, llvm->ptr, LLVMGetParam(entry, 0), &index, 1, "");
+    args[i] = LLVMBuildLoad2(llvm->builder, llvm->ptr, slot, "");
+  }
+  LLVMBuildCall2(llvm->builder, body_type, body, args, (unsigned)count, "");
+  LLVMBuildRetVoid(llvm->builder);
+  return TSL_OK;
+}

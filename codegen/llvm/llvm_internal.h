@@ -1,0 +1,33 @@
+/* What the files of codegen/llvm share. */
+#ifndef TSL_CODEGEN_LLVM_INTERNAL_H
+#define TSL_CODEGEN_LLVM_INTERNAL_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "codegen/llvm/llvm.h"
+
+struct tsl_llvm {
+  tsl_target target;
+  LLVMTargetMachineRef machine;
+  /* The context belongs to an ORC thread-safe context, so the module can move into the JIT. */
+  LLVMOrcThreadSafeContextRef thread_safe_context;
+  LLVMContextRef context;
+  LLVMModuleRef module;
+  LLVMBuilderRef builder;
+  LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, half, ptr, void_type;
+};
+
+tsl_status tsl_llvm_target_machine(const tsl_target *target, LLVMTargetMachineRef *machine,
+                                   tsl_error *error);
+LLVMTypeRef tsl_llvm_value_type(const tsl_llvm *llvm, tsl_dtype dtype);
+LLVMTypeRef tsl_llvm_memory_type(const tsl_llvm *llvm, tsl_dtype dtype);
+
+/* Declares (once) an external function of the module. */
+LLVMValueRef tsl_llvm_function(tsl_llvm *llvm, const char *name, LLVMTypeRef type);
+/* An intrinsic overloaded on `type` ("llvm.exp", f32 → llvm.exp.f32). */
+LLVMValueRef tsl_llvm_intrinsic(tsl_llvm *llvm, const char *name, LLVMTypeRef *types, int count,
+                                LLVMTypeRef *function_type);
+
+#endif

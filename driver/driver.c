@@ -1,0 +1,90 @@
+#include "driver/driver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "codegen/llvm/llvm.h"
+#include "ir/check.h"
+#include "ir/error.h"
+#include "passes/lower/lower.h"
+#include "runtime/model.h"
+
+/* Kernels of a lowered graph into one optimised LLVM module. */
+static tsl_status generate(const tsl_lowered *lowered, const tsl_target *target,
+                           const tsl_compile_options *options, tsl_llvm **out,
+                           tsl_error *error) {
+  tsl_llvm *llvm;
+  TRY(tsl_llvm_new(target, "tessel_model", &llvm, error));
+  tsl_status status = TSL_OK;
+  for (int i = 0; i < lowered->num_funcs && !status; i++) {
+    status = tsl_llvm_add_function(llvm, lowered->funcs[i], error);
+  }
+  if (!status) status = tsl_llvm_optimize(llvm, error);
+  if (!status && options && options->dump_llvm) {
+    FILE *file = fopen(options->dump_llvm, "w");
+    char *text = tsl_llvm_print(llvm);
+    if (file) {
+      fputs(text, file);
+      fclose(file);
+    }
+    free(text);
+  }
+  if (status) {
+    tsl_llvm_free(llvm);
+    return status;
+  }
+  *out = llvm;
+  return TSL_OK;
+}
+
+typedef struct jit_owner {
+  tsl_jit *jit;
+  unsigned char *constants;
+} jit_owner;
+
+static void release_jit(void *owner) {
+  jit_owner *parts = owner;
+  tsl_jit_free(parts->jit);
+  free(parts->constants);
+  free(parts);
+}
+
+static void *lookup_jit(void *context, const char *kernel) {
+  return tsl_jit_lookup(((jit_owner *)context)->jit, kernel);
+}
+
+tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,
+                           const tsl_compile_options *options, tsl_model **model,
+                           tsl_error *error) {
+  *model = NULL;
+  TRY(tsl_llvm_complete_target(target, error));
+  if (!target->host) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "running needs the host as target, not %s",
+                    target->triple);
+  }
+  tsl_lowered *lowered;
+  TRY(tsl_lower(graph, &lowered, error));
+  tsl_llvm *llvm;
+  tsl_status status = generate(lowered, target, options, &llvm, error);
+  jit_owner *owner = NULL;
+  if (!status) {
+    owner = calloc(1, sizeof(*owner));
+    TSL_CHECK_ALLOC(owner);
+    status = tsl_jit_new(llvm, &owner->jit, error);
+    tsl_llvm_free(llvm);
+  }
+  if (status) {
+    free(owner);
+    tsl_lowered_free(lowered);
+    return status;
+  }
+  owner->constants = lowered->constants;
+  tsl_plan *plan = lowered->plan;
+  lowered->constants = NULL;
+  lowered->plan = NULL;
+  tsl_lowered_free(lowered);
+  status = tsl_model_create(plan, owner->constants, lookup_jit, owner, release_jit, owner,
+                            graph->name, model, error);
+  if (status) release_jit(owner);
+  return status;
+}

@@ -1,0 +1,154 @@
+#include "ir/te.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ir/check.h"
+
+tsl_te_program *tsl_te_program_new(tsl_primfunc *func) {
+  tsl_te_program *program = TSL_ARENA_NEW(func->arena, tsl_te_program);
+  program->func = func;
+  return program;
+}
+
+static tsl_te_tensor *add_tensor(tsl_te_program *program, tsl_te_kind kind, const char *name,
+                                 const tsl_type *type) {
+  tsl_arena *arena = program->func->arena;
+  tsl_te_tensor *tensor = TSL_ARENA_NEW(arena, tsl_te_tensor);
+  tensor->kind = kind;
+  tensor->type = *type;
+  tensor->buffer = tsl_primfunc_buffer(program->func, name, type, TSL_SCOPE_GLOBAL);
+  TSL_ARENA_PUSH(arena, program->tensors, program->count, program->capacity, tensor);
+  return tensor;
+}
+
+tsl_te_tensor *tsl_te_placeholder(tsl_te_program *program, const char *name,
+                                  const tsl_type *type) {
+  return add_tensor(program, TSL_TE_PLACEHOLDER, name, type);
+}
+
+tsl_te_tensor *tsl_te_compute(tsl_te_program *program, const char *name, const tsl_type *type) {
+  tsl_te_tensor *tensor = add_tensor(program, TSL_TE_COMPUTE, name, type);
+  tensor->axes = TSL_ARENA_ARRAY(program->func->arena, tsl_iter, type->rank + 1);
+  for (int axis = 0; axis < type->rank; axis++) {
+    char var_name[32];
+    snprintf(var_name, sizeof(var_name), "v%d", axis);
+    tensor->axes[axis] = (tsl_iter){
+        .var = tsl_primfunc_var(program->func, var_name, TSL_DTYPE_I64),
+        .min = 0,
+        .extent = type->dims[axis],
+    };
+  }
+  return tensor;
+}
+
+tsl_te_tensor *tsl_te_extern(tsl_te_program *program, const char *name, const tsl_type *type) {
+  return add_tensor(program, TSL_TE_EXTERN, name, type);
+}
+
+tsl_expr *tsl_te_read(tsl_te_program *program, const tsl_te_tensor *tensor,
+                      tsl_expr *const *indices) {
+  return tsl_load(program->func->arena, tensor->buffer, tensor->type.rank, indices);
+}
+
+tsl_expr *tsl_te_axis(tsl_te_program *program, const tsl_te_tensor *tensor, int axis) {
+  TSL_CHECK(tensor->kind == TSL_TE_COMPUTE && axis < tensor->type.rank);
+  return tsl_var_ref(program->func->arena, tensor->axes[axis].var);
+}
+
+tsl_iter tsl_te_reduce_axis(tsl_te_program *program, const char *name, int64_t extent) {
+  return (tsl_iter){.var = tsl_primfunc_var(program->func, name, TSL_DTYPE_I64), .min = 0,
+                    .extent = extent};
+}
+
+/* ---- lowering ---------------------------------------------------------------------------- */
+
+/* One loop per iteration variable, outermost first, each binding a block variable. */
+static tsl_stmt *loop_nest(tsl_te_program *program, const tsl_block_iter *iters, int count,
+                           tsl_stmt *innermost) {
+  tsl_stmt *body = innermost;
+  for (int i = count - 1; i >= 0; i--) {
+    tsl_var *loop_var = iters[i].binding->var;
+    body = tsl_for(program->func->arena, loop_var, tsl_index(program->func->arena, iters[i].min),
+                   tsl_index(program->func->arena, iters[i].extent), TSL_LOOP_SERIAL, body);
+  }
+  return body;
+}
+
+static tsl_block_iter block_iter(tsl_te_program *program, const tsl_iter *iter,
+                                 tsl_iter_kind kind) {
+  char name[64];
+  snprintf(name, sizeof(name), "%c%s", kind == TSL_ITER_SPATIAL ? 'i' : 'k', iter->var->name + 1);
+  tsl_var *loop_var = tsl_primfunc_var(program->func, name, TSL_DTYPE_I64);
+  return (tsl_block_iter){
+      .var = iter->var,
+      .min = iter->min,
+      .extent = iter->extent,
+      .kind = kind,
+      .binding = tsl_var_ref(program->func->arena, loop_var),
+  };
+}
+
+/* A compute: loops over its axes (and reduction axes, innermost) around one block whose
+ * iteration variables are the tensor's own axis variables. */
+static tsl_stmt *lower_compute(tsl_te_program *program, tsl_te_tensor *tensor) {
+  tsl_arena *arena = program->func->arena;
+  const tsl_expr *reduce = tensor->body->kind == TSL_EXPR_REDUCE ? tensor->body : NULL;
+  int rank = tensor->type.rank, reduce_axes = reduce ? reduce->reduce.num_axes : 0;
+  tsl_block_iter *iters = TSL_ARENA_ARRAY(arena, tsl_block_iter, rank + reduce_axes + 1);
+  tsl_expr *indices[TSL_MAX_RANK];
+  for (int axis = 0; axis < rank; axis++) {
+    iters[axis] = block_iter(program, &tensor->axes[axis], TSL_ITER_SPATIAL);
+    indices[axis] = tsl_var_ref(arena, tensor->axes[axis].var);
+  }
+  for (int i = 0; i < reduce_axes; i++) {
+    iters[rank + i] = block_iter(program, &reduce->reduce.axes[i], TSL_ITER_REDUCE);
+  }
+  tsl_stmt *init = NULL, *body;
+  if (reduce) {
+    tsl_reducer reducer = reduce->reduce.reducer;
+    init = tsl_store(arena, tensor->buffer, rank, indices,
+                     tsl_reducer_identity(arena, reducer, tensor->type.dtype));
+    tsl_expr *current = tsl_load(arena, tensor->buffer, rank, indices);
+    body = tsl_store(arena, tensor->buffer, rank, indices,
+                     tsl_reducer_combine(arena, reducer, current, reduce->reduce.source));
+    if (reduce->reduce.condition) body = tsl_if(arena, reduce->reduce.condition, body, NULL);
+  } else {
+    body = tsl_store(arena, tensor->buffer, rank, indices, tensor->body);
+  }
+  tsl_stmt *block = tsl_block(arena, tensor->buffer->name, rank + reduce_axes, iters, init, body);
+  return loop_nest(program, iters, rank + reduce_axes, block);
+}
+
+static bool listed(tsl_te_tensor *const *tensors, int count, const tsl_te_tensor *tensor) {
+  for (int i = 0; i < count; i++) {
+    if (tensors[i] == tensor) return true;
+  }
+  return false;
+}
+
+void tsl_te_lower(tsl_te_program *program, tsl_te_tensor *const *inputs, int num_inputs,
+                  tsl_te_tensor *const *outputs, int num_outputs) {
+  tsl_primfunc *func = program->func;
+  tsl_arena *arena = func->arena;
+  for (int i = 0; i < num_inputs; i++) {
+    if (inputs[i]) tsl_primfunc_add_param(func, inputs[i]->buffer, false);
+  }
+  for (int i = 0; i < num_outputs; i++) tsl_primfunc_add_param(func, outputs[i]->buffer, true);
+  tsl_stmt **steps = TSL_ARENA_ARRAY(arena, tsl_stmt *, program->count + 1);
+  int count = 0;
+  for (int i = 0; i < program->count; i++) {
+    tsl_te_tensor *tensor = program->tensors[i];
+    if (tensor->kind == TSL_TE_COMPUTE) steps[count++] = lower_compute(program, tensor);
+    else if (tensor->kind == TSL_TE_EXTERN) steps[count++] = tensor->statement;
+  }
+  tsl_stmt *body = count ? tsl_seq(arena, count, steps) : tsl_seq(arena, 0, NULL);
+  /* Tensors that are neither inputs nor outputs are scratch the function allocates. */
+  for (int i = program->count - 1; i >= 0; i--) {
+    tsl_te_tensor *tensor = program->tensors[i];
+    if (tensor->kind != TSL_TE_PLACEHOLDER && !listed(outputs, num_outputs, tensor)) {
+      body = tsl_alloc(arena, tensor->buffer, body);
+    }
+  }
+  func->body = body;
+}

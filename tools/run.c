@@ -1,0 +1,184 @@
+/* tessel run: compiles a model (or loads an artifact), runs it once on the given inputs, and
+ * writes every output as a .npy file. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "driver/driver.h"
+#include "ir/tensor_file.h"
+#include "tools/cli.h"
+
+static int run(int argc, char **argv);
+
+const tsl_command tsl_command_run = {
+    .name = "run",
+    .summary = "compile a model for this machine and run it once",
+    .usage =
+        "usage: tessel run MODEL [--input NAME=FILE]... [--output-dir DIR] [--target T]\n"
+        "                  [--threads N]\n"
+        "\n"
+        "Compiles MODEL (an ONNX file) for this machine, runs it once and writes each output\n"
+        "as DIR/NAME.npy (default DIR: .), NAME with every character other than letters,\n"
+        "digits, '.', '_' and '-' replaced by '_'.\n"
+        "\n"
+        "  --input NAME=FILE   the value of input NAME: a .npy or an ONNX TensorProto .pb;\n"
+        "                      inputs that decide a shape become constants of the model\n"
+        "  --output-dir DIR    where the outputs go (created when missing)\n"
+        "  --target T          what to compile for (default: llvm, this machine)\n"
+        "  --threads N         threads for parallel loops (default: TESSEL_NUM_THREADS, else\n"
+        "                      one per core)\n"
+        "\n"
+        "Inputs not given are filled with a fixed pattern: element i of a float input is\n"
+        "((i mod 97) - 48) / 64, of an integer input i mod 7, of a bool input i mod 2.\n",
+    .run = run,
+};
+
+void tsl_fill_pattern(tsl_dtype dtype, void *bytes, int64_t elements) {
+  for (int64_t i = 0; i < elements; i++) {
+    if (tsl_dtype_is_float(dtype)) tsl_element_set_f64(dtype, bytes, i, (double)(i % 97 - 48) / 64);
+    else if (dtype == TSL_DTYPE_BOOL) tsl_element_set_i64(dtype, bytes, i, i % 2);
+    else tsl_element_set_i64(dtype, bytes, i, i % 7);
+  }
+}
+
+typedef struct run_options {
+  const char *model_path, *output_dir, *target;
+  tsl_onnx_binding *inputs;
+  int num_inputs, threads;
+} run_options;
+
+static int parse_arguments(int argc, char **argv, run_options *options) {
+  *options = (run_options){.output_dir = ".", .target = "llvm"};
+  options->inputs = calloc((size_t)argc + 1, sizeof(tsl_onnx_binding));
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(arg, "--input") == 0 || strcmp(arg, "--output-dir") == 0 ||
+        strcmp(arg, "--target") == 0 || strcmp(arg, "--threads") == 0) {
+      if (!value) return cli_usage_error(&tsl_command_run, "%s needs a value", arg);
+      i++;
+      if (strcmp(arg, "--output-dir") == 0) options->output_dir = value;
+      else if (strcmp(arg, "--target") == 0) options->target = value;
+      else if (strcmp(arg, "--threads") == 0) {
+        options->threads = atoi(value);
+        if (options->threads < 1) return cli_usage_error(&tsl_command_run, "--threads needs a positive number");
+      } else {
+        char *spec = argv[i], *equals = strchr(spec, '=');
+        if (!equals || equals == spec || !equals[1]) {
+          return cli_usage_error(&tsl_command_run, "--input needs NAME=FILE, not '%s'", spec);
+        }
+        *equals = '\0';
+        options->inputs[options->num_inputs++] = (tsl_onnx_binding){.name = spec, .path = equals + 1};
+      }
+    } else if (arg[0] == '-' && arg[1]) {
+      return cli_usage_error(&tsl_command_run, "unknown option '%s'", arg);
+    } else if (options->model_path) {
+      return cli_usage_error(&tsl_command_run, "one model at a time ('%s' and '%s')", options->model_path, arg);
+    } else {
+      options->model_path = arg;
+    }
+  }
+  if (!options->model_path) return cli_usage_error(&tsl_command_run, "no model given");
+  return 0;
+}
+
+/* An output's file name: the characters a file name may safely hold, others as '_'. */
+static void output_path(const char *dir, const char *name, char *path, size_t size) {
+  char safe[1024];
+  size_t length = 0;
+  for (const char *c = name; *c && length + 1 < sizeof(safe); c++) {
+    bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '_' || *c == '-';
+    safe[length++] = ok ? *c : '_';
+  }
+  safe[length] = '\0';
+  snprintf(path, size, "%s/%s.npy", dir, length ? safe : "_");
+}
+
+/* Input data for every model input: from the user's file, else the pattern. */
+static int prepare_inputs(const run_options *options, tsl_model *model, void **inputs,
+                          tsl_tensor_data **owned) {
+  tsl_error error;
+  for (int i = 0; i < tsl_model_num_inputs(model); i++) {
+    tsl_tensor_info info = tsl_model_input(model, i);
+    tsl_type type = tsl_type_make(info.dtype, info.rank, info.dims);
+    const char *file = NULL;
+    for (int j = 0; j < options->num_inputs; j++) {
+      if (strcmp(options->inputs[j].name, info.name) == 0) file = options->inputs[j].path;
+    }
+    if (file) {
+      if (tsl_read_tensor_file(file, &owned[i], &error)) return cli_report(&error);
+      if (!tsl_type_equal(&owned[i]->type, &type)) {
+        fprintf(stderr, "tessel: error: %s holds %s, but input '%s' of %s is %s\n", file,
+                tsl_type_str(&owned[i]->type).text, info.name, options->model_path, tsl_type_str(&type).text);
+        return 2;
+      }
+    } else {
+      owned[i] = tsl_tensor_data_new(&type);
+      tsl_fill_pattern(info.dtype, owned[i]->bytes, tsl_type_elements(&type));
+    }
+    inputs[i] = owned[i]->bytes;
+  }
+  return 0;
+}
+
+int tsl_run_outputs(const char *dir, tsl_model *model, void **outputs) {
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    fprintf(stderr, "tessel: error: cannot make the output folder %s: %s\n", dir, strerror(errno));
+    return 2;
+  }
+  for (int i = 0; i < tsl_model_num_outputs(model); i++) {
+    tsl_tensor_info info = tsl_model_output(model, i);
+    tsl_type type = tsl_type_make(info.dtype, info.rank, info.dims);
+    char path[4096];
+    output_path(dir, info.name, path, sizeof(path));
+    tsl_error error;
+    if (tsl_write_npy(path, &type, outputs[i], &error)) return cli_report(&error);
+    printf("%s: %s -> %s\n", info.name, tsl_type_str(&type).text, path);
+  }
+  return 0;
+}
+
+static int run(int argc, char **argv) {
+  run_options options;
+  int status = parse_arguments(argc, argv, &options);
+  if (status) {
+    free(options.inputs);
+    return status;
+  }
+  tsl_error error;
+  tsl_target target;
+  tsl_graph *graph = NULL;
+  tsl_model *model = NULL;
+  tsl_onnx_options import = {.bindings = options.inputs, .num_bindings = options.num_inputs, .note = cli_note};
+  if (options.threads) tsl_set_num_threads(options.threads);
+  if (tsl_target_parse(options.target, &target, &error) ||
+      tsl_import_onnx(options.model_path, &import, &graph, &error) ||
+      tsl_compile_jit(graph, &target, NULL, &model, &error)) {
+    tsl_graph_free(graph);
+    free(options.inputs);
+    return cli_report(&error);
+  }
+  int inputs_count = tsl_model_num_inputs(model), outputs_count = tsl_model_num_outputs(model);
+  void **inputs = calloc((size_t)inputs_count + 1, sizeof(void *));
+  void **outputs = calloc((size_t)outputs_count + 1, sizeof(void *));
+  tsl_tensor_data **owned = calloc((size_t)inputs_count + 1, sizeof(tsl_tensor_data *));
+  status = prepare_inputs(&options, model, inputs, owned);
+  for (int i = 0; i < outputs_count && !status; i++) {
+    outputs[i] = calloc(tsl_tensor_info_bytes(tsl_model_output(model, i)) + 1, 1);
+  }
+  if (!status && tsl_model_run(model, (const void *const *)inputs, outputs, &error)) status = cli_report(&error);
+  if (!status) status = tsl_run_outputs(options.output_dir, model, outputs);
+  for (int i = 0; i < inputs_count; i++) tsl_tensor_data_release(owned[i]);
+  for (int i = 0; i < outputs_count; i++) free(outputs[i]);
+  free(owned);
+  free(inputs);
+  free(outputs);
+  tsl_model_free(model);
+  tsl_graph_free(graph);
+  free(options.inputs);
+  return status;
+}
