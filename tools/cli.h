@@ -17,6 +17,7 @@ typedef struct tsl_command {
 extern const tsl_command tsl_command_inspect;
 extern const tsl_command tsl_command_ops;
 extern const tsl_command tsl_command_run;
+extern const tsl_command tsl_command_test_onnx;
 
 /* Prints "tessel: error: message" and returns the exit status for it. */
 int cli_report(const tsl_error *error);

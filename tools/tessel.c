@@ -11,6 +11,7 @@ static const tsl_command *const commands[] = {
     &tsl_command_inspect,
     &tsl_command_ops,
     &tsl_command_run,
+    &tsl_command_test_onnx,
 };
 
 static void print_help(FILE *out) {

@@ -241,10 +241,13 @@ static LLVMValueRef emit_compare(kernel *k, tsl_expr_kind kind, tsl_dtype dtype,
 static LLVMValueRef emit_min_max(kernel *k, tsl_expr_kind kind, tsl_dtype dtype, LLVMValueRef a,
                                  LLVMValueRef bv) {
   if (is_float(dtype)) {
-    LLVMValueRef args[2] = {a, bv};
-    /* NaN-propagating, as ONNX's Max and Min. */
-    return call_intrinsic(k, kind == TSL_EXPR_MIN ? "llvm.minimum" : "llvm.maximum",
-                          LLVMTypeOf(a), args, 2);
+    /* NaN-propagating, as ONNX's Max and Min: a NaN in b loses every comparison and is
+     * chosen; a NaN in a is chosen by the last select. (LLVM 15's x86 back end cannot select
+     * llvm.maximum.) */
+    LLVMBuilderRef b = k->llvm->builder;
+    LLVMValueRef wins = LLVMBuildFCmp(b, kind == TSL_EXPR_MIN ? LLVMRealOLT : LLVMRealOGT, a, bv, "");
+    LLVMValueRef chosen = LLVMBuildSelect(b, wins, a, bv, "");
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, a, a, ""), a, chosen, "");
   }
   tsl_expr_kind compare = kind == TSL_EXPR_MIN ? TSL_EXPR_LT : TSL_EXPR_GT;
   return LLVMBuildSelect(k->llvm->builder, emit_compare(k, compare, dtype, a, bv), a, bv, "");

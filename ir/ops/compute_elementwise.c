@@ -131,11 +131,26 @@ static tsl_expr *unary_value(const tsl_compute_call *call, tsl_expr *x) {
   }
 }
 
+/* f16 and bf16 values compute in f32 and are rounded once, at the end: what the reference
+ * implementations do, and more accurate than rounding every step. */
+static bool is_half(tsl_dtype dtype) { return dtype == TSL_DTYPE_F16 || dtype == TSL_DTYPE_BF16; }
+
+static tsl_expr *widened(tsl_compute_call *call, tsl_expr *value) {
+  return is_half(value->dtype) ? tsl_cast(call->program->func->arena, TSL_DTYPE_F32, value) : value;
+}
+
+/* The computed value as the output's dtype (narrowing what was widened). */
+static tsl_expr *as_output(tsl_compute_call *call, tsl_expr *value) {
+  return tsl_cast(call->program->func->arena, call->output_types[0].dtype, value);
+}
+
 bool tsl_compute_unary(tsl_compute_call *call) {
   tsl_te_tensor *out = compute_output(call, 0);
   tsl_expr *indices[TSL_MAX_RANK];
   compute_axes(call, out, indices);
-  out->body = unary_value(call, tsl_te_read(call->program, call->inputs[0], indices));
+  tsl_expr *x = tsl_te_read(call->program, call->inputs[0], indices);
+  bool conversion = call->op->kind == TSL_OP_cast || call->op->kind == TSL_OP_bit_cast;
+  out->body = conversion ? unary_value(call, x) : as_output(call, unary_value(call, widened(call, x)));
   return true;
 }
 
@@ -191,9 +206,9 @@ bool tsl_compute_binary(tsl_compute_call *call) {
   tsl_expr *indices[TSL_MAX_RANK];
   compute_axes(call, out, indices);
   int rank = out->type.rank;
-  tsl_expr *x = compute_read_broadcast(call, call->inputs[0], rank, indices);
-  tsl_expr *y = compute_read_broadcast(call, call->inputs[1], rank, indices);
-  out->body = binary_value(call, x, y);
+  tsl_expr *x = widened(call, compute_read_broadcast(call, call->inputs[0], rank, indices));
+  tsl_expr *y = widened(call, compute_read_broadcast(call, call->inputs[1], rank, indices));
+  out->body = as_output(call, binary_value(call, x, y));
   return true;
 }
 
