@@ -128,198 +128,198 @@
   X(greater_equal, BROADCAST, "a b", "y", compare, binary, TSL_NO_ATTRS, "a >= b, as bool")          \
   X(where, BROADCAST, "condition a b", "y", where, where, TSL_NO_ATTRS, "condition ? a : b")        \
   /* reductions over `axes` (all axes when empty) */                                               \
-  X(reduce_sum, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "Σx over axes")                      \
-  X(reduce_mean, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "mean of x over axes")              \
-  X(reduce_max, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "max of x over axes")                \
-  X(reduce_min, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "min of x over axes")                \
-  X(reduce_prod, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "Πx over axes")                     \
-  X(reduce_l1, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "Σ|x| over axes")                     \
-  X(reduce_l2, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "√Σx² over axes")                     \
-  X(reduce_sum_square, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "Σx² over axes")              \
-  X(reduce_log_sum, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "log Σx over axes")              \
-  X(reduce_log_sum_exp, REDUCE, "x", "y", reduce, none, REDUCE_ATTRS, "log Σeˣ over axes")         \
-  X(argmax, REDUCE, "x", "y", arg_reduce, none,                                                    \
+  X(reduce_sum, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "Σx over axes")                      \
+  X(reduce_mean, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "mean of x over axes")              \
+  X(reduce_max, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "max of x over axes")                \
+  X(reduce_min, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "min of x over axes")                \
+  X(reduce_prod, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "Πx over axes")                     \
+  X(reduce_l1, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "Σ|x| over axes")                     \
+  X(reduce_l2, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "√Σx² over axes")                     \
+  X(reduce_sum_square, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "Σx² over axes")              \
+  X(reduce_log_sum, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "log Σx over axes")              \
+  X(reduce_log_sum_exp, REDUCE, "x", "y", reduce, reduce, REDUCE_ATTRS, "log Σeˣ over axes")         \
+  X(argmax, REDUCE, "x", "y", arg_reduce, arg_reduce,                                                    \
     ARG_REDUCE_ATTRS,                                                                              \
     "index of the largest along axis, as i64")                                                     \
-  X(argmin, REDUCE, "x", "y", arg_reduce, none,                                                    \
+  X(argmin, REDUCE, "x", "y", arg_reduce, arg_reduce,                                                    \
     ARG_REDUCE_ATTRS,                                                                              \
     "index of the smallest along axis, as i64")                                                    \
-  X(cumsum, OPAQUE, "x", "y", cumulative, none, CUMULATIVE_ATTRS, "running sum along axis")        \
-  X(cumprod, OPAQUE, "x", "y", cumulative, none, CUMULATIVE_ATTRS, "running product along axis")   \
-  X(topk, OPAQUE, "x", "values indices", topk, none,                                               \
+  X(cumsum, OPAQUE, "x", "y", cumulative, cumulative, CUMULATIVE_ATTRS, "running sum along axis")        \
+  X(cumprod, OPAQUE, "x", "y", cumulative, cumulative, CUMULATIVE_ATTRS, "running product along axis")   \
+  X(topk, OPAQUE, "x", "values indices", topk, topk,                                               \
     TSL_ATTRS(A_INT("k", NULL), A_INT("axis", "-1"), A_INT("largest", "1"), A_INT("sorted", "1")), \
     "the k largest (or smallest) along axis, and their i64 indices")                               \
   /* normalisation */                                                                              \
-  X(softmax, OPAQUE, "x", "y", along_axis, none, TSL_ATTRS(A_INT("axis", "-1")), "eˣ / Σeˣ along axis") \
-  X(log_softmax, OPAQUE, "x", "y", along_axis, none,                                               \
+  X(softmax, OPAQUE, "x", "y", along_axis, softmax, TSL_ATTRS(A_INT("axis", "-1")), "eˣ / Σeˣ along axis") \
+  X(log_softmax, OPAQUE, "x", "y", along_axis, softmax,                                               \
     TSL_ATTRS(A_INT("axis", "-1")),                                                                \
     "log softmax along axis")                                                                      \
-  X(hardmax, OPAQUE, "x", "y", along_axis, none,                                                   \
+  X(hardmax, OPAQUE, "x", "y", along_axis, hardmax,                                                   \
     TSL_ATTRS(A_INT("axis", "-1")),                                                                \
     "1 at the first largest along axis, 0 elsewhere")                                              \
-  X(lp_norm, OPAQUE, "x", "y", along_axis, none,                                                   \
+  X(lp_norm, OPAQUE, "x", "y", along_axis, lp_norm,                                                   \
     TSL_ATTRS(A_INT("axis", "-1"), A_INT("p", "2")),                                               \
     "x / ‖x‖ₚ along axis")                                                                         \
-  X(batch_norm, BROADCAST, "x scale bias mean var", "y", batch_norm, none,                         \
+  X(batch_norm, BROADCAST, "x scale bias mean var", "y", batch_norm, batch_norm,                         \
     TSL_ATTRS(A_FLOAT("epsilon", "1e-05")),                                                        \
     "(x-mean)/√(var+ε)·scale + bias, per channel (inference)")                                     \
-  X(instance_norm, OPAQUE, "x scale bias", "y", instance_norm, none,                               \
+  X(instance_norm, OPAQUE, "x scale bias", "y", instance_norm, instance_norm,                               \
     TSL_ATTRS(A_FLOAT("epsilon", "1e-05")),                                                        \
     "normalises each sample and channel over the spatial axes")                                    \
-  X(layer_norm, OPAQUE, "x scale bias?", "y mean? inv_std_dev?", layer_norm, none,                 \
+  X(layer_norm, OPAQUE, "x scale bias?", "y mean? inv_std_dev?", layer_norm, layer_norm,                 \
     TSL_ATTRS(A_INT("axis", "-1"), A_FLOAT("epsilon", "1e-05"), A_DTYPE("stash_type", "f32")),     \
     "normalises over the axes from axis on; optional mean and 1/σ outputs")                        \
-  X(group_norm, OPAQUE, "x scale bias", "y", group_norm, none,                                     \
+  X(group_norm, OPAQUE, "x scale bias", "y", group_norm, group_norm,                                     \
     TSL_ATTRS(A_INT("num_groups", NULL), A_FLOAT("epsilon", "1e-05"),                              \
               A_DTYPE("stash_type", "f32")),                                                       \
     "normalises each group of channels; scale and bias per channel")                               \
-  X(rms_norm, OPAQUE, "x scale", "y", rms_norm, none,                                              \
+  X(rms_norm, OPAQUE, "x scale", "y", rms_norm, rms_norm,                                              \
     TSL_ATTRS(A_INT("axis", "-1"), A_FLOAT("epsilon", "1e-05"), A_DTYPE("stash_type", "f32")),     \
     "x/√(mean(x²)+ε)·scale over the axes from axis on")                                            \
-  X(lrn, OPAQUE, "x", "y", lrn, none,                                                              \
+  X(lrn, OPAQUE, "x", "y", lrn, lrn,                                                              \
     TSL_ATTRS(A_INT("size", NULL), A_FLOAT("alpha", "0.0001"), A_FLOAT("beta", "0.75"),            \
               A_FLOAT("bias", "1.0")),                                                             \
     "local response normalisation across channels")                                                \
   /* convolution, pooling, products */                                                             \
-  X(conv, OUT_ELEMWISE_FUSABLE, "x w b?", "y", conv, none,                                         \
+  X(conv, OUT_ELEMWISE_FUSABLE, "x w b?", "y", conv, conv,                                         \
     TSL_ATTRS(CONV_ATTRS),                                                                         \
     "N-d convolution of x [N, C, …] with w [M, C/groups, k…], plus bias")                          \
-  X(conv_transpose, OUT_ELEMWISE_FUSABLE, "x w b?", "y", conv_transpose, none,                     \
+  X(conv_transpose, OUT_ELEMWISE_FUSABLE, "x w b?", "y", conv_transpose, conv_transpose,                     \
     TSL_ATTRS(CONV_ATTRS, A_INTS("output_padding", "[]")),                                         \
     "N-d transposed convolution of x with w [C, M/groups, k…], plus bias")                         \
-  X(deform_conv, OUT_ELEMWISE_FUSABLE, "x w offset b? mask?", "y", deform_conv, none,              \
+  X(deform_conv, OUT_ELEMWISE_FUSABLE, "x w offset b? mask?", "y", deform_conv, deform_conv,              \
     TSL_ATTRS(CONV_ATTRS, A_INT("offset_groups", "1")),                                            \
     "convolution sampling x bilinearly at kernel taps moved by offset, each weighted by mask")     \
   X(causal_conv_with_state, OUT_ELEMWISE_FUSABLE, "x w b? past_state?", "y present_state?",        \
-    causal_conv_with_state, none,                                                                   \
+    causal_conv_with_state, causal_conv_with_state,                                                                   \
     TSL_ATTRS(A_STRING("activation", "\"none\"")),                                                 \
     "depthwise causal 1-d convolution of past_state ++ x; present_state keeps the last k-1 steps") \
-  X(col2im, OUT_ELEMWISE_FUSABLE, "x", "y", col2im, none,                                             \
+  X(col2im, OUT_ELEMWISE_FUSABLE, "x", "y", col2im, col2im,                                             \
     TSL_ATTRS(A_INTS("image_shape", NULL), A_INTS("block_shape", NULL), A_INTS("strides", "[]"),   \
               A_INTS("pads", "[]"), A_INTS("dilations", "[]")),                                    \
     "sums the blocks in the columns of x [N, C·∏block_shape, L] into y [N, C, image_shape…]")      \
-  X(max_pool, OUT_ELEMWISE_FUSABLE, "x", "y indices?", pool, none,                                 \
+  X(max_pool, OUT_ELEMWISE_FUSABLE, "x", "y indices?", pool, pool,                                 \
     TSL_ATTRS(POOL_ATTRS, A_INT("storage_order", "0")),                                            \
     "max over windows; optional i64 indices into the flattened input")                             \
-  X(avg_pool, OUT_ELEMWISE_FUSABLE, "x", "y", pool, none,                                          \
+  X(avg_pool, OUT_ELEMWISE_FUSABLE, "x", "y", pool, pool,                                          \
     TSL_ATTRS(POOL_ATTRS, A_INT("count_include_pad", "0")),                                        \
     "mean over windows")                                                                           \
-  X(lp_pool, OUT_ELEMWISE_FUSABLE, "x", "y", pool, none,                                           \
+  X(lp_pool, OUT_ELEMWISE_FUSABLE, "x", "y", pool, pool,                                           \
     TSL_ATTRS(POOL_ATTRS, A_INT("p", "2")),                                                        \
     "p-norm over windows")                                                                         \
-  X(max_unpool, OPAQUE, "x indices", "y", max_unpool, none,                                        \
+  X(max_unpool, OPAQUE, "x indices", "y", max_unpool, max_unpool,                                        \
     TSL_ATTRS(A_INTS("kernel", NULL), A_INTS("strides", "[]"), A_INTS("pads", "[]"),               \
               A_INTS("output_shape", "[]")),                                                       \
     "zeros with x placed at the flat indices max_pool gave; output_shape [] = the window's size")  \
-  X(roi_align, OPAQUE, "x rois batch_indices", "y", roi_align, none,                               \
+  X(roi_align, OPAQUE, "x rois batch_indices", "y", roi_align, roi_align,                               \
     TSL_ATTRS(A_STRING("mode", "\"avg\""), A_INT("output_height", "1"),                            \
               A_INT("output_width", "1"), A_INT("sampling_ratio", "0"),                            \
               A_FLOAT("spatial_scale", "1.0"),                                                     \
               A_STRING("coordinate_transformation_mode", "\"half_pixel\"")),                       \
     "each region of rois [R, 4] pooled from x[batch_indices] to output_height×output_width")       \
-  X(max_roi_pool, OPAQUE, "x rois", "y", max_roi_pool, none,                                       \
+  X(max_roi_pool, OPAQUE, "x rois", "y", max_roi_pool, max_roi_pool,                                       \
     TSL_ATTRS(A_INTS("pooled_shape", NULL), A_FLOAT("spatial_scale", "1.0")),                      \
     "max over each region of rois [R, 5] (batch index, x1, y1, x2, y2), pooled to pooled_shape")   \
-  X(matmul, OUT_ELEMWISE_FUSABLE, "a b", "y", matmul, none,                                        \
+  X(matmul, OUT_ELEMWISE_FUSABLE, "a b", "y", matmul, matmul,                                        \
     TSL_NO_ATTRS,                                                                                  \
     "matrix product, numpy semantics (batch axes broadcast)")                                      \
-  X(gemm, OUT_ELEMWISE_FUSABLE, "a b c?", "y", gemm, none,                                         \
+  X(gemm, OUT_ELEMWISE_FUSABLE, "a b c?", "y", gemm, gemm,                                         \
     TSL_ATTRS(A_FLOAT("alpha", "1.0"), A_FLOAT("beta", "1.0"), A_INT("trans_a", "0"),              \
               A_INT("trans_b", "0")),                                                              \
     "α·op(a)·op(b) + β·c, op transposing when asked")                                              \
-  X(einsum, OUT_ELEMWISE_FUSABLE, "inputs...", "y", einsum, none,                                  \
+  X(einsum, OUT_ELEMWISE_FUSABLE, "inputs...", "y", einsum, einsum,                                  \
     TSL_ATTRS(A_STRING("equation", NULL)),                                                         \
     "Einstein summation by equation")                                                              \
-  X(det, OPAQUE, "x", "y", det, none, TSL_NO_ATTRS, "determinant of each matrix in x's last two axes") \
-  X(attention, OPAQUE, "q k v mask? past_key? past_value? nonpad_kv_seqlen?", "y present_key? present_value? qk_matmul_output?", attention, none, \
+  X(det, OPAQUE, "x", "y", det, det, TSL_NO_ATTRS, "determinant of each matrix in x's last two axes") \
+  X(attention, OPAQUE, "q k v mask? past_key? past_value? nonpad_kv_seqlen?", "y present_key? present_value? qk_matmul_output?", attention, attention, \
     TSL_ATTRS(A_INT("is_causal", "0"), A_INT("q_num_heads", "0"), A_INT("kv_num_heads", "0"),      \
               A_INT("qk_matmul_output_mode", "0"), A_FLOAT("scale", "0.0"),                        \
               A_FLOAT("softcap", "0.0"), A_INT("softmax_precision", "0"),                          \
               A_INT("left_window_size", "-1"), A_INT("right_window_size", "-1")),                  \
     "softmax(q·kᵀ·scale + mask)·v per head; scale 0 means 1/√head_size; 3-D inputs need the head counts") \
   X(linear_attention, OPAQUE, "q k v past_state? decay? beta?", "y present_state?",                \
-    linear_attention, none,                                                                           \
+    linear_attention, linear_attention,                                                                           \
     TSL_ATTRS(A_INT("q_num_heads", NULL), A_INT("kv_num_heads", NULL),                             \
               A_STRING("update_rule", "\"gated_delta\""), A_FLOAT("scale", "0.0")),                \
     "a state S [batch, kv heads, dk, dv] takes in k⊗v token by token (update_rule); y = scale·q·S")\
-  X(rotary_embedding, INJECTIVE, "x cos_cache sin_cache position_ids?", "y", rotary_embedding, none, \
+  X(rotary_embedding, INJECTIVE, "x cos_cache sin_cache position_ids?", "y", rotary_embedding, rotary_embedding, \
     TSL_ATTRS(A_INT("interleaved", "0"), A_INT("num_heads", "0"),                                  \
               A_INT("rotary_embedding_dim", "0")),                                                 \
     "rotates pairs of x's features by the angles in the cos and sin caches")                       \
   /* quantisation */                                                                               \
-  X(quantize_linear, ELEMWISE, "x scale zero_point?", "y", quantize_linear, none,                  \
+  X(quantize_linear, ELEMWISE, "x scale zero_point?", "y", quantize_linear, quantize_linear,                  \
     TSL_ATTRS(A_DTYPE("to", "u8"), A_INT("axis", "1"), A_INT("block_size", "0"),                   \
               A_INT("saturate", "1"), A_INT("precision", "0")),                                    \
     "round(x/scale) + zero_point, saturated to dtype `to`")                                        \
-  X(dequantize_linear, ELEMWISE, "x scale zero_point?", "y", dequantize_linear, none,              \
+  X(dequantize_linear, ELEMWISE, "x scale zero_point?", "y", dequantize_linear, dequantize_linear,              \
     TSL_ATTRS(A_DTYPE("to", "f32"), A_INT("axis", "1"), A_INT("block_size", "0")),                 \
     "(x - zero_point)·scale, as dtype `to`")                                                       \
-  X(dynamic_quantize_linear, OPAQUE, "x", "y scale zero_point", dynamic_quantize_linear, none,     \
+  X(dynamic_quantize_linear, OPAQUE, "x", "y scale zero_point", dynamic_quantize_linear, dynamic_quantize_linear,     \
     TSL_NO_ATTRS,                                                                                  \
     "x quantised to u8 with scale and zero point taken from its range")                            \
-  X(qlinear_conv, OUT_ELEMWISE_FUSABLE, "x x_scale x_zero_point w w_scale w_zero_point y_scale y_zero_point b?", "y", qlinear_conv, none, \
+  X(qlinear_conv, OUT_ELEMWISE_FUSABLE, "x x_scale x_zero_point w w_scale w_zero_point y_scale y_zero_point b?", "y", qlinear_conv, qlinear_conv, \
     TSL_ATTRS(CONV_ATTRS),                                                                         \
     "convolution of quantised x and w, requantised to y's scale and zero point")                   \
-  X(qlinear_matmul, OUT_ELEMWISE_FUSABLE, "a a_scale a_zero_point b b_scale b_zero_point y_scale y_zero_point", "y", qlinear_matmul, none, \
+  X(qlinear_matmul, OUT_ELEMWISE_FUSABLE, "a a_scale a_zero_point b b_scale b_zero_point y_scale y_zero_point", "y", qlinear_matmul, qlinear_matmul, \
     TSL_NO_ATTRS,                                                                                  \
     "matrix product of quantised a and b, requantised to y's scale and zero point")                \
-  X(matmul_integer, OUT_ELEMWISE_FUSABLE, "a b a_zero_point? b_zero_point?", "y", matmul_integer, none, \
+  X(matmul_integer, OUT_ELEMWISE_FUSABLE, "a b a_zero_point? b_zero_point?", "y", matmul_integer, matmul_integer, \
     TSL_NO_ATTRS,                                                                                  \
     "integer matrix product of (a - a_zero_point) and (b - b_zero_point), as i32")                 \
-  X(conv_integer, OUT_ELEMWISE_FUSABLE, "x w x_zero_point? w_zero_point?", "y", conv_integer, none, \
+  X(conv_integer, OUT_ELEMWISE_FUSABLE, "x w x_zero_point? w_zero_point?", "y", conv_integer, conv_integer, \
     TSL_ATTRS(CONV_ATTRS),                                                                         \
     "integer convolution of (x - x_zero_point) and (w - w_zero_point), as i32")                    \
   /* layout, shape and indexing */                                                                 \
-  X(reshape, INJECTIVE, "x", "y", reshape, none,                                                   \
+  X(reshape, INJECTIVE, "x", "y", reshape, reshape,                                                   \
     TSL_ATTRS(A_INTS("shape", NULL)),                                                              \
     "x with the exact shape `shape`")                                                              \
-  X(transpose, INJECTIVE, "x", "y", transpose, none,                                               \
+  X(transpose, INJECTIVE, "x", "y", transpose, transpose,                                               \
     TSL_ATTRS(A_INTS("perm", NULL)),                                                               \
     "x with axes permuted by perm")                                                                \
-  X(concat, INJECTIVE, "inputs...", "y", concat, none,                                             \
+  X(concat, INJECTIVE, "inputs...", "y", concat, concat,                                             \
     TSL_ATTRS(A_INT("axis", NULL)),                                                                \
     "inputs joined along axis")                                                                    \
-  X(split, INJECTIVE, "x", "outputs...", split, none,                                              \
+  X(split, INJECTIVE, "x", "outputs...", split, split,                                              \
     TSL_ATTRS(A_INT("axis", "0"), A_INTS("sizes", NULL)),                                          \
     "x cut along axis into pieces of `sizes`, one output each")                                    \
-  X(slice, INJECTIVE, "x", "y", slice, none,                                                       \
+  X(slice, INJECTIVE, "x", "y", slice, slice,                                                       \
     TSL_ATTRS(A_INTS("starts", NULL), A_INTS("ends", NULL), A_INTS("axes", NULL),                  \
               A_INTS("steps", NULL)),                                                              \
     "x[starts:ends:steps] along axes, clamped as ONNX clamps them")                                \
-  X(take, INJECTIVE, "x indices", "y", take, none,                                                 \
+  X(take, INJECTIVE, "x indices", "y", take, take,                                                 \
     TSL_ATTRS(A_INT("axis", "0")),                                                                 \
     "x indexed along axis by indices (ONNX Gather)")                                               \
-  X(gather_elements, INJECTIVE, "x indices", "y", gather_elements, none,                           \
+  X(gather_elements, INJECTIVE, "x indices", "y", gather_elements, gather_elements,                           \
     TSL_ATTRS(A_INT("axis", "0")),                                                                 \
     "x[…, indices[i], …] along axis, elementwise")                                                 \
-  X(gather_nd, INJECTIVE, "x indices", "y", gather_nd, none,                                       \
+  X(gather_nd, INJECTIVE, "x indices", "y", gather_nd, gather_nd,                                       \
     TSL_ATTRS(A_INT("batch_dims", "0")),                                                           \
     "slices of x at the index tuples of indices")                                                  \
-  X(scatter_elements, OPAQUE, "x indices updates", "y", scatter_elements, none,                    \
+  X(scatter_elements, OPAQUE, "x indices updates", "y", scatter_elements, scatter_elements,                    \
     TSL_ATTRS(A_INT("axis", "0"), A_STRING("reduction", "\"none\"")),                              \
     "x with updates written at indices along axis (or combined by reduction)")                     \
-  X(scatter_nd, OPAQUE, "x indices updates", "y", scatter_nd, none,                                \
+  X(scatter_nd, OPAQUE, "x indices updates", "y", scatter_nd, scatter_nd,                                \
     TSL_ATTRS(A_STRING("reduction", "\"none\"")),                                                  \
     "x with updates written at the index tuples of indices (or combined by reduction)")            \
-  X(tensor_scatter, OPAQUE, "past_cache update write_indices?", "present_cache", tensor_scatter, none, \
+  X(tensor_scatter, OPAQUE, "past_cache update write_indices?", "present_cache", tensor_scatter, tensor_scatter, \
     TSL_ATTRS(A_INT("axis", "-2"), A_STRING("mode", "\"linear\"")),                                \
     "past_cache with update written along axis from each batch entry's write index")               \
-  X(expand, BROADCAST, "x", "y", expand, none,                                                     \
+  X(expand, BROADCAST, "x", "y", expand, expand,                                                     \
     TSL_ATTRS(A_INTS("shape", NULL)),                                                              \
     "x broadcast with `shape`")                                                                    \
-  X(tile, INJECTIVE, "x", "y", tile, none,                                                         \
+  X(tile, INJECTIVE, "x", "y", tile, tile,                                                         \
     TSL_ATTRS(A_INTS("repeats", NULL)),                                                            \
     "x repeated `repeats` times along each axis")                                                  \
-  X(pad, INJECTIVE, "x value?", "y", pad, none,                                                    \
+  X(pad, INJECTIVE, "x value?", "y", pad, pad,                                                    \
     TSL_ATTRS(A_INTS("pads", NULL), A_STRING("mode", "\"constant\"")),                             \
     "x padded (negative pads crop); pads: every axis's begin, then every end; value: 0-d")         \
-  X(depth_to_space, INJECTIVE, "x", "y", depth_to_space, none,                                     \
+  X(depth_to_space, INJECTIVE, "x", "y", depth_to_space, depth_to_space,                                     \
     TSL_ATTRS(A_INT("blocksize", NULL), A_STRING("mode", "\"DCR\"")),                              \
     "moves channel blocks into blocksize×blocksize spatial tiles")                                 \
-  X(space_to_depth, INJECTIVE, "x", "y", space_to_depth, none,                                     \
+  X(space_to_depth, INJECTIVE, "x", "y", space_to_depth, space_to_depth,                                     \
     TSL_ATTRS(A_INT("blocksize", NULL), A_STRING("mode", "\"DCR\"")),                              \
     "moves blocksize×blocksize spatial tiles into channels")                                       \
-  X(resize, INJECTIVE, "x", "y", resize, none,                                                     \
+  X(resize, INJECTIVE, "x", "y", resize, resize,                                                     \
     TSL_ATTRS(A_INTS("sizes", NULL), A_FLOATS("scales", NULL), A_FLOATS("roi", "[]"),              \
               A_STRING("mode", "\"nearest\""),                                                     \
               A_STRING("coordinate_transformation_mode", "\"half_pixel\""),                        \
@@ -330,22 +330,22 @@
   X(full, BROADCAST, "value", "y", full, full,                                                     \
     TSL_ATTRS(A_INTS("shape", NULL)),                                                              \
     "a tensor of `shape` filled with the 0-d value")                                               \
-  X(eye_like, INJECTIVE, "x", "y", eye_like, none,                                                 \
+  X(eye_like, INJECTIVE, "x", "y", eye_like, eye_like,                                                 \
     TSL_ATTRS(A_DTYPE("to", NULL), A_INT("k", "0")),                                               \
     "ones on diagonal k of x's shape, zeros elsewhere, as dtype `to`")                             \
-  X(one_hot, INJECTIVE, "indices values", "y", one_hot, none,                                      \
+  X(one_hot, INJECTIVE, "indices values", "y", one_hot, one_hot,                                      \
     TSL_ATTRS(A_INT("depth", NULL), A_INT("axis", "-1")),                                          \
     "values[1] where an axis index equals indices, values[0] elsewhere")                           \
-  X(trilu, INJECTIVE, "x", "y", trilu, none,                                                       \
+  X(trilu, INJECTIVE, "x", "y", trilu, trilu,                                                       \
     TSL_ATTRS(A_INT("upper", "1"), A_INT("k", "0")),                                               \
     "the upper (or lower) triangle from diagonal k, zeros elsewhere")                              \
-  X(reverse_sequence, INJECTIVE, "x sequence_lens", "y", reverse_sequence, none,                   \
+  X(reverse_sequence, INJECTIVE, "x sequence_lens", "y", reverse_sequence, reverse_sequence,                   \
     TSL_ATTRS(A_INT("batch_axis", "1"), A_INT("time_axis", "0")),                                  \
     "each batch entry's first sequence_lens steps reversed along time_axis")                       \
-  X(affine_grid, INJECTIVE, "theta", "grid", affine_grid, none,                                    \
+  X(affine_grid, INJECTIVE, "theta", "grid", affine_grid, affine_grid,                                    \
     TSL_ATTRS(A_INTS("size", NULL), A_INT("align_corners", "0")),                                  \
     "the points of an image of `size` [N, C, (D,) H, W] moved by the affine maps theta")           \
-  X(grid_sample, OPAQUE, "x grid", "y", grid_sample, none,                                         \
+  X(grid_sample, OPAQUE, "x grid", "y", grid_sample, grid_sample,                                         \
     TSL_ATTRS(A_INT("align_corners", "0"), A_STRING("mode", "\"linear\""),                         \
               A_STRING("padding_mode", "\"zeros\"")),                                              \
     "x sampled at the normalised coordinates of grid")
