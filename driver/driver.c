@@ -2,11 +2,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "codegen/llvm/llvm.h"
 #include "ir/check.h"
 #include "ir/error.h"
 #include "passes/lower/lower.h"
+#include "runtime/artifact.h"
 #include "runtime/model.h"
 
 /* Kernels of a lowered graph into one optimised LLVM module. */
@@ -86,5 +89,49 @@ tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,
   status = tsl_model_create(plan, owner->constants, lookup_jit, owner, release_jit, owner,
                             graph->name, model, error);
   if (status) release_jit(owner);
+  return status;
+}
+
+/* The plan, the constants and the target string go into the library as data symbols. */
+static void add_artifact_data(tsl_llvm *llvm, const tsl_lowered *lowered,
+                              const tsl_target *target) {
+  size_t plan_size;
+  void *plan = tsl_plan_serialize(lowered->plan, &plan_size);
+  uint64_t size = plan_size;
+  tsl_llvm_add_data(llvm, TSL_ARTIFACT_PLAN, plan, plan_size, 8);
+  tsl_llvm_add_data(llvm, TSL_ARTIFACT_PLAN_SIZE, &size, sizeof(size), 8);
+  free(plan);
+  tsl_llvm_add_data(llvm, TSL_ARTIFACT_CONSTANTS, lowered->constants,
+                    (size_t)lowered->plan->constant_bytes + 1, 64);
+  char text[512];
+  tsl_target_string(target, text, sizeof(text));
+  tsl_llvm_add_data(llvm, TSL_ARTIFACT_TARGET, text, strlen(text) + 1, 1);
+}
+
+tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
+                                const tsl_compile_options *options, const char *path,
+                                tsl_error *error) {
+  TRY(tsl_llvm_complete_target(target, error));
+  tsl_lowered *lowered;
+  TRY(tsl_lower(graph, &lowered, error));
+  tsl_llvm *llvm;
+  tsl_status status = generate(lowered, target, options, &llvm, error);
+  if (status) {
+    tsl_lowered_free(lowered);
+    return status;
+  }
+  add_artifact_data(llvm, lowered, target);
+  tsl_lowered_free(lowered);
+  char object[4096], partial[4096];
+  snprintf(object, sizeof(object), "%s.o.partial", path);
+  snprintf(partial, sizeof(partial), "%s.partial", path);
+  status = tsl_llvm_emit_object(llvm, object, error);
+  tsl_llvm_free(llvm);
+  if (!status) status = tsl_link_shared(target, object, partial, error);
+  unlink(object);
+  if (!status && rename(partial, path) != 0) {
+    status = tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot write it", path);
+  }
+  if (status) unlink(partial);
   return status;
 }

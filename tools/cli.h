@@ -14,6 +14,8 @@ typedef struct tsl_command {
   int (*run)(int argc, char **argv);
 } tsl_command;
 
+extern const tsl_command tsl_command_bench;
+extern const tsl_command tsl_command_compile;
 extern const tsl_command tsl_command_inspect;
 extern const tsl_command tsl_command_ops;
 extern const tsl_command tsl_command_run;
@@ -25,6 +27,12 @@ int cli_report(const tsl_error *error);
 /* Prints "tessel: error: …" for a bad command line, the usage hint, and returns 2. */
 int cli_usage_error(const tsl_command *command, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A runnable model from a path: an artifact (`tessel compile`'s, told by its content) is
+ * loaded, an ONNX model imported (with the bindings) and compiled for the target. Returns the
+ * exit status of the failure it reported, or 0. */
+int cli_open_model(const char *path, const char *target, const tsl_onnx_binding *bindings,
+                   int num_bindings, tsl_model **model);
 
 /* Notes from the library, printed as "tessel: note: …". */
 void cli_note(void *context, const char *message);

@@ -17,10 +17,11 @@ const tsl_command tsl_command_run = {
     .name = "run",
     .summary = "compile a model for this machine and run it once",
     .usage =
-        "usage: tessel run MODEL [--input NAME=FILE]... [--output-dir DIR] [--target T]\n"
-        "                  [--threads N]\n"
+        "usage: tessel run MODEL|ARTIFACT [--input NAME=FILE]... [--output-dir DIR]\n"
+        "                  [--target T] [--threads N]\n"
         "\n"
-        "Compiles MODEL (an ONNX file) for this machine, runs it once and writes each output\n"
+        "Compiles MODEL (an ONNX file) for this machine, or loads ARTIFACT (from `tessel\n"
+        "compile`; told apart by content), runs it once and writes each output\n"
         "as DIR/NAME.npy (default DIR: .), NAME with every character other than letters,\n"
         "digits, '.', '_' and '-' replaced by '_'.\n"
         "\n"
@@ -142,6 +143,34 @@ int tsl_run_outputs(const char *dir, tsl_model *model, void **outputs) {
   return 0;
 }
 
+/* Whether the file is an ELF shared object (an artifact) rather than a model: by content. */
+static bool is_artifact(const char *path) {
+  FILE *file = fopen(path, "rb");
+  if (!file) return false;
+  unsigned char magic[4] = {0};
+  bool elf = fread(magic, 1, 4, file) == 4 && memcmp(magic, "\x7f" "ELF", 4) == 0;
+  fclose(file);
+  return elf;
+}
+
+int cli_open_model(const char *path, const char *target_text, const tsl_onnx_binding *bindings,
+                   int num_bindings, tsl_model **model) {
+  tsl_error error;
+  *model = NULL;
+  if (is_artifact(path)) return tsl_model_load(path, model, &error) ? cli_report(&error) : 0;
+  tsl_target target;
+  tsl_graph *graph = NULL;
+  tsl_onnx_options import = {.bindings = bindings, .num_bindings = num_bindings, .note = cli_note};
+  int status = 0;
+  if (tsl_target_parse(target_text, &target, &error) ||
+      tsl_import_onnx(path, &import, &graph, &error) ||
+      tsl_compile_jit(graph, &target, NULL, model, &error)) {
+    status = cli_report(&error);
+  }
+  tsl_graph_free(graph);
+  return status;
+}
+
 static int run(int argc, char **argv) {
   run_options options;
   int status = parse_arguments(argc, argv, &options);
@@ -150,17 +179,12 @@ static int run(int argc, char **argv) {
     return status;
   }
   tsl_error error;
-  tsl_target target;
-  tsl_graph *graph = NULL;
   tsl_model *model = NULL;
-  tsl_onnx_options import = {.bindings = options.inputs, .num_bindings = options.num_inputs, .note = cli_note};
   if (options.threads) tsl_set_num_threads(options.threads);
-  if (tsl_target_parse(options.target, &target, &error) ||
-      tsl_import_onnx(options.model_path, &import, &graph, &error) ||
-      tsl_compile_jit(graph, &target, NULL, &model, &error)) {
-    tsl_graph_free(graph);
+  status = cli_open_model(options.model_path, options.target, options.inputs, options.num_inputs, &model);
+  if (status) {
     free(options.inputs);
-    return cli_report(&error);
+    return status;
   }
   int inputs_count = tsl_model_num_inputs(model), outputs_count = tsl_model_num_outputs(model);
   void **inputs = calloc((size_t)inputs_count + 1, sizeof(void *));
@@ -178,7 +202,6 @@ static int run(int argc, char **argv) {
   free(inputs);
   free(outputs);
   tsl_model_free(model);
-  tsl_graph_free(graph);
   free(options.inputs);
   return status;
 }

@@ -8,6 +8,8 @@
 #include "tools/cli.h"
 
 static const tsl_command *const commands[] = {
+    &tsl_command_bench,
+    &tsl_command_compile,
     &tsl_command_inspect,
     &tsl_command_ops,
     &tsl_command_run,

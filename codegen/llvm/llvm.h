@@ -34,6 +34,10 @@ char *tsl_llvm_print(const tsl_llvm *llvm);
 
 tsl_status tsl_llvm_emit_object(tsl_llvm *llvm, const char *path, tsl_error *error);
 
+/* Links an object file into a shared library for the target (ld.lld, run as a process). */
+tsl_status tsl_link_shared(const tsl_target *target, const char *object, const char *output,
+                           tsl_error *error);
+
 /* ---- JIT --------------------------------------------------------------------------------- */
 
 typedef struct tsl_jit tsl_jit;

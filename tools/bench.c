@@ -1,0 +1,157 @@
+/* tessel bench: latency of a model on this machine. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ir/type.h"
+#include "tools/cli.h"
+
+static int run(int argc, char **argv);
+
+const tsl_command tsl_command_bench = {
+    .name = "bench",
+    .summary = "measure a model's latency on this machine",
+    .usage =
+        "usage: tessel bench MODEL|ARTIFACT [--warmup N] [--min-time SECONDS] [--threads N]\n"
+        "                    [--json] [--profile] [--target T]\n"
+        "\n"
+        "Runs the model (compiled for this machine, or an artifact) N times to warm up\n"
+        "(default 3), then until SECONDS have passed (default 2, at least 5 runs), on inputs\n"
+        "filled as `tessel run` fills them, and prints the median, 90th percentile and\n"
+        "minimum latency. --json prints one object {median_ms, p90_ms, min_ms, runs};\n"
+        "--profile adds each kernel's share of the time.\n",
+    .run = run,
+};
+
+void tsl_fill_pattern(tsl_dtype dtype, void *bytes, int64_t elements);
+
+static double now_seconds(void) {
+  struct timespec time;
+  clock_gettime(CLOCK_MONOTONIC, &time);
+  return (double)time.tv_sec + (double)time.tv_nsec * 1e-9;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct bench_options {
+  const char *model, *target;
+  int warmup, threads;
+  double min_time;
+  bool json, profile;
+} bench_options;
+
+static int parse(int argc, char **argv, bench_options *options) {
+  *options = (bench_options){.target = "llvm", .warmup = 3, .min_time = 2};
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(arg, "--json") == 0) options->json = true;
+    else if (strcmp(arg, "--profile") == 0) options->profile = true;
+    else if (strcmp(arg, "--warmup") == 0 || strcmp(arg, "--min-time") == 0 ||
+             strcmp(arg, "--threads") == 0 || strcmp(arg, "--target") == 0) {
+      if (!value) return cli_usage_error(&tsl_command_bench, "%s needs a value", arg);
+      i++;
+      if (strcmp(arg, "--warmup") == 0) options->warmup = atoi(value);
+      else if (strcmp(arg, "--min-time") == 0) options->min_time = atof(value);
+      else if (strcmp(arg, "--threads") == 0) options->threads = atoi(value);
+      else options->target = value;
+    } else if (arg[0] == '-' && arg[1]) {
+      return cli_usage_error(&tsl_command_bench, "unknown option '%s'", arg);
+    } else if (options->model) {
+      return cli_usage_error(&tsl_command_bench, "one model at a time");
+    } else {
+      options->model = arg;
+    }
+  }
+  if (!options->model) return cli_usage_error(&tsl_command_bench, "no model given");
+  if (options->warmup < 0 || options->min_time < 0 || options->threads < 0) {
+    return cli_usage_error(&tsl_command_bench, "counts and times must not be negative");
+  }
+  return 0;
+}
+
+static void print_profile(tsl_model *model, double total_ms) {
+  int calls = tsl_model_num_calls(model);
+  int *order = calloc((size_t)calls + 1, sizeof(int));
+  for (int i = 0; i < calls; i++) order[i] = i;
+  for (int i = 0; i < calls; i++) {
+    for (int j = i + 1; j < calls; j++) {
+      if (tsl_model_call_nanoseconds(model, order[j]) > tsl_model_call_nanoseconds(model, order[i])) {
+        int swap = order[i];
+        order[i] = order[j];
+        order[j] = swap;
+      }
+    }
+  }
+  printf("kernels by time (all runs):\n");
+  for (int i = 0; i < calls && i < 25; i++) {
+    double ms = (double)tsl_model_call_nanoseconds(model, order[i]) * 1e-6;
+    printf("  %6.2f%%  %10.3f ms  %s\n", total_ms > 0 ? 100 * ms / total_ms : 0, ms,
+           tsl_model_call_kernel(model, order[i]));
+  }
+  free(order);
+}
+
+static int run(int argc, char **argv) {
+  bench_options options;
+  int status = parse(argc, argv, &options);
+  if (status) return status;
+  if (options.threads) tsl_set_num_threads(options.threads);
+  tsl_model *model;
+  status = cli_open_model(options.model, options.target, NULL, 0, &model);
+  if (status) return status;
+  int num_inputs = tsl_model_num_inputs(model), num_outputs = tsl_model_num_outputs(model);
+  void **inputs = calloc((size_t)num_inputs + 1, sizeof(void *));
+  void **outputs = calloc((size_t)num_outputs + 1, sizeof(void *));
+  for (int i = 0; i < num_inputs; i++) {
+    tsl_tensor_info info = tsl_model_input(model, i);
+    inputs[i] = calloc(tsl_tensor_info_bytes(info) + 1, 1);
+    tsl_type type = tsl_type_make(info.dtype, info.rank, info.dims);
+    tsl_fill_pattern(info.dtype, inputs[i], tsl_type_elements(&type));
+  }
+  for (int i = 0; i < num_outputs; i++) outputs[i] = calloc(tsl_tensor_info_bytes(tsl_model_output(model, i)) + 1, 1);
+  tsl_error error;
+  for (int i = 0; i < options.warmup && !status; i++) {
+    if (tsl_model_run(model, (const void *const *)inputs, outputs, &error)) status = cli_report(&error);
+  }
+  tsl_model_set_profiling(model, options.profile);
+  int runs = 0, capacity = 64;
+  double *latencies = malloc(sizeof(double) * (size_t)capacity), started = now_seconds(), total = 0;
+  while (!status && (runs < 5 || now_seconds() - started < options.min_time)) {
+    double before = now_seconds();
+    if (tsl_model_run(model, (const void *const *)inputs, outputs, &error)) {
+      status = cli_report(&error);
+      break;
+    }
+    if (runs == capacity) latencies = realloc(latencies, sizeof(double) * (size_t)(capacity *= 2));
+    latencies[runs++] = (now_seconds() - before) * 1e3;
+    total += latencies[runs - 1];
+  }
+  if (!status) {
+    qsort(latencies, (size_t)runs, sizeof(double), compare_doubles);
+    double median = latencies[runs / 2], p90 = latencies[(int)(0.9 * (runs - 1))], min = latencies[0];
+    if (options.json) {
+      json_t *report = json_pack("{s:f, s:f, s:f, s:i}", "median_ms", median, "p90_ms", p90,
+                                 "min_ms", min, "runs", runs);
+      char *text = json_dumps(report, JSON_COMPACT);
+      puts(text);
+      free(text);
+      json_decref(report);
+    } else {
+      printf("%s: median %.4g ms, p90 %.4g ms, min %.4g ms over %d runs (%d threads)\n",
+             options.model, median, p90, min, runs, tsl_num_threads());
+    }
+    if (options.profile) print_profile(model, total);
+  }
+  for (int i = 0; i < num_inputs; i++) free(inputs[i]);
+  for (int i = 0; i < num_outputs; i++) free(outputs[i]);
+  free(inputs);
+  free(outputs);
+  free(latencies);
+  tsl_model_free(model);
+  return status;
+}
