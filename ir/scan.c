@@ -79,7 +79,8 @@ bool tsl_scan_int(tsl_scanner *s, int64_t *value) {
   errno = 0;
   long long parsed = strtoll(text, &end, 10);
   if (end == text || errno == ERANGE) return false;
-  if (*end == '.' || *end == 'e' || *end == 'E') return false; /* a float, not an int */
+  /* A float, not an int ("1.5", "1e3"); "0..3" is an int before a range's "..". */
+  if ((*end == '.' && end[1] != '.') || *end == 'e' || *end == 'E') return false;
   s->at += end - text;
   *value = parsed;
   return true;

@@ -178,6 +178,9 @@ void tsl_block_infer_regions(tsl_arena *arena, tsl_stmt *block);
 
 /* The text form (docs/tir.md). */
 char *tsl_primfunc_print(const tsl_primfunc *func);
+/* Reads it back; the function is verified. `name` is used in messages. */
+tsl_status tsl_primfunc_parse(const char *text, size_t length, const char *name,
+                              tsl_primfunc **func, tsl_error *error);
 
 /* Checks what code generators and schedules rely on: every variable used is bound by an
  * enclosing loop, block or the function; loads and stores have one index per buffer axis and

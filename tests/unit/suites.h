@@ -7,4 +7,5 @@
   X(rules_elementwise) \
   X(rules_nn)          \
   X(rules_tensor)      \
-  X(eval)
+  X(eval)              \
+  X(tir)
