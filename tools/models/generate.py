@@ -3,7 +3,7 @@
     generate.py NAME -o OUT.onnx          one model
     generate.py --all -d DIR [--force]    every model, as DIR/NAME.onnx, skipping existing files
 
-The layouts follow torchvision (resnet50, mobilenetv2, squeezenet) and Hugging Face BERT exported
+The layouts follow torchvision (resnet18, resnet50, mobilenetv2, squeezenet) and Hugging Face BERT exported
 by torch.onnx (bert), at opset 13 (bert: 14), so the graphs look like the ones users bring.
 Weights are seeded: the same command always writes the same file.
 """
@@ -45,22 +45,47 @@ def resnet_bottleneck(builder, x, scope, in_channels, planes, stride):
     return builder.relu(builder.node("Add", [y, shortcut], scope), f"{scope}.relu")
 
 
-def build_resnet50(seed=0):
-    builder = OnnxBuilder("resnet50", seed)
+def resnet_basic_block(builder, x, scope, in_channels, planes, stride):
+    """ResNet-18's block: two 3x3 convolutions and the shortcut."""
+    y = builder.conv(x, f"{scope}.conv1", in_channels, planes, 3, stride=stride, padding=1)
+    y = builder.relu(builder.batchnorm(y, f"{scope}.bn1", planes), f"{scope}.relu")
+    y = builder.conv(y, f"{scope}.conv2", planes, planes, 3, padding=1)
+    y = builder.batchnorm(y, f"{scope}.bn2", planes, gamma_scale=RESIDUAL_GAMMA_SCALE)
+    shortcut = x
+    if stride != 1 or in_channels != planes:
+        shortcut = builder.conv(x, f"{scope}.downsample.0", in_channels, planes, 1, stride=stride)
+        shortcut = builder.batchnorm(shortcut, f"{scope}.downsample.1", planes)
+    return builder.relu(builder.node("Add", [y, shortcut], scope), f"{scope}.relu")
+
+
+def build_resnet(name, stages, block, expansion, seed=0):
+    """torchvision's ResNet: stem, four stages of blocks, average pool, classifier."""
+    builder = OnnxBuilder(name, seed)
     x = builder.add_input("data", FLOAT, [1, 3, 224, 224])
     x = builder.conv(x, "conv1", 3, 64, 7, stride=2, padding=3)
     x = builder.relu(builder.batchnorm(x, "bn1", 64), "relu")
     x = builder.maxpool(x, "maxpool", 3, 2, padding=1)
     in_channels = 64
-    for stage, (planes, blocks, stride) in enumerate(RESNET50_STAGES, start=1):
-        for block in range(blocks):
-            x = resnet_bottleneck(builder, x, f"layer{stage}.{block}", in_channels, planes,
-                                  stride if block == 0 else 1)
-            in_channels = planes * RESNET_EXPANSION
+    for stage, (planes, blocks, stride) in enumerate(stages, start=1):
+        for index in range(blocks):
+            x = block(builder, x, f"layer{stage}.{index}", in_channels, planes,
+                      stride if index == 0 else 1)
+            in_channels = planes * expansion
     x = builder.global_average_pool_flatten(x, "avgpool")
     x = builder.gemm(x, "fc", in_channels, 1000)
     builder.add_output(x, "logits", FLOAT, [1, 1000])
     return builder.build()
+
+
+def build_resnet50(seed=0):
+    return build_resnet("resnet50", RESNET50_STAGES, resnet_bottleneck, RESNET_EXPANSION, seed)
+
+
+RESNET18_STAGES = [(64, 2, 1), (128, 2, 2), (256, 2, 2), (512, 2, 2)]
+
+
+def build_resnet18(seed=0):
+    return build_resnet("resnet18", RESNET18_STAGES, resnet_basic_block, 1, seed)
 
 
 # ---- MobileNetV2 (torchvision mobilenet_v2, width 1.0) ----------------------------------------
@@ -275,6 +300,7 @@ def build_bert(seed=0):
 
 
 MODELS = {
+    "resnet18": build_resnet18,
     "resnet50": build_resnet50,
     "mobilenetv2": build_mobilenetv2,
     "bert": build_bert,
