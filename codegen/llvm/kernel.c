@@ -304,7 +304,17 @@ static LLVMValueRef emit_call(kernel *k, const tsl_expr *expr) {
   LLVMTypeRef type = LLVMTypeOf(args[0]);
   tsl_math function = expr->call.function;
   int arity = tsl_math_arity(function);
-  LLVMValueRef result;
+  LLVMValueRef result = tsl_llvm_inline_math(k->llvm, function, args[0]);
+  if (result) return round_to(k, dtype, result);
+  /* Small integer powers (x², as exporters write LayerNorm) are products. */
+  const tsl_expr *exponent = expr->call.args[1];
+  if (function == TSL_MATH_pow && exponent->kind == TSL_EXPR_FLOAT) {
+    double value = exponent->float_value;
+    if (value == 1) return args[0];
+    if (value == 2) return round_to(k, dtype, LLVMBuildFMul(b, args[0], args[0], ""));
+    if (value == 3) return round_to(k, dtype, LLVMBuildFMul(b, LLVMBuildFMul(b, args[0], args[0], ""), args[0], ""));
+    if (value == 0.5) return round_to(k, dtype, call_intrinsic(k, "llvm.sqrt", type, args, 1));
+  }
   switch (function) {
   case TSL_MATH_isnan: return LLVMBuildFCmp(b, LLVMRealUNO, args[0], args[0], "");
   case TSL_MATH_isinf: {

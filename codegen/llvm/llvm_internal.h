@@ -30,4 +30,8 @@ LLVMValueRef tsl_llvm_function(tsl_llvm *llvm, const char *name, LLVMTypeRef typ
 LLVMValueRef tsl_llvm_intrinsic(tsl_llvm *llvm, const char *name, LLVMTypeRef *types, int count,
                                 LLVMTypeRef *function_type);
 
+/* exp, log, tanh, erf of an f32 as inline IR (codegen/llvm/math.c); NULL for what it does not
+ * cover, which the C library computes. */
+LLVMValueRef tsl_llvm_inline_math(tsl_llvm *llvm, tsl_math function, LLVMValueRef x);
+
 #endif

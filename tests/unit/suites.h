@@ -8,4 +8,5 @@
   X(rules_nn)          \
   X(rules_tensor)      \
   X(eval)              \
-  X(tir)
+  X(tir)               \
+  X(codegen)
