@@ -1,0 +1,106 @@
+"""Latency of tessel against ONNX Runtime on the same machine, in the same run.
+
+    compare.py --tessel BUILD/tools/tessel [--models-dir models] [--threads N]
+               [--min-time SECONDS] [--markdown] [MODEL...]
+
+For each model (generated into the models folder when missing): ONNX Runtime's median latency
+(CPU execution provider, all graph optimisations, N intra-op threads) and `tessel bench`'s, on
+the same inputs, interleaved so that load on a shared machine hits both alike. Prints the
+ratio tessel / ONNX Runtime (below 1: tessel is faster). --markdown prints the table of
+docs/performance.md.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+import onnxruntime
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPOSITORY / "tools" / "models"))
+import generate  # noqa: E402
+
+DEFAULT_MODELS = ("resnet18", "resnet50", "mobilenetv2", "bert")
+
+
+def pattern_inputs(model):
+    """The inputs `tessel bench` feeds: element i is ((i mod 97) - 48) / 64 for floats, i mod 7
+    for integers."""
+    inputs = {}
+    for value in model.graph.input:
+        tensor_type = value.type.tensor_type
+        shape = [d.dim_value for d in tensor_type.shape.dim]
+        count = int(np.prod(shape)) if shape else 1
+        index = np.arange(count)
+        if tensor_type.elem_type == onnx.TensorProto.FLOAT:
+            inputs[value.name] = ((index % 97 - 48) / 64).astype(np.float32).reshape(shape)
+        else:
+            inputs[value.name] = (index % 7).astype(np.int64).reshape(shape)
+    return inputs
+
+
+def ort_median(path, threads, min_time):
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    inputs = pattern_inputs(onnx.load(str(path), load_external_data=False))
+    for _ in range(3):
+        session.run(None, inputs)
+    latencies, started = [], time.perf_counter()
+    while len(latencies) < 5 or time.perf_counter() - started < min_time:
+        before = time.perf_counter()
+        session.run(None, inputs)
+        latencies.append((time.perf_counter() - before) * 1e3)
+    return float(np.median(latencies))
+
+
+def tessel_median(tessel, path, threads, min_time):
+    result = subprocess.run([str(tessel), "bench", str(path), "--json", "--threads", str(threads),
+                             "--min-time", str(min_time)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip())
+    return json.loads(result.stdout)["median_ms"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tessel", required=True, type=pathlib.Path)
+    parser.add_argument("--models-dir", type=pathlib.Path, default=REPOSITORY / "models")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--min-time", type=float, default=3.0)
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
+    args = parser.parse_args()
+    rows = []
+    for name in args.models:
+        path = args.models_dir / f"{name}.onnx"
+        if not path.exists():
+            generate.write_model(name, str(path))
+        ort = ort_median(path, args.threads, args.min_time)
+        tessel = tessel_median(args.tessel, path, args.threads, args.min_time)
+        ort_again = ort_median(path, args.threads, args.min_time)
+        anchor = (ort + ort_again) / 2
+        rows.append((name, tessel, anchor, tessel / anchor))
+        print(f"{name}: tessel {tessel:.2f} ms, ONNX Runtime {anchor:.2f} ms "
+              f"(runs {ort:.2f} and {ort_again:.2f}), ratio {tessel / anchor:.2f}", flush=True)
+    if args.markdown:
+        print(f"\nMeasured on {platform.processor() or platform.machine()}, {args.threads} threads, "
+              f"ONNX Runtime {onnxruntime.__version__}:\n")
+        print("| model | tessel (ms) | ONNX Runtime (ms) | tessel / ONNX Runtime |")
+        print("|---|---|---|---|")
+        for name, tessel, anchor, ratio in rows:
+            print(f"| {name} | {tessel:.2f} | {anchor:.2f} | {ratio:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
