@@ -127,6 +127,22 @@ static bool listed(tsl_te_tensor *const *tensors, int count, const tsl_te_tensor
   return false;
 }
 
+typedef struct order_check {
+  tsl_te_program *program;
+  int position; /* the reading tensor's */
+} order_check;
+
+static void check_producer(const tsl_expr *expr, void *context) {
+  const order_check *check = context;
+  if (expr->kind != TSL_EXPR_LOAD) return;
+  for (int i = 0; i < check->program->count; i++) {
+    if (check->program->tensors[i]->buffer == expr->load.buffer) {
+      TSL_CHECK(i < check->position); /* a rule made a consumer before its producer */
+      return;
+    }
+  }
+}
+
 void tsl_te_lower(tsl_te_program *program, tsl_te_tensor *const *inputs, int num_inputs,
                   tsl_te_tensor *const *outputs, int num_outputs) {
   tsl_primfunc *func = program->func;
@@ -139,7 +155,10 @@ void tsl_te_lower(tsl_te_program *program, tsl_te_tensor *const *inputs, int num
   int count = 0;
   for (int i = 0; i < program->count; i++) {
     tsl_te_tensor *tensor = program->tensors[i];
-    if (tensor->kind == TSL_TE_COMPUTE) steps[count++] = lower_compute(program, tensor);
+    if (tensor->kind == TSL_TE_COMPUTE) {
+      tsl_expr_walk(tensor->body, check_producer, &(order_check){program, i});
+      steps[count++] = lower_compute(program, tensor);
+    }
     else if (tensor->kind == TSL_TE_EXTERN) steps[count++] = tensor->statement;
   }
   tsl_stmt *body = count ? tsl_seq(arena, count, steps) : tsl_seq(arena, 0, NULL);

@@ -32,7 +32,8 @@ typedef struct tsl_te_tensor {
 
 typedef struct tsl_te_program {
   tsl_primfunc *func;
-  tsl_te_tensor **tensors; /* in order of creation: producers before consumers */
+  tsl_te_tensor **tensors; /* in order of creation, which must put producers before consumers
+                            (tsl_te_lower checks) */
   int count, capacity;
 } tsl_te_program;
 

@@ -2,7 +2,8 @@
  *
  * A product is a sum at the top of a compute, which te.c lowers to a loop nest around one block
  * with an init. What follows a sum (a bias, a scale, the cast back from f32) is a second compute
- * reading the first. Windows read x at clamped indices, so that no load leaves x even where its
+ * reading the first. Convolutions read x through a zero-padded copy, so that their sums have no
+ * condition. Other windows read x at clamped indices, so that no load leaves x even where its
  * value is not used, and the reduction's condition leaves out the taps that fall in the padding.
  * What index expressions cannot say (linear attention's recurrence, the regions of the ROI
  * operators, whose sizes come from the data) is an extern: a loop nest written out in TIR. */
@@ -212,32 +213,75 @@ static tsl_expr *group_channel(tsl_arena *a, int64_t groups, tsl_expr *m, int64_
 
 /* ---- convolution --------------------------------------------------------------------------- */
 
-/* Σ over the input channels of the output channel's group and over the kernel taps of
- * x[n, channel, taps…] · w[m, c, k…], in dtype. */
-static tsl_expr *conv_sum(tsl_compute_call *call, tsl_expr *const *at, tsl_dtype dtype) {
+/* x with the zeros of the window's padding written out, as a stage: the convolution then reads
+ * every tap without a condition, so its loops walk memory in straight lines (and vectorise).
+ * Only the sides that some tap crosses are padded; *win becomes the window over the padded x.
+ * x itself when no tap leaves it. */
+static const tsl_te_tensor *zero_padded(tsl_compute_call *call, const tsl_te_tensor *x,
+                                        window *win) {
   tsl_arena *a = arena_of(call);
-  const tsl_te_tensor *x = call->inputs[0], *w = call->inputs[1];
-  window win = read_window(call, &x->type, w->type.dims + 2);
+  int64_t begin[TSL_MAX_RANK], end[TSL_MAX_RANK], dims[TSL_MAX_RANK];
+  bool padded = false;
+  dims[0] = x->type.dims[0];
+  dims[1] = x->type.dims[1];
+  for (int axis = 0; axis < win->axes; axis++) {
+    int64_t last = (win->out[axis] - 1) * win->strides[axis] - win->pads[axis] +
+                   (win->kernel[axis] - 1) * win->dilations[axis];
+    begin[axis] = win->pads[axis] > 0 ? win->pads[axis] : 0;
+    end[axis] = last >= win->in[axis] ? last - win->in[axis] + 1 : 0;
+    dims[2 + axis] = begin[axis] + win->in[axis] + end[axis];
+    padded = padded || begin[axis] > 0 || end[axis] > 0;
+  }
+  if (!padded) return x;
+  tsl_te_tensor *stage_x = stage(call, "pad", x->type.dtype, x->type.rank, dims);
+  tsl_expr *at[TSL_MAX_RANK], *x_at[TSL_MAX_RANK], *inside = NULL;
+  compute_axes(call, stage_x, at);
+  x_at[0] = at[0];
+  x_at[1] = at[1];
+  for (int axis = 0; axis < win->axes; axis++) {
+    tsl_expr *position = affine(a, at[2 + axis], 1, -begin[axis]);
+    x_at[2 + axis] = position;
+    if (begin[axis] > 0) inside = both(a, inside, less_equal(a, tsl_index(a, 0), position));
+    if (end[axis] > 0) inside = both(a, inside, less(a, position, tsl_index(a, win->in[axis])));
+    if (begin[axis] > 0 || end[axis] > 0) x_at[2 + axis] = clamp(a, position, 0, win->in[axis] - 1);
+    win->in[axis] = dims[2 + axis];
+    win->pads[axis] -= begin[axis];
+    win->pads[win->axes + axis] = 0;
+  }
+  tsl_expr *value = tsl_te_read(call->program, x, x_at);
+  stage_x->body = choose(a, inside, value, tsl_const(a, x->type.dtype, 0));
+  return stage_x;
+}
+
+/* Σ over the input channels of the output channel's group and over the kernel taps of
+ * x[n, channel, taps…] · w[m, c, k…], in dtype; x is already padded (zero_padded), `win` the
+ * window over it. */
+static tsl_expr *conv_sum(tsl_compute_call *call, const tsl_te_tensor *x, const window *win,
+                          tsl_expr *const *at, tsl_dtype dtype) {
+  tsl_arena *a = arena_of(call);
+  const tsl_te_tensor *w = call->inputs[1];
   int64_t groups = compute_attr(call, "groups")->i, per_group = w->type.dims[1];
   tsl_iter axes[TSL_MAX_RANK];
   axes[0] = tsl_te_reduce_axis(call->program, "rc", per_group);
   tsl_expr *channel = var_of(a, &axes[0]), *inside;
   tsl_expr *x_at[TSL_MAX_RANK], *w_at[TSL_MAX_RANK] = {at[1], channel};
-  window_taps(call, &win, at, axes + 1, x_at, &inside);
+  window_taps(call, win, at, axes + 1, x_at, &inside);
   x_at[1] = group_channel(a, groups, at[1], w->type.dims[0] / groups, per_group, channel);
-  for (int axis = 0; axis < win.axes; axis++) w_at[2 + axis] = var_of(a, &axes[1 + axis]);
+  for (int axis = 0; axis < win->axes; axis++) w_at[2 + axis] = var_of(a, &axes[1 + axis]);
   tsl_expr *term = mul(a, read_as(call, dtype, x, x_at), read_as(call, dtype, w, w_at));
-  return reduction(a, TSL_REDUCE_SUM, term, 1 + win.axes, axes, inside);
+  return reduction(a, TSL_REDUCE_SUM, term, 1 + win->axes, axes, inside);
 }
 
 /* Also the sum of conv_integer and qlinear_conv (compute_quant.c), on their zero-centred i32
  * operands. */
 bool tsl_compute_conv(tsl_compute_call *call) {
   const tsl_te_tensor *bias = optional_input(call, 2);
-  tsl_te_tensor *sum = sum_target(call, accumulator(call->inputs[0]->type.dtype), bias != NULL);
+  window win = read_window(call, &call->inputs[0]->type, call->inputs[1]->type.dims + 2);
+  const tsl_te_tensor *x = zero_padded(call, call->inputs[0], &win);
+  tsl_te_tensor *sum = sum_target(call, accumulator(x->type.dtype), bias != NULL);
   tsl_expr *at[TSL_MAX_RANK];
   compute_axes(call, sum, at);
-  sum->body = conv_sum(call, at, sum->type.dtype);
+  sum->body = conv_sum(call, x, &win, at, sum->type.dtype);
   finish_sum(call, sum, bias);
   return true;
 }
