@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The tests, as CI runs them: installs what is missing, builds, and runs
 #   1. the unit suites, the ONNX conformance test and the integration tests (build/);
-#   2. the unit suites again under AddressSanitizer and UndefinedBehaviorSanitizer
-#      (build-sanitize/);
+#   2. the unit suites and the ONNX conformance tests again under AddressSanitizer and
+#      UndefinedBehaviorSanitizer (build-sanitize/; not the whole models of light/);
 #   3. the fuzz targets of the ONNX importer and the IR text parser, for a bounded time
 #      (build-fuzz/, clang's libFuzzer).
 # FUZZ_SECONDS sets how long fuzzing runs, split between the targets (default 120).
@@ -14,7 +14,7 @@ cd "$root"
 echo "== tests"
 meson test -C build --print-errorlogs --num-processes 2
 
-echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+echo "== unit and conformance tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 if [ ! -f build-sanitize/build.ninja ]; then
   meson setup build-sanitize --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dc_args=-fno-sanitize-recover=all >/dev/null

@@ -25,7 +25,7 @@ const tsl_command tsl_command_test_onnx = {
     .summary = "run ONNX backend test cases and compare their outputs",
     .usage =
         "usage: tessel test-onnx PATH... [--rtol R] [--atol A] [--expected-failures FILE]\n"
-        "                        [--target T] [--jobs N] [--verbose]\n"
+        "                        [--min-passed N] [--target T] [--jobs N] [--verbose]\n"
         "\n"
         "Runs ONNX backend test cases: a folder with model.onnx and test_data_set_*/, a folder\n"
         "of such folders, or the light/ layout (light_NAME.onnx beside\n"
@@ -37,6 +37,8 @@ const tsl_command tsl_command_test_onnx = {
         "(skipped: refused by design). Exits 1 when a case fails that FILE (one case name per\n"
         "line, # comments) does not list, and names listed cases that now pass.\n"
         "\n"
+        "  --min-passed N  also exit 1 when fewer than N cases pass (so that a new refusal,\n"
+        "                  which skips rather than fails, cannot lower the count unseen)\n"
         "  --jobs N     cases run at once (default: the number of cores)\n"
         "  --verbose    also print skipped cases with the refusal\n",
     .run = run,
@@ -55,7 +57,7 @@ typedef struct test_case {
 typedef struct test_options {
   double rtol, atol;
   const char *target, *expected_failures;
-  int jobs;
+  int jobs, min_passed;
   bool verbose;
 } test_options;
 
@@ -366,13 +368,16 @@ static void run_all(const test_case *cases, int count, const test_options *optio
 
 /* ---- expected failures ------------------------------------------------------------------- */
 
-static char **read_expected(const char *path, int *count, tsl_error *error) {
+/* The case names listed in the file at `path` (none without a path); false when it cannot be
+ * read. */
+static bool read_expected(const char *path, char ***names_out, int *count, tsl_error *error) {
+  *names_out = NULL;
   *count = 0;
-  if (!path) return NULL;
+  if (!path) return true;
   FILE *file = fopen(path, "r");
   if (!file) {
     tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
+    return false;
   }
   char **names = NULL, line[1024];
   while (fgets(line, sizeof(line), file)) {
@@ -387,7 +392,8 @@ static char **read_expected(const char *path, int *count, tsl_error *error) {
     names[(*count)++] = strdup(start);
   }
   fclose(file);
-  return names;
+  *names_out = names;
+  return true;
 }
 
 static bool listed(char **names, int count, const char *name) {
@@ -407,13 +413,14 @@ static int run(int argc, char **argv) {
     const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes_value = strcmp(arg, "--rtol") == 0 || strcmp(arg, "--atol") == 0 ||
                        strcmp(arg, "--expected-failures") == 0 || strcmp(arg, "--target") == 0 ||
-                       strcmp(arg, "--jobs") == 0;
+                       strcmp(arg, "--jobs") == 0 || strcmp(arg, "--min-passed") == 0;
     if (takes_value && !value) return cli_usage_error(&tsl_command_test_onnx, "%s needs a value", arg);
     if (strcmp(arg, "--rtol") == 0) options.rtol = atof(argv[++i]);
     else if (strcmp(arg, "--atol") == 0) options.atol = atof(argv[++i]);
     else if (strcmp(arg, "--expected-failures") == 0) options.expected_failures = argv[++i];
     else if (strcmp(arg, "--target") == 0) options.target = argv[++i];
     else if (strcmp(arg, "--jobs") == 0) options.jobs = atoi(argv[++i]);
+    else if (strcmp(arg, "--min-passed") == 0) options.min_passed = atoi(argv[++i]);
     else if (strcmp(arg, "--verbose") == 0) options.verbose = true;
     else if (arg[0] == '-' && arg[1]) return cli_usage_error(&tsl_command_test_onnx, "unknown option '%s'", arg);
     else if (!collect(arg, &cases, &count)) {
@@ -425,8 +432,10 @@ static int run(int argc, char **argv) {
   if (options.jobs < 1) options.jobs = 1;
   tsl_error error;
   int num_expected;
-  char **expected = read_expected(options.expected_failures, &num_expected, &error);
-  if (options.expected_failures && !expected && num_expected == 0 && error.status) return cli_report(&error);
+  char **expected;
+  if (!read_expected(options.expected_failures, &expected, &num_expected, &error)) {
+    return cli_report(&error);
+  }
   case_result *results = calloc((size_t)count, sizeof(case_result));
   run_all(cases, count, &options, results);
   int totals[3] = {0}, unexpected = 0, now_pass = 0;
@@ -446,6 +455,8 @@ static int run(int argc, char **argv) {
   }
   printf("%d passed, %d failed, %d skipped\n", totals[PASSED], totals[FAILED], totals[SKIPPED]);
   if (unexpected) printf("%d failures are not in the expected-failures list\n", unexpected);
+  bool too_few = totals[PASSED] < options.min_passed;
+  if (too_few) printf("%d passed, fewer than the %d required\n", totals[PASSED], options.min_passed);
   for (int i = 0; i < count; i++) {
     free(cases[i].name);
     free(cases[i].folder);
@@ -455,5 +466,5 @@ static int run(int argc, char **argv) {
   free(expected);
   free(cases);
   free(results);
-  return unexpected ? 1 : 0;
+  return unexpected || too_few ? 1 : 0;
 }
