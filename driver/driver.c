@@ -9,6 +9,7 @@
 #include "ir/check.h"
 #include "ir/error.h"
 #include "passes/lower/lower.h"
+#include "passes/schedule/schedule.h"
 #include "runtime/artifact.h"
 #include "runtime/model.h"
 
@@ -20,6 +21,7 @@ static tsl_status generate(const tsl_lowered *lowered, const tsl_target *target,
   TRY(tsl_llvm_new(target, "tessel_model", &llvm, error));
   tsl_status status = TSL_OK;
   for (int i = 0; i < lowered->num_funcs && !status; i++) {
+    tsl_default_schedule(lowered->funcs[i], target);
     status = tsl_llvm_add_function(llvm, lowered->funcs[i], error);
   }
   if (!status) status = tsl_llvm_optimize(llvm, error);

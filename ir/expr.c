@@ -393,19 +393,18 @@ void tsl_expr_walk(const tsl_expr *expr, tsl_expr_visit visit, void *context) {
   visit(expr, context);
 }
 
-tsl_expr *tsl_expr_substitute(tsl_arena *arena, tsl_expr *expr, tsl_var_substitute substitute,
-                              void *context) {
+tsl_expr *tsl_expr_rewrite(tsl_arena *arena, tsl_expr *expr, const tsl_expr_rewriter *rewriter) {
   switch (expr->kind) {
   case TSL_EXPR_INT:
   case TSL_EXPR_FLOAT: return expr;
   case TSL_EXPR_VAR: {
-    tsl_expr *replacement = substitute(expr->var, context);
+    tsl_expr *replacement = rewriter->var ? rewriter->var(expr->var, rewriter->context) : NULL;
     return replacement ? replacement : expr;
   }
   case TSL_EXPR_CALL: {
-    tsl_expr *a = tsl_expr_substitute(arena, expr->call.args[0], substitute, context);
+    tsl_expr *a = tsl_expr_rewrite(arena, expr->call.args[0], rewriter);
     tsl_expr *b = expr->call.args[1]
-                      ? tsl_expr_substitute(arena, expr->call.args[1], substitute, context)
+                      ? tsl_expr_rewrite(arena, expr->call.args[1], rewriter)
                       : NULL;
     if (a == expr->call.args[0] && b == expr->call.args[1]) return expr;
     return tsl_call(arena, expr->call.function, a, b);
@@ -415,23 +414,25 @@ tsl_expr *tsl_expr_substitute(tsl_arena *arena, tsl_expr *expr, tsl_var_substitu
     tsl_expr *indices[TSL_MAX_RANK];
     bool changed = false;
     for (int i = 0; i < count; i++) {
-      indices[i] = tsl_expr_substitute(arena, expr->load.indices[i], substitute, context);
+      indices[i] = tsl_expr_rewrite(arena, expr->load.indices[i], rewriter);
       changed |= indices[i] != expr->load.indices[i];
     }
-    return changed ? tsl_load(arena, expr->load.buffer, count, indices) : expr;
+    tsl_expr *load = changed ? tsl_load(arena, expr->load.buffer, count, indices) : expr;
+    tsl_expr *replacement = rewriter->load ? rewriter->load(load, rewriter->context) : NULL;
+    return replacement ? replacement : load;
   }
   case TSL_EXPR_REDUCE: {
-    tsl_expr *source = tsl_expr_substitute(arena, expr->reduce.source, substitute, context);
-    tsl_expr *condition = expr->reduce.condition ? tsl_expr_substitute(arena, expr->reduce.condition, substitute, context) : NULL;
+    tsl_expr *source = tsl_expr_rewrite(arena, expr->reduce.source, rewriter);
+    tsl_expr *condition = expr->reduce.condition ? tsl_expr_rewrite(arena, expr->reduce.condition, rewriter) : NULL;
     if (source == expr->reduce.source && condition == expr->reduce.condition) return expr;
     return tsl_reduce(arena, expr->reduce.reducer, source, expr->reduce.num_axes,
                       expr->reduce.axes, condition);
   }
   default: break;
   }
-  tsl_expr *a = expr->op.a ? tsl_expr_substitute(arena, expr->op.a, substitute, context) : NULL;
-  tsl_expr *b = expr->op.b ? tsl_expr_substitute(arena, expr->op.b, substitute, context) : NULL;
-  tsl_expr *c = expr->op.c ? tsl_expr_substitute(arena, expr->op.c, substitute, context) : NULL;
+  tsl_expr *a = expr->op.a ? tsl_expr_rewrite(arena, expr->op.a, rewriter) : NULL;
+  tsl_expr *b = expr->op.b ? tsl_expr_rewrite(arena, expr->op.b, rewriter) : NULL;
+  tsl_expr *c = expr->op.c ? tsl_expr_rewrite(arena, expr->op.c, rewriter) : NULL;
   if (a == expr->op.a && b == expr->op.b && c == expr->op.c) return expr;
   switch (expr->kind) {
   case TSL_EXPR_SELECT: return tsl_select(arena, a, b, c);
@@ -441,4 +442,10 @@ tsl_expr *tsl_expr_substitute(tsl_arena *arena, tsl_expr *expr, tsl_var_substitu
     return expr_kinds[expr->kind].arity == 1 ? tsl_unary(arena, expr->kind, a)
                                              : tsl_binary(arena, expr->kind, a, b);
   }
+}
+
+tsl_expr *tsl_expr_substitute(tsl_arena *arena, tsl_expr *expr, tsl_var_substitute substitute,
+                              void *context) {
+  tsl_expr_rewriter rewriter = {substitute, NULL, context};
+  return tsl_expr_rewrite(arena, expr, &rewriter);
 }

@@ -215,4 +215,14 @@ typedef tsl_expr *(*tsl_var_substitute)(const tsl_var *var, void *context);
 tsl_expr *tsl_expr_substitute(tsl_arena *arena, tsl_expr *expr, tsl_var_substitute substitute,
                               void *context);
 
+/* The general form: `var` replaces variables as above (may be NULL), and `load`, when given,
+ * sees every load after its indices were rewritten and may return a replacement (NULL:
+ * keep). */
+typedef struct tsl_expr_rewriter {
+  tsl_var_substitute var;
+  tsl_expr *(*load)(tsl_expr *load, void *context);
+  void *context;
+} tsl_expr_rewriter;
+tsl_expr *tsl_expr_rewrite(tsl_arena *arena, tsl_expr *expr, const tsl_expr_rewriter *rewriter);
+
 #endif

@@ -137,3 +137,22 @@ LLVMTypeRef tsl_llvm_memory_type(const tsl_llvm *llvm, tsl_dtype dtype) {
   default: return tsl_llvm_value_type(llvm, dtype);
   }
 }
+
+int tsl_llvm_lanes(LLVMValueRef value) {
+  LLVMTypeRef type = LLVMTypeOf(value);
+  return LLVMGetTypeKind(type) == LLVMVectorTypeKind ? (int)LLVMGetVectorSize(type) : 0;
+}
+
+LLVMTypeRef tsl_llvm_shaped(LLVMTypeRef scalar, LLVMValueRef like) {
+  int lanes = tsl_llvm_lanes(like);
+  return lanes ? LLVMVectorType(scalar, (unsigned)lanes) : scalar;
+}
+
+LLVMValueRef tsl_llvm_const_int(LLVMTypeRef type, unsigned long long value, bool sign_extend) {
+  if (LLVMGetTypeKind(type) != LLVMVectorTypeKind) return LLVMConstInt(type, value, sign_extend);
+  unsigned lanes = LLVMGetVectorSize(type);
+  LLVMValueRef lane = LLVMConstInt(LLVMGetElementType(type), value, sign_extend);
+  LLVMValueRef elements[lanes];
+  for (unsigned i = 0; i < lanes; i++) elements[i] = lane;
+  return LLVMConstVector(elements, lanes);
+}

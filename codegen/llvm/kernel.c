@@ -8,6 +8,13 @@
 #include "ir/check.h"
 #include "ir/error.h"
 
+/* An index inside a vectorized loop that is base + stride·lane (base a scalar, the stride a
+ * constant): what tells a contiguous load from a broadcast or a gather. */
+typedef struct ramp {
+  LLVMValueRef base; /* NULL: not known to be a ramp */
+  int64_t stride;
+} ramp;
+
 typedef struct kernel {
   tsl_llvm *llvm;
   const tsl_primfunc *func;
@@ -15,6 +22,8 @@ typedef struct kernel {
   LLVMBasicBlockRef entry;
   LLVMValueRef *vars;    /* by variable id: the value in scope */
   LLVMValueRef *buffers; /* by buffer id: the base address in scope */
+  ramp *ramps;           /* by variable id, inside a vectorized loop */
+  int lanes;             /* of the vectorized loop being emitted; 0 outside one */
   int *parallel_count;   /* outlined bodies made so far, for their names */
 } kernel;
 
@@ -59,38 +68,111 @@ static LLVMBasicBlockRef new_block(kernel *k, const char *name) {
   return LLVMAppendBasicBlockInContext(k->llvm->context, k->function, name);
 }
 
+/* ---- vectors ----------------------------------------------------------------------------- */
+
+/* A scalar in every one of `lanes` lanes. */
+static LLVMValueRef splat(kernel *k, LLVMValueRef scalar, int lanes) {
+  if (LLVMIsConstant(scalar)) {
+    LLVMValueRef elements[lanes];
+    for (int i = 0; i < lanes; i++) elements[i] = scalar;
+    return LLVMConstVector(elements, (unsigned)lanes);
+  }
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMTypeRef type = LLVMVectorType(LLVMTypeOf(scalar), (unsigned)lanes);
+  LLVMValueRef first = LLVMBuildInsertElement(b, LLVMGetPoison(type), scalar,
+                                              LLVMConstInt(k->llvm->i32, 0, 0), "");
+  LLVMValueRef mask = LLVMConstNull(LLVMVectorType(k->llvm->i32, (unsigned)lanes));
+  return LLVMBuildShuffleVector(b, first, LLVMGetPoison(type), mask, "");
+}
+
+/* Makes a scalar operand a vector when the other is one. */
+static void unify(kernel *k, LLVMValueRef *a, LLVMValueRef *b) {
+  int lanes_a = tsl_llvm_lanes(*a), lanes_b = tsl_llvm_lanes(*b);
+  if (lanes_a && !lanes_b) *b = splat(k, *b, lanes_a);
+  if (lanes_b && !lanes_a) *a = splat(k, *a, lanes_b);
+}
+
+/* base + stride·lane as a vector of i64. */
+static LLVMValueRef ramp_value(kernel *k, ramp r) {
+  if (r.stride == 0) return r.base;
+  LLVMValueRef steps[k->lanes];
+  for (int i = 0; i < k->lanes; i++) {
+    steps[i] = LLVMConstInt(k->llvm->i64, (unsigned long long)(r.stride * i), 1);
+  }
+  return LLVMBuildAdd(k->llvm->builder, splat(k, r.base, k->lanes),
+                      LLVMConstVector(steps, (unsigned)k->lanes), "");
+}
+
+/* An index expression as a ramp, where it is one. */
+static bool emit_ramp(kernel *k, const tsl_expr *expr, ramp *out) {
+  LLVMBuilderRef b = k->llvm->builder;
+  switch (expr->kind) {
+  case TSL_EXPR_VAR:
+    if (!k->ramps[expr->var->id].base) break;
+    *out = k->ramps[expr->var->id];
+    return true;
+  case TSL_EXPR_ADD:
+  case TSL_EXPR_SUB: {
+    ramp x, y;
+    if (!emit_ramp(k, expr->op.a, &x) || !emit_ramp(k, expr->op.b, &y)) return false;
+    bool add = expr->kind == TSL_EXPR_ADD;
+    out->base = add ? LLVMBuildAdd(b, x.base, y.base, "") : LLVMBuildSub(b, x.base, y.base, "");
+    out->stride = add ? x.stride + y.stride : x.stride - y.stride;
+    return true;
+  }
+  case TSL_EXPR_MUL: {
+    ramp x, y;
+    if (!emit_ramp(k, expr->op.a, &x) || !emit_ramp(k, expr->op.b, &y)) return false;
+    if (x.stride && y.stride) return false;
+    ramp *varying = x.stride ? &x : &y, *factor = x.stride ? &y : &x;
+    if (varying->stride && !LLVMIsAConstantInt(factor->base)) return false;
+    int64_t scale = varying->stride ? LLVMConstIntGetSExtValue(factor->base) : 0;
+    *out = (ramp){LLVMBuildMul(b, x.base, y.base, ""), varying->stride * scale};
+    return true;
+  }
+  default: break;
+  }
+  LLVMValueRef value = emit_expr(k, expr);
+  if (tsl_llvm_lanes(value)) return false;
+  *out = (ramp){value, 0};
+  return true;
+}
+
 /* ---- f16 and bf16 ------------------------------------------------------------------------ */
 
 /* Rounds an f32 register value to what dtype can hold (f16 and bf16 compute in f32). */
 static LLVMValueRef round_to(kernel *k, tsl_dtype dtype, LLVMValueRef value) {
   LLVMBuilderRef b = k->llvm->builder;
+  LLVMTypeRef f32 = tsl_llvm_shaped(k->llvm->f32, value);
   if (dtype == TSL_DTYPE_F16) {
-    return LLVMBuildFPExt(b, LLVMBuildFPTrunc(b, value, k->llvm->half, ""), k->llvm->f32, "");
+    return LLVMBuildFPExt(b, LLVMBuildFPTrunc(b, value, tsl_llvm_shaped(k->llvm->half, value), ""), f32, "");
   }
   if (dtype != TSL_DTYPE_BF16) return value;
   /* Nearest, ties to even, on the bits; NaN stays NaN (quietened). */
-  LLVMValueRef bits = LLVMBuildBitCast(b, value, k->llvm->i32, "");
-  LLVMValueRef lsb = LLVMBuildAnd(b, LLVMBuildLShr(b, bits, LLVMConstInt(k->llvm->i32, 16, 0), ""),
-                                  LLVMConstInt(k->llvm->i32, 1, 0), "");
-  LLVMValueRef rounded = LLVMBuildAdd(b, bits, LLVMBuildAdd(b, lsb, LLVMConstInt(k->llvm->i32, 0x7fff, 0), ""), "");
+  LLVMTypeRef i32 = tsl_llvm_shaped(k->llvm->i32, value);
+  LLVMValueRef bits = LLVMBuildBitCast(b, value, i32, "");
+  LLVMValueRef lsb = LLVMBuildAnd(b, LLVMBuildLShr(b, bits, tsl_llvm_const_int(i32, 16, 0), ""),
+                                  tsl_llvm_const_int(i32, 1, 0), "");
+  LLVMValueRef rounded = LLVMBuildAdd(b, bits, LLVMBuildAdd(b, lsb, tsl_llvm_const_int(i32, 0x7fff, 0), ""), "");
   LLVMValueRef is_nan = LLVMBuildFCmp(b, LLVMRealUNO, value, value, "");
-  LLVMValueRef quiet = LLVMBuildOr(b, bits, LLVMConstInt(k->llvm->i32, 0x400000, 0), "");
+  LLVMValueRef quiet = LLVMBuildOr(b, bits, tsl_llvm_const_int(i32, 0x400000, 0), "");
   LLVMValueRef chosen = LLVMBuildSelect(b, is_nan, quiet, rounded, "");
-  LLVMValueRef truncated = LLVMBuildAnd(b, chosen, LLVMConstInt(k->llvm->i32, 0xffff0000u, 0), "");
-  return LLVMBuildBitCast(b, truncated, k->llvm->f32, "");
+  LLVMValueRef truncated = LLVMBuildAnd(b, chosen, tsl_llvm_const_int(i32, 0xffff0000u, 0), "");
+  return LLVMBuildBitCast(b, truncated, f32, "");
 }
 
 /* Memory → register. */
 static LLVMValueRef widen(kernel *k, tsl_dtype dtype, LLVMValueRef stored) {
   LLVMBuilderRef b = k->llvm->builder;
   switch (dtype) {
-  case TSL_DTYPE_F16: return LLVMBuildFPExt(b, stored, k->llvm->f32, "");
+  case TSL_DTYPE_F16: return LLVMBuildFPExt(b, stored, tsl_llvm_shaped(k->llvm->f32, stored), "");
   case TSL_DTYPE_BF16: {
-    LLVMValueRef wide = LLVMBuildZExt(b, stored, k->llvm->i32, "");
-    wide = LLVMBuildShl(b, wide, LLVMConstInt(k->llvm->i32, 16, 0), "");
-    return LLVMBuildBitCast(b, wide, k->llvm->f32, "");
+    LLVMTypeRef i32 = tsl_llvm_shaped(k->llvm->i32, stored);
+    LLVMValueRef wide = LLVMBuildZExt(b, stored, i32, "");
+    wide = LLVMBuildShl(b, wide, tsl_llvm_const_int(i32, 16, 0), "");
+    return LLVMBuildBitCast(b, wide, tsl_llvm_shaped(k->llvm->f32, stored), "");
   }
-  case TSL_DTYPE_BOOL: return LLVMBuildICmp(b, LLVMIntNE, stored, LLVMConstInt(k->llvm->i8, 0, 0), "");
+  case TSL_DTYPE_BOOL: return LLVMBuildICmp(b, LLVMIntNE, stored, LLVMConstNull(LLVMTypeOf(stored)), "");
   default: return stored;
   }
 }
@@ -99,13 +181,14 @@ static LLVMValueRef widen(kernel *k, tsl_dtype dtype, LLVMValueRef stored) {
 static LLVMValueRef narrow(kernel *k, tsl_dtype dtype, LLVMValueRef value) {
   LLVMBuilderRef b = k->llvm->builder;
   switch (dtype) {
-  case TSL_DTYPE_F16: return LLVMBuildFPTrunc(b, value, k->llvm->half, "");
+  case TSL_DTYPE_F16: return LLVMBuildFPTrunc(b, value, tsl_llvm_shaped(k->llvm->half, value), "");
   case TSL_DTYPE_BF16: {
-    LLVMValueRef bits = LLVMBuildBitCast(b, value, k->llvm->i32, "");
-    bits = LLVMBuildLShr(b, bits, LLVMConstInt(k->llvm->i32, 16, 0), "");
-    return LLVMBuildTrunc(b, bits, k->llvm->i16, "");
+    LLVMTypeRef i32 = tsl_llvm_shaped(k->llvm->i32, value);
+    LLVMValueRef bits = LLVMBuildBitCast(b, value, i32, "");
+    bits = LLVMBuildLShr(b, bits, tsl_llvm_const_int(i32, 16, 0), "");
+    return LLVMBuildTrunc(b, bits, tsl_llvm_shaped(k->llvm->i16, value), "");
   }
-  case TSL_DTYPE_BOOL: return LLVMBuildZExt(b, value, k->llvm->i8, "");
+  case TSL_DTYPE_BOOL: return LLVMBuildZExt(b, value, tsl_llvm_shaped(k->llvm->i8, value), "");
   default: return value;
   }
 }
@@ -126,6 +209,105 @@ static LLVMValueRef element_address(kernel *k, const tsl_buffer *buffer, int cou
   return LLVMBuildGEP2(b, tsl_llvm_memory_type(k->llvm, buffer->dtype), base, &offset, 1, "");
 }
 
+/* Where the lanes of a vectorized loop access a buffer: one address and the distance between
+ * lanes (0: all lanes at one address, 1: contiguous), or a vector of addresses. */
+typedef struct vector_access {
+  LLVMValueRef address, addresses; /* one of them */
+  int64_t stride;
+  unsigned alignment;
+} vector_access;
+
+static vector_access vector_address(kernel *k, const tsl_buffer *buffer, int count,
+                                    tsl_expr *const *indices) {
+  LLVMBuilderRef b = k->llvm->builder;
+  LLVMTypeRef memory = tsl_llvm_memory_type(k->llvm, buffer->dtype);
+  LLVMValueRef base = k->buffers[buffer->id];
+  TSL_CHECK(base);
+  vector_access access = {.alignment = (unsigned)tsl_dtype_size(buffer->dtype)};
+  ramp flat = {LLVMConstInt(k->llvm->i64, 0, 0), 0};
+  bool linear = true;
+  for (int axis = 0; axis < count && linear; axis++) {
+    ramp r;
+    linear = emit_ramp(k, indices[axis], &r);
+    if (!linear) break;
+    LLVMValueRef stride = LLVMConstInt(k->llvm->i64, (unsigned long long)buffer->strides[axis], 0);
+    flat.base = LLVMBuildAdd(b, flat.base, LLVMBuildMul(b, r.base, stride, ""), "");
+    flat.stride += r.stride * buffer->strides[axis];
+  }
+  if (linear && (flat.stride == 0 || flat.stride == 1)) {
+    access.address = LLVMBuildGEP2(b, memory, base, &flat.base, 1, "");
+    access.stride = flat.stride;
+    return access;
+  }
+  LLVMValueRef offsets;
+  if (linear) {
+    offsets = ramp_value(k, flat);
+  } else {
+    offsets = splat(k, LLVMConstInt(k->llvm->i64, 0, 0), k->lanes);
+    for (int axis = 0; axis < count; axis++) {
+      LLVMValueRef index = emit_expr(k, indices[axis]);
+      LLVMValueRef stride = LLVMConstInt(k->llvm->i64, (unsigned long long)buffer->strides[axis], 0);
+      if (!tsl_llvm_lanes(index)) index = splat(k, index, k->lanes);
+      offsets = LLVMBuildAdd(b, offsets, LLVMBuildMul(b, index, splat(k, stride, k->lanes), ""), "");
+    }
+  }
+  access.addresses = LLVMBuildGEP2(b, memory, base, &offsets, 1, "");
+  return access;
+}
+
+static LLVMValueRef all_lanes(kernel *k) {
+  return splat(k, LLVMConstInt(k->llvm->i1, 1, 0), k->lanes);
+}
+
+/* A load inside a vectorized loop: a scalar where every lane reads one element. */
+static LLVMValueRef emit_vector_load(kernel *k, const tsl_expr *expr) {
+  LLVMBuilderRef b = k->llvm->builder;
+  const tsl_buffer *buffer = expr->load.buffer;
+  LLVMTypeRef memory = tsl_llvm_memory_type(k->llvm, buffer->dtype);
+  LLVMTypeRef vector = LLVMVectorType(memory, (unsigned)k->lanes);
+  vector_access access = vector_address(k, buffer, expr->load.num_indices, expr->load.indices);
+  LLVMValueRef stored;
+  if (access.address) {
+    stored = LLVMBuildLoad2(b, access.stride ? vector : memory, access.address, "");
+    LLVMSetAlignment(stored, access.alignment);
+  } else {
+    LLVMValueRef args[4] = {access.addresses, LLVMConstInt(k->llvm->i32, access.alignment, 0),
+                            all_lanes(k), LLVMGetPoison(vector)};
+    LLVMTypeRef overloads[2] = {vector, LLVMTypeOf(access.addresses)};
+    LLVMTypeRef type;
+    LLVMValueRef gather = tsl_llvm_intrinsic(k->llvm, "llvm.masked.gather", overloads, 2, &type);
+    stored = call(k, type, gather, args, 4);
+  }
+  return widen(k, expr->dtype, stored);
+}
+
+/* A store inside a vectorized loop. Lanes that store to one address store in lane order, so
+ * the last one's value stays, as in the serial loop. */
+static void emit_vector_store(kernel *k, const tsl_stmt *stmt) {
+  LLVMBuilderRef b = k->llvm->builder;
+  const tsl_buffer *buffer = stmt->store.buffer;
+  LLVMValueRef value = narrow(k, buffer->dtype, emit_expr(k, stmt->store.value));
+  vector_access access = vector_address(k, buffer, stmt->store.num_indices, stmt->store.indices);
+  if (access.address && access.stride == 0) {
+    if (tsl_llvm_lanes(value)) {
+      value = LLVMBuildExtractElement(b, value, LLVMConstInt(k->llvm->i32, (unsigned long long)k->lanes - 1, 0), "");
+    }
+    LLVMSetAlignment(LLVMBuildStore(b, value, access.address), access.alignment);
+    return;
+  }
+  if (!tsl_llvm_lanes(value)) value = splat(k, value, k->lanes);
+  if (access.address) {
+    LLVMSetAlignment(LLVMBuildStore(b, value, access.address), access.alignment);
+    return;
+  }
+  LLVMValueRef args[4] = {value, access.addresses, LLVMConstInt(k->llvm->i32, access.alignment, 0),
+                          all_lanes(k)};
+  LLVMTypeRef overloads[2] = {LLVMTypeOf(value), LLVMTypeOf(access.addresses)};
+  LLVMTypeRef type;
+  LLVMValueRef scatter = tsl_llvm_intrinsic(k->llvm, "llvm.masked.scatter", overloads, 2, &type);
+  call(k, type, scatter, args, 4);
+}
+
 /* ---- expressions ------------------------------------------------------------------------- */
 
 static LLVMValueRef emit_immediate(kernel *k, const tsl_expr *expr) {
@@ -136,10 +318,10 @@ static LLVMValueRef emit_immediate(kernel *k, const tsl_expr *expr) {
 
 static LLVMValueRef emit_cast(kernel *k, tsl_dtype to, tsl_dtype from, LLVMValueRef value) {
   LLVMBuilderRef b = k->llvm->builder;
-  LLVMTypeRef type = tsl_llvm_value_type(k->llvm, to);
+  LLVMTypeRef type = tsl_llvm_shaped(tsl_llvm_value_type(k->llvm, to), value);
   if (to == TSL_DTYPE_BOOL) {
-    if (is_float(from)) return LLVMBuildFCmp(b, LLVMRealUNE, value, LLVMConstReal(LLVMTypeOf(value), 0), "");
-    return LLVMBuildICmp(b, LLVMIntNE, value, LLVMConstInt(LLVMTypeOf(value), 0, 0), "");
+    if (is_float(from)) return LLVMBuildFCmp(b, LLVMRealUNE, value, LLVMConstNull(LLVMTypeOf(value)), "");
+    return LLVMBuildICmp(b, LLVMIntNE, value, LLVMConstNull(LLVMTypeOf(value)), "");
   }
   if (is_float(to)) {
     LLVMValueRef converted;
@@ -164,8 +346,9 @@ static LLVMValueRef emit_bitcast(kernel *k, tsl_dtype to, tsl_dtype from, LLVMVa
   /* Through the memory representation, which has the bits. */
   LLVMBuilderRef b = k->llvm->builder;
   LLVMValueRef bits = narrow(k, from, value);
-  bits = LLVMBuildBitCast(b, bits, LLVMIntTypeInContext(k->llvm->context, 8 * (unsigned)tsl_dtype_size(from)), "");
-  LLVMValueRef stored = LLVMBuildBitCast(b, bits, tsl_llvm_memory_type(k->llvm, to), "");
+  LLVMTypeRef int_type = LLVMIntTypeInContext(k->llvm->context, 8 * (unsigned)tsl_dtype_size(from));
+  bits = LLVMBuildBitCast(b, bits, tsl_llvm_shaped(int_type, value), "");
+  LLVMValueRef stored = LLVMBuildBitCast(b, bits, tsl_llvm_shaped(tsl_llvm_memory_type(k->llvm, to), value), "");
   return widen(k, to, stored);
 }
 
@@ -176,7 +359,7 @@ static LLVMValueRef emit_int_divide(kernel *k, tsl_expr_kind kind, tsl_dtype dty
   LLVMBuilderRef b = k->llvm->builder;
   LLVMTypeRef type = LLVMTypeOf(a);
   bool is_signed = tsl_dtype_is_signed(dtype);
-  LLVMValueRef zero = LLVMConstInt(type, 0, 0), one = LLVMConstInt(type, 1, 0);
+  LLVMValueRef zero = LLVMConstNull(type), one = tsl_llvm_const_int(type, 1, 0);
   LLVMValueRef is_zero = LLVMBuildICmp(b, LLVMIntEQ, bv, zero, "");
   LLVMValueRef unsafe = is_zero;
   if (is_signed) unsafe = LLVMBuildOr(b, unsafe, LLVMBuildICmp(b, LLVMIntEQ, bv, LLVMConstAllOnes(type), ""), "");
@@ -212,13 +395,13 @@ static LLVMValueRef emit_shift(kernel *k, tsl_expr_kind kind, tsl_dtype dtype, L
   LLVMBuilderRef b = k->llvm->builder;
   LLVMTypeRef type = LLVMTypeOf(a);
   unsigned width = 8 * (unsigned)tsl_dtype_size(dtype);
-  LLVMValueRef too_far = LLVMBuildICmp(b, LLVMIntUGE, bv, LLVMConstInt(type, width, 0), "");
-  LLVMValueRef amount = LLVMBuildSelect(b, too_far, LLVMConstInt(type, 0, 0), bv, "");
+  LLVMValueRef too_far = LLVMBuildICmp(b, LLVMIntUGE, bv, tsl_llvm_const_int(type, width, 0), "");
+  LLVMValueRef amount = LLVMBuildSelect(b, too_far, LLVMConstNull(type), bv, "");
   LLVMValueRef shifted;
   if (kind == TSL_EXPR_SHL) shifted = LLVMBuildShl(b, a, amount, "");
   else if (tsl_dtype_is_signed(dtype)) shifted = LLVMBuildAShr(b, a, amount, "");
   else shifted = LLVMBuildLShr(b, a, amount, "");
-  return LLVMBuildSelect(b, too_far, LLVMConstInt(type, 0, 0), shifted, "");
+  return LLVMBuildSelect(b, too_far, LLVMConstNull(type), shifted, "");
 }
 
 static LLVMValueRef emit_compare(kernel *k, tsl_expr_kind kind, tsl_dtype dtype, LLVMValueRef a,
@@ -257,6 +440,7 @@ static LLVMValueRef emit_binary(kernel *k, const tsl_expr *expr) {
   LLVMBuilderRef b = k->llvm->builder;
   tsl_dtype dtype = expr->op.a->dtype;
   LLVMValueRef a = emit_expr(k, expr->op.a), bv = emit_expr(k, expr->op.b);
+  unify(k, &a, &bv);
   bool fp = is_float(dtype);
   LLVMValueRef result;
   switch (expr->kind) {
@@ -301,6 +485,7 @@ static LLVMValueRef emit_call(kernel *k, const tsl_expr *expr) {
   tsl_dtype dtype = expr->call.args[0]->dtype;
   LLVMValueRef args[2] = {emit_expr(k, expr->call.args[0]),
                           expr->call.args[1] ? emit_expr(k, expr->call.args[1]) : NULL};
+  if (args[1]) unify(k, &args[0], &args[1]);
   LLVMTypeRef type = LLVMTypeOf(args[0]);
   tsl_math function = expr->call.function;
   int arity = tsl_math_arity(function);
@@ -339,11 +524,25 @@ static LLVMValueRef emit_call(kernel *k, const tsl_expr *expr) {
   }
   case TSL_MATH_round: result = call_intrinsic(k, "llvm.roundeven", type, args, 1); break;
   default: {
+    /* The C library's function, lane by lane on a vector. */
+    int lanes = tsl_llvm_lanes(args[0]);
+    LLVMTypeRef scalar = lanes ? LLVMGetElementType(type) : type;
     char name[32];
-    snprintf(name, sizeof(name), "%s%s", tsl_math_name(function), type == k->llvm->f32 ? "f" : "");
-    LLVMTypeRef params[2] = {type, type};
-    LLVMTypeRef function_type = LLVMFunctionType(type, params, (unsigned)arity, 0);
-    result = call(k, function_type, tsl_llvm_function(k->llvm, name, function_type), args, arity);
+    snprintf(name, sizeof(name), "%s%s", tsl_math_name(function), scalar == k->llvm->f32 ? "f" : "");
+    LLVMTypeRef params[2] = {scalar, scalar};
+    LLVMTypeRef function_type = LLVMFunctionType(scalar, params, (unsigned)arity, 0);
+    LLVMValueRef callee = tsl_llvm_function(k->llvm, name, function_type);
+    if (!lanes) {
+      result = call(k, function_type, callee, args, arity);
+      break;
+    }
+    result = LLVMGetPoison(type);
+    for (int lane = 0; lane < lanes; lane++) {
+      LLVMValueRef index = LLVMConstInt(k->llvm->i32, (unsigned long long)lane, 0);
+      LLVMValueRef lane_args[2];
+      for (int i = 0; i < arity; i++) lane_args[i] = LLVMBuildExtractElement(b, args[i], index, "");
+      result = LLVMBuildInsertElement(b, result, call(k, function_type, callee, lane_args, arity), index, "");
+    }
     break;
   }
   }
@@ -361,6 +560,7 @@ static LLVMValueRef emit_expr(kernel *k, const tsl_expr *expr) {
     return value;
   }
   case TSL_EXPR_LOAD: {
+    if (k->lanes) return emit_vector_load(k, expr);
     LLVMValueRef address = element_address(k, expr->load.buffer, expr->load.num_indices, expr->load.indices);
     LLVMValueRef stored = LLVMBuildLoad2(b, tsl_llvm_memory_type(k->llvm, expr->dtype), address, "");
     return widen(k, expr->dtype, stored);
@@ -368,9 +568,17 @@ static LLVMValueRef emit_expr(kernel *k, const tsl_expr *expr) {
   case TSL_EXPR_CAST: return emit_cast(k, expr->dtype, expr->op.a->dtype, emit_expr(k, expr->op.a));
   case TSL_EXPR_BITCAST:
     return emit_bitcast(k, expr->dtype, expr->op.a->dtype, emit_expr(k, expr->op.a));
-  case TSL_EXPR_SELECT:
-    return LLVMBuildSelect(b, emit_expr(k, expr->op.a), emit_expr(k, expr->op.b),
-                           emit_expr(k, expr->op.c), "");
+  case TSL_EXPR_SELECT: {
+    LLVMValueRef condition = emit_expr(k, expr->op.a);
+    LLVMValueRef a = emit_expr(k, expr->op.b), c = emit_expr(k, expr->op.c);
+    unify(k, &a, &c);
+    int lanes = tsl_llvm_lanes(condition);
+    if (lanes && !tsl_llvm_lanes(a)) {
+      a = splat(k, a, lanes);
+      c = splat(k, c, lanes);
+    }
+    return LLVMBuildSelect(b, condition, a, c, "");
+  }
   case TSL_EXPR_CALL: return emit_call(k, expr);
   case TSL_EXPR_NOT: return LLVMBuildNot(b, emit_expr(k, expr->op.a), "");
   case TSL_EXPR_BIT_NOT: return LLVMBuildNot(b, emit_expr(k, expr->op.a), "");
@@ -409,6 +617,107 @@ static void emit_serial_loop(kernel *k, const tsl_var *var, LLVMValueRef begin, 
   LLVMPositionBuilderAtEnd(b, after);
 }
 
+/* ---- vectorized and unrolled loops ------------------------------------------------------ */
+
+enum { MAX_LANES = 64, MAX_UNROLL = 64, MAX_STACK_BYTES = 64 * 1024 };
+
+/* Which variables differ between the lanes of a vectorized loop: its own, and the block
+ * variables bound to expressions of those. */
+typedef struct lane_scan {
+  bool *varying; /* by variable id */
+  bool found, ok;
+} lane_scan;
+
+static void find_varying(const tsl_expr *expr, void *context) {
+  lane_scan *scan = context;
+  if (expr->kind == TSL_EXPR_VAR && scan->varying[expr->var->id]) scan->found = true;
+}
+
+static bool uses_varying(lane_scan *scan, const tsl_expr *expr) {
+  scan->found = false;
+  tsl_expr_walk(expr, find_varying, scan);
+  return scan->found;
+}
+
+/* What the vector code generator handles: stores and loads anywhere (contiguous, broadcast or
+ * gathered), blocks whose varying variables are spatial, serial and unrolled loops and
+ * conditions that are the same in every lane. Not: allocations, reductions across lanes,
+ * loops within whose bounds differ between lanes, nested parallel or vectorized loops. */
+static void scan_lanes(lane_scan *scan, const tsl_stmt *stmt) {
+  if (!scan->ok) return;
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ:
+    for (int i = 0; i < stmt->seq.count; i++) scan_lanes(scan, stmt->seq.items[i]);
+    return;
+  case TSL_STMT_FOR:
+    if ((stmt->loop.loop_kind != TSL_LOOP_SERIAL && stmt->loop.loop_kind != TSL_LOOP_UNROLLED) ||
+        uses_varying(scan, stmt->loop.min) || uses_varying(scan, stmt->loop.extent)) {
+      scan->ok = false;
+      return;
+    }
+    scan_lanes(scan, stmt->loop.body);
+    return;
+  case TSL_STMT_BLOCK:
+    for (int i = 0; i < stmt->block.num_iters; i++) {
+      const tsl_block_iter *iter = &stmt->block.iters[i];
+      if (!uses_varying(scan, iter->binding)) continue;
+      if (iter->kind != TSL_ITER_SPATIAL) scan->ok = false;
+      scan->varying[iter->var->id] = true;
+    }
+    if (stmt->block.init) scan_lanes(scan, stmt->block.init);
+    scan_lanes(scan, stmt->block.body);
+    return;
+  case TSL_STMT_STORE: return;
+  case TSL_STMT_IF:
+    if (uses_varying(scan, stmt->branch.condition)) scan->ok = false;
+    scan_lanes(scan, stmt->branch.then);
+    if (stmt->branch.otherwise) scan_lanes(scan, stmt->branch.otherwise);
+    return;
+  case TSL_STMT_ALLOC:
+  case TSL_STMT_EVAL: scan->ok = false; return;
+  }
+}
+
+static int64_t constant_extent(const tsl_stmt *loop) {
+  return loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : -1;
+}
+
+/* The lanes a vectorized loop becomes, or 0 where it stays a loop (LLVM may still vectorise
+ * it). */
+static int vector_lanes(kernel *k, const tsl_stmt *loop) {
+  int64_t extent = constant_extent(loop);
+  if (k->lanes || extent < 2 || extent > MAX_LANES) return 0;
+  lane_scan scan = {.varying = calloc((size_t)k->func->num_ids + 1, sizeof(bool)), .ok = true};
+  TSL_CHECK_ALLOC(scan.varying);
+  scan.varying[loop->loop.var->id] = true;
+  scan_lanes(&scan, loop->loop.body);
+  free(scan.varying);
+  return scan.ok ? (int)extent : 0;
+}
+
+/* The loop's iterations as the lanes of vectors: its variable is the ramp min + lane. */
+static void emit_vector_loop(kernel *k, const tsl_stmt *loop, int lanes) {
+  int id = loop->loop.var->id;
+  LLVMValueRef saved = k->vars[id];
+  k->lanes = lanes;
+  k->ramps[id] = (ramp){emit_expr(k, loop->loop.min), 1};
+  k->vars[id] = ramp_value(k, k->ramps[id]);
+  emit_stmt(k, loop->loop.body);
+  k->ramps[id] = (ramp){NULL, 0};
+  k->vars[id] = saved;
+  k->lanes = 0;
+}
+
+static void emit_unrolled_loop(kernel *k, const tsl_stmt *loop, int64_t extent) {
+  int id = loop->loop.var->id;
+  LLVMValueRef saved = k->vars[id], begin = emit_expr(k, loop->loop.min);
+  for (int64_t i = 0; i < extent; i++) {
+    k->vars[id] = LLVMBuildAdd(k->llvm->builder, begin, LLVMConstInt(k->llvm->i64, (unsigned long long)i, 0), "");
+    emit_stmt(k, loop->loop.body);
+  }
+  k->vars[id] = saved;
+}
+
 /* A parallel loop: its body becomes a function of (closure, begin, end) that the runtime's
  * thread pool calls on parts of the range; the closure carries every variable and buffer in
  * scope. */
@@ -437,7 +746,8 @@ static void emit_parallel_loop(kernel *k, const tsl_stmt *loop) {
   inner.function = body;
   inner.vars = calloc((size_t)ids + 1, sizeof(LLVMValueRef));
   inner.buffers = calloc((size_t)ids + 1, sizeof(LLVMValueRef));
-  TSL_CHECK_ALLOC(inner.vars && inner.buffers);
+  inner.ramps = calloc((size_t)ids + 1, sizeof(ramp));
+  TSL_CHECK_ALLOC(inner.vars && inner.buffers && inner.ramps);
   LLVMBasicBlockRef saved = LLVMGetInsertBlock(b);
   inner.entry = new_block(&inner, "entry");
   LLVMPositionBuilderAtEnd(b, inner.entry);
@@ -457,6 +767,7 @@ static void emit_parallel_loop(kernel *k, const tsl_stmt *loop) {
   LLVMBuildRetVoid(b);
   free(inner.vars);
   free(inner.buffers);
+  free(inner.ramps);
 
   /* The call: fill the closure, hand the range to the thread pool. */
   LLVMPositionBuilderAtEnd(b, saved);
@@ -482,10 +793,19 @@ static void emit_parallel_loop(kernel *k, const tsl_stmt *loop) {
 static void emit_block(kernel *k, const tsl_stmt *stmt) {
   LLVMBuilderRef b = k->llvm->builder;
   LLVMValueRef saved[stmt->block.num_iters + 1];
+  ramp saved_ramps[stmt->block.num_iters + 1];
   for (int i = 0; i < stmt->block.num_iters; i++) {
     const tsl_block_iter *iter = &stmt->block.iters[i];
-    saved[i] = k->vars[iter->var->id];
-    k->vars[iter->var->id] = emit_expr(k, iter->binding);
+    int id = iter->var->id;
+    saved[i] = k->vars[id];
+    saved_ramps[i] = k->ramps[id];
+    ramp r;
+    if (k->lanes && emit_ramp(k, iter->binding, &r)) {
+      k->ramps[id] = r;
+      k->vars[id] = ramp_value(k, r);
+    } else {
+      k->vars[id] = emit_expr(k, iter->binding);
+    }
   }
   if (stmt->block.init) {
     /* The init runs on the first value of every reduction variable. */
@@ -505,7 +825,10 @@ static void emit_block(kernel *k, const tsl_stmt *stmt) {
     LLVMPositionBuilderAtEnd(b, rest);
   }
   emit_stmt(k, stmt->block.body);
-  for (int i = 0; i < stmt->block.num_iters; i++) k->vars[stmt->block.iters[i].var->id] = saved[i];
+  for (int i = 0; i < stmt->block.num_iters; i++) {
+    k->vars[stmt->block.iters[i].var->id] = saved[i];
+    k->ramps[stmt->block.iters[i].var->id] = saved_ramps[i];
+  }
 }
 
 static void emit_alloc(kernel *k, const tsl_stmt *stmt) {
@@ -514,11 +837,27 @@ static void emit_alloc(kernel *k, const tsl_stmt *stmt) {
   int64_t elements = 1;
   for (int axis = 0; axis < buffer->rank; axis++) elements *= buffer->shape[axis];
   int64_t bytes = elements * (int64_t)tsl_dtype_size(buffer->dtype);
+  LLVMValueRef outer = k->buffers[buffer->id];
+  if (buffer->scope == TSL_SCOPE_LOCAL && bytes <= MAX_STACK_BYTES) {
+    /* On the stack, allocated once in the entry block: LLVM keeps small ones in registers. */
+    LLVMBuilderRef b = llvm->builder;
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
+    LLVMValueRef first = LLVMGetFirstInstruction(k->entry);
+    if (first) LLVMPositionBuilderBefore(b, first);
+    else LLVMPositionBuilderAtEnd(b, k->entry);
+    LLVMTypeRef type = LLVMArrayType(tsl_llvm_memory_type(llvm, buffer->dtype), (unsigned)(elements ? elements : 1));
+    LLVMValueRef memory = LLVMBuildAlloca(b, type, buffer->name);
+    LLVMSetAlignment(memory, 64);
+    LLVMPositionBuilderAtEnd(b, here);
+    k->buffers[buffer->id] = memory;
+    emit_stmt(k, stmt->alloc.body);
+    k->buffers[buffer->id] = outer;
+    return;
+  }
   LLVMTypeRef size_param[1] = {llvm->i64};
   LLVMTypeRef alloc_type = LLVMFunctionType(llvm->ptr, size_param, 1, 0);
   LLVMValueRef size = LLVMConstInt(llvm->i64, (unsigned long long)(bytes ? bytes : 1), 0);
   LLVMValueRef memory = call(k, alloc_type, tsl_llvm_function(llvm, "tsl_kernel_alloc", alloc_type), &size, 1);
-  LLVMValueRef outer = k->buffers[buffer->id];
   k->buffers[buffer->id] = memory;
   emit_stmt(k, stmt->alloc.body);
   k->buffers[buffer->id] = outer;
@@ -533,17 +872,28 @@ static void emit_stmt(kernel *k, const tsl_stmt *stmt) {
   case TSL_STMT_SEQ:
     for (int i = 0; i < stmt->seq.count; i++) emit_stmt(k, stmt->seq.items[i]);
     return;
-  case TSL_STMT_FOR:
-    if (stmt->loop.loop_kind == TSL_LOOP_PARALLEL) {
+  case TSL_STMT_FOR: {
+    int64_t extent = constant_extent(stmt);
+    int lanes = stmt->loop.loop_kind == TSL_LOOP_VECTORIZED ? vector_lanes(k, stmt) : 0;
+    if (stmt->loop.loop_kind == TSL_LOOP_PARALLEL && !k->lanes) {
       emit_parallel_loop(k, stmt);
+    } else if (lanes) {
+      emit_vector_loop(k, stmt, lanes);
+    } else if (stmt->loop.loop_kind == TSL_LOOP_UNROLLED && extent >= 0 && extent <= MAX_UNROLL) {
+      emit_unrolled_loop(k, stmt, extent);
     } else {
       LLVMValueRef begin = emit_expr(k, stmt->loop.min);
       LLVMValueRef end = LLVMBuildAdd(b, begin, emit_expr(k, stmt->loop.extent), "");
       emit_serial_loop(k, stmt->loop.var, begin, end, stmt->loop.body);
     }
     return;
+  }
   case TSL_STMT_BLOCK: emit_block(k, stmt); return;
   case TSL_STMT_STORE: {
+    if (k->lanes) {
+      emit_vector_store(k, stmt);
+      return;
+    }
     LLVMValueRef value = narrow(k, stmt->store.buffer->dtype, emit_expr(k, stmt->store.value));
     LLVMValueRef address = element_address(k, stmt->store.buffer, stmt->store.num_indices, stmt->store.indices);
     LLVMBuildStore(b, value, address);
@@ -592,9 +942,10 @@ tsl_status tsl_llvm_add_function(tsl_llvm *llvm, const tsl_primfunc *func, tsl_e
       .function = body,
       .vars = calloc((size_t)func->num_ids + 1, sizeof(LLVMValueRef)),
       .buffers = calloc((size_t)func->num_ids + 1, sizeof(LLVMValueRef)),
+      .ramps = calloc((size_t)func->num_ids + 1, sizeof(ramp)),
       .parallel_count = &parallel_count,
   };
-  TSL_CHECK_ALLOC(k.vars && k.buffers);
+  TSL_CHECK_ALLOC(k.vars && k.buffers && k.ramps);
   for (int i = 0; i < count; i++) k.buffers[func->params[i]->id] = LLVMGetParam(body, (unsigned)i);
   k.entry = new_block(&k, "entry");
   LLVMPositionBuilderAtEnd(llvm->builder, k.entry);
@@ -602,6 +953,7 @@ tsl_status tsl_llvm_add_function(tsl_llvm *llvm, const tsl_primfunc *func, tsl_e
   LLVMBuildRetVoid(llvm->builder);
   free(k.vars);
   free(k.buffers);
+  free(k.ramps);
 
   /* The entry: unpack the argument array. */
   LLVMTypeRef entry_params[1] = {llvm->ptr};

@@ -30,7 +30,16 @@ LLVMValueRef tsl_llvm_function(tsl_llvm *llvm, const char *name, LLVMTypeRef typ
 LLVMValueRef tsl_llvm_intrinsic(tsl_llvm *llvm, const char *name, LLVMTypeRef *types, int count,
                                 LLVMTypeRef *function_type);
 
-/* exp, log, tanh, erf of an f32 as inline IR (codegen/llvm/math.c); NULL for what it does not
+/* Vectors. Values inside a vectorized loop are vectors of its lanes where they differ between
+ * lanes, scalars where they do not. */
+/* The number of lanes of a vector value, 0 for a scalar. */
+int tsl_llvm_lanes(LLVMValueRef value);
+/* `scalar` as a vector type of `like`'s lanes, or `scalar` itself when `like` is a scalar. */
+LLVMTypeRef tsl_llvm_shaped(LLVMTypeRef scalar, LLVMValueRef like);
+/* An integer constant of `type`, every lane of it for a vector type. */
+LLVMValueRef tsl_llvm_const_int(LLVMTypeRef type, unsigned long long value, bool sign_extend);
+
+/* exp, log, tanh, erf of an f32 (or a vector of f32) as inline IR (codegen/llvm/math.c); NULL for what it does not
  * cover, which the C library computes. */
 LLVMValueRef tsl_llvm_inline_math(tsl_llvm *llvm, tsl_math function, LLVMValueRef x);
 

@@ -16,13 +16,15 @@
 
 #include "codegen/llvm/llvm_internal.h"
 
+/* f32 and i32 are vector types when the argument is a vector. */
 typedef struct emitter {
   tsl_llvm *llvm;
   LLVMBuilderRef b;
+  LLVMTypeRef f32, i32;
 } emitter;
 
-static LLVMValueRef f(const emitter *e, double value) { return LLVMConstReal(e->llvm->f32, value); }
-static LLVMValueRef i32(const emitter *e, long long value) { return LLVMConstInt(e->llvm->i32, (unsigned long long)value, 1); }
+static LLVMValueRef f(const emitter *e, double value) { return LLVMConstReal(e->f32, value); }
+static LLVMValueRef i32(const emitter *e, long long value) { return tsl_llvm_const_int(e->i32, (unsigned long long)value, 1); }
 static LLVMValueRef add(const emitter *e, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFAdd(e->b, a, b, ""); }
 static LLVMValueRef sub(const emitter *e, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFSub(e->b, a, b, ""); }
 static LLVMValueRef mul(const emitter *e, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFMul(e->b, a, b, ""); }
@@ -39,7 +41,7 @@ static LLVMValueRef polynomial(const emitter *e, LLVMValueRef x, const double *c
 
 static LLVMValueRef intrinsic(const emitter *e, const char *name, LLVMValueRef x) {
   LLVMTypeRef type;
-  LLVMTypeRef overload = e->llvm->f32;
+  LLVMTypeRef overload = e->f32;
   LLVMValueRef function = tsl_llvm_intrinsic(e->llvm, name, &overload, 1, &type);
   return LLVMBuildCall2(e->b, type, function, &x, 1, "");
 }
@@ -60,13 +62,13 @@ static LLVMValueRef emit_exp(const emitter *e, LLVMValueRef x) {
   LLVMValueRef y = add(e, add(e, mul(e, polynomial(e, r, p, 6), z), r), f(e, 1));
   /* 2^n as 2^(n/2)·2^(n - n/2), each built in the exponent bits: n reaches 128 and -126,
    * where one power alone would leave the normal range. */
-  LLVMValueRef exponent = LLVMBuildFPToSI(e->b, n, e->llvm->i32, "");
+  LLVMValueRef exponent = LLVMBuildFPToSI(e->b, n, e->i32, "");
   LLVMValueRef half = LLVMBuildSDiv(e->b, exponent, i32(e, 2), "");
   LLVMValueRef powers[2] = {half, LLVMBuildSub(e->b, exponent, half, "")};
   LLVMValueRef result = y;
   for (int i = 0; i < 2; i++) {
     LLVMValueRef bits = LLVMBuildShl(e->b, LLVMBuildAdd(e->b, powers[i], i32(e, 127), ""), i32(e, 23), "");
-    result = mul(e, result, LLVMBuildBitCast(e->b, bits, e->llvm->f32, ""));
+    result = mul(e, result, LLVMBuildBitCast(e->b, bits, e->f32, ""));
   }
   result = pick(e, less(e, x, f(e, -87.33654)), f(e, 0), result);
   result = pick(e, less(e, f(e, 88.7228394), x), f(e, INFINITY), result);
@@ -80,13 +82,13 @@ static LLVMValueRef emit_log(const emitter *e, LLVMValueRef x) {
   /* Subnormals are scaled into the normal range first. */
   LLVMValueRef tiny = less(e, x, f(e, 1.17549435e-38));
   LLVMValueRef scaled = pick(e, tiny, mul(e, x, f(e, 8388608.0)), x);
-  LLVMValueRef bits = LLVMBuildBitCast(e->b, scaled, e->llvm->i32, "");
+  LLVMValueRef bits = LLVMBuildBitCast(e->b, scaled, e->i32, "");
   LLVMValueRef exponent = LLVMBuildSub(e->b, LLVMBuildAnd(e->b, LLVMBuildLShr(e->b, bits, i32(e, 23), ""), i32(e, 0xff), ""), i32(e, 126), "");
   exponent = LLVMBuildSub(e->b, exponent, pick(e, tiny, i32(e, 23), i32(e, 0)), "");
-  LLVMValueRef m = LLVMBuildBitCast(e->b, LLVMBuildOr(e->b, LLVMBuildAnd(e->b, bits, i32(e, 0x007fffff), ""), i32(e, 0x3f000000), ""), e->llvm->f32, "");
+  LLVMValueRef m = LLVMBuildBitCast(e->b, LLVMBuildOr(e->b, LLVMBuildAnd(e->b, bits, i32(e, 0x007fffff), ""), i32(e, 0x3f000000), ""), e->f32, "");
   /* m in [0.5, 1): below √½ it doubles and the exponent drops, so m - 1 stays small. */
   LLVMValueRef low = less(e, m, f(e, 0.707106781186547524));
-  LLVMValueRef ef = LLVMBuildSIToFP(e->b, LLVMBuildSub(e->b, exponent, pick(e, low, i32(e, 1), i32(e, 0)), ""), e->llvm->f32, "");
+  LLVMValueRef ef = LLVMBuildSIToFP(e->b, LLVMBuildSub(e->b, exponent, pick(e, low, i32(e, 1), i32(e, 0)), ""), e->f32, "");
   m = sub(e, pick(e, low, add(e, m, m), m), f(e, 1));
   LLVMValueRef z = mul(e, m, m);
   LLVMValueRef y = mul(e, mul(e, polynomial(e, m, p, 9), m), z);
@@ -108,7 +110,7 @@ static LLVMValueRef emit_tanh(const emitter *e, LLVMValueRef x) {
   /* 1 - 2/(e^(2|x|) + 1), with x's sign; e^(2|x|) = +inf gives exactly 1. */
   LLVMValueRef big = sub(e, f(e, 1), divide(e, f(e, 2), add(e, emit_exp(e, add(e, magnitude, magnitude)), f(e, 1))));
   LLVMValueRef args[2] = {big, x};
-  LLVMTypeRef type, overload = e->llvm->f32;
+  LLVMTypeRef type, overload = e->f32;
   LLVMValueRef copysign = tsl_llvm_intrinsic(e->llvm, "llvm.copysign", &overload, 1, &type);
   big = LLVMBuildCall2(e->b, type, copysign, args, 2, "");
   return pick(e, less(e, magnitude, f(e, 0.625)), small, big);
@@ -127,15 +129,17 @@ static LLVMValueRef emit_erf(const emitter *e, LLVMValueRef x) {
   LLVMValueRef t = divide(e, f(e, 1), add(e, f(e, 1), mul(e, magnitude, f(e, 0.3275911))));
   LLVMValueRef big = sub(e, f(e, 1), mul(e, polynomial(e, t, tail, 6), emit_exp(e, LLVMBuildFNeg(e->b, z, ""))));
   LLVMValueRef args[2] = {big, x};
-  LLVMTypeRef type, overload = e->llvm->f32;
+  LLVMTypeRef type, overload = e->f32;
   LLVMValueRef copysign = tsl_llvm_intrinsic(e->llvm, "llvm.copysign", &overload, 1, &type);
   big = LLVMBuildCall2(e->b, type, copysign, args, 2, "");
   return pick(e, less(e, magnitude, f(e, 0.5)), small, big);
 }
 
 LLVMValueRef tsl_llvm_inline_math(tsl_llvm *llvm, tsl_math function, LLVMValueRef x) {
-  if (LLVMTypeOf(x) != llvm->f32) return NULL;
-  emitter e = {llvm, llvm->builder};
+  LLVMTypeRef type = LLVMTypeOf(x);
+  bool vector = LLVMGetTypeKind(type) == LLVMVectorTypeKind;
+  if ((vector ? LLVMGetElementType(type) : type) != llvm->f32) return NULL;
+  emitter e = {llvm, llvm->builder, type, tsl_llvm_shaped(llvm->i32, x)};
   switch (function) {
   case TSL_MATH_exp: return emit_exp(&e, x);
   case TSL_MATH_log: return emit_log(&e, x);

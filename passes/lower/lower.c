@@ -8,7 +8,6 @@
 #include "ir/error.h"
 #include "ir/ops/compute.h"
 #include "ir/te.h"
-#include "passes/tir/tir_passes.h"
 
 enum { ALIGNMENT = 64 };
 
@@ -240,7 +239,6 @@ tsl_status tsl_lower(const tsl_graph *graph, tsl_lowered **out, tsl_error *error
       tsl_error_prefix(error, "%s: ", tsl_node_describe(node, place, sizeof(place)));
       break;
     }
-    tsl_default_schedule(func);
     lowered->funcs[lowered->num_funcs++] = func;
     int args[node->num_inputs + node->num_outputs + 1];
     int count = 0;

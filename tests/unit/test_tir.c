@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "passes/lower/lower.h"
-#include "passes/tir/tir_passes.h"
+#include "passes/schedule/schedule.h"
 #include "tests/unit/util.h"
 
 /* Lowers the first node of the graph text, schedules it, and checks the text round trip. */
@@ -13,7 +13,10 @@ static void round_trip(const char *graph_text) {
   tsl_primfunc *func;
   tsl_error error;
   ck_assert_msg(tsl_lower_node(graph->nodes[0], "kernel", &func, &error) == TSL_OK, "%s", error.message);
-  tsl_default_schedule(func);
+  tsl_target target;
+  ck_assert_int_eq(tsl_target_parse("llvm", &target, &error), TSL_OK);
+  target.vector_bits = 256;
+  tsl_default_schedule(func, &target);
   char *text = tsl_primfunc_print(func);
   tsl_primfunc *parsed;
   ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "printed", &parsed, &error) == TSL_OK,

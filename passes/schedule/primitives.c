@@ -1,0 +1,721 @@
+/* The schedule primitives of schedule.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/check.h"
+#include "ir/error.h"
+#include "passes/schedule/schedule.h"
+
+enum { MAX_PATH = 256, MAX_CHILDREN = 4096 };
+
+/* ---- finding statements ------------------------------------------------------------------ */
+
+/* The fields of `stmt` that hold its child statements; their count. */
+static int child_slots(tsl_stmt *stmt, tsl_stmt ***slots) {
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ: {
+    int count = stmt->seq.count < MAX_CHILDREN ? stmt->seq.count : MAX_CHILDREN;
+    for (int i = 0; i < count; i++) slots[i] = &stmt->seq.items[i];
+    return count;
+  }
+  case TSL_STMT_FOR: slots[0] = &stmt->loop.body; return 1;
+  case TSL_STMT_BLOCK:
+    slots[0] = &stmt->block.init;
+    slots[1] = &stmt->block.body;
+    return 2;
+  case TSL_STMT_IF:
+    slots[0] = &stmt->branch.then;
+    slots[1] = &stmt->branch.otherwise;
+    return 2;
+  case TSL_STMT_ALLOC: slots[0] = &stmt->alloc.body; return 1;
+  case TSL_STMT_STORE:
+  case TSL_STMT_EVAL: return 0;
+  }
+  return 0;
+}
+
+/* The statements from *slot down to `target`, in path[depth…] (the slots holding them in
+ * slots[depth…]); the path's length, or -1 when target is not below. */
+static int path_to(tsl_stmt **slot, const tsl_stmt *target, tsl_stmt **path, tsl_stmt ***slots,
+                   int depth) {
+  tsl_stmt *stmt = *slot;
+  if (!stmt || depth >= MAX_PATH) return -1;
+  path[depth] = stmt;
+  if (slots) slots[depth] = slot;
+  if (stmt == target) return depth + 1;
+  tsl_stmt **children[MAX_CHILDREN];
+  int count = child_slots(stmt, children);
+  for (int i = 0; i < count; i++) {
+    int length = path_to(children[i], target, path, slots, depth + 1);
+    if (length >= 0) return length;
+  }
+  return -1;
+}
+
+static tsl_stmt **slot_of(tsl_primfunc *func, const tsl_stmt *target) {
+  tsl_stmt *path[MAX_PATH], **slots[MAX_PATH];
+  int length = path_to(&func->body, target, path, slots, 0);
+  return length > 0 ? slots[length - 1] : NULL;
+}
+
+typedef struct block_search {
+  const char *name;
+  tsl_stmt *found;
+} block_search;
+
+static void match_block(tsl_stmt *stmt, void *context) {
+  block_search *search = context;
+  if (stmt->kind == TSL_STMT_BLOCK && !search->found && strcmp(stmt->block.name, search->name) == 0) {
+    search->found = stmt;
+  }
+}
+
+tsl_stmt *tsl_sch_get_block(tsl_primfunc *func, const char *name) {
+  block_search search = {name, NULL};
+  tsl_stmt_walk(func->body, match_block, &search);
+  return search.found;
+}
+
+int tsl_sch_get_loops(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **loops) {
+  tsl_stmt *path[MAX_PATH];
+  int length = path_to(&func->body, block, path, NULL, 0), count = 0;
+  for (int i = 0; i < length - 1 && count < TSL_SCH_MAX_LOOPS; i++) {
+    if (path[i]->kind == TSL_STMT_FOR) loops[count++] = path[i];
+  }
+  return count;
+}
+
+/* ---- rewriting --------------------------------------------------------------------------- */
+
+/* Variables and what replaces them. */
+typedef struct var_map {
+  int count;
+  const tsl_var *from[TSL_SCH_MAX_LOOPS];
+  tsl_expr *to[TSL_SCH_MAX_LOOPS];
+} var_map;
+
+static void map_add(var_map *map, const tsl_var *from, tsl_expr *to) {
+  TSL_CHECK(map->count < TSL_SCH_MAX_LOOPS);
+  map->from[map->count] = from;
+  map->to[map->count++] = to;
+}
+
+static tsl_expr *mapped(const tsl_var *var, void *context) {
+  const var_map *map = context;
+  for (int i = 0; i < map->count; i++) {
+    if (map->from[i] == var) return map->to[i];
+  }
+  return NULL;
+}
+
+static tsl_expr *rewrite(tsl_arena *arena, tsl_expr *expr, var_map *map) {
+  return expr ? tsl_expr_substitute(arena, expr, mapped, map) : NULL;
+}
+
+/* Replaces the mapped variables in every expression of the tree, in place. */
+static void rewrite_stmt(tsl_arena *arena, tsl_stmt *stmt, var_map *map) {
+  if (!stmt) return;
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ:
+    for (int i = 0; i < stmt->seq.count; i++) rewrite_stmt(arena, stmt->seq.items[i], map);
+    return;
+  case TSL_STMT_FOR:
+    stmt->loop.min = rewrite(arena, stmt->loop.min, map);
+    stmt->loop.extent = rewrite(arena, stmt->loop.extent, map);
+    rewrite_stmt(arena, stmt->loop.body, map);
+    return;
+  case TSL_STMT_BLOCK:
+    for (int i = 0; i < stmt->block.num_iters; i++) {
+      stmt->block.iters[i].binding = rewrite(arena, stmt->block.iters[i].binding, map);
+    }
+    rewrite_stmt(arena, stmt->block.init, map);
+    rewrite_stmt(arena, stmt->block.body, map);
+    return;
+  case TSL_STMT_STORE:
+    for (int i = 0; i < stmt->store.num_indices; i++) {
+      stmt->store.indices[i] = rewrite(arena, stmt->store.indices[i], map);
+    }
+    stmt->store.value = rewrite(arena, stmt->store.value, map);
+    return;
+  case TSL_STMT_IF:
+    stmt->branch.condition = rewrite(arena, stmt->branch.condition, map);
+    rewrite_stmt(arena, stmt->branch.then, map);
+    rewrite_stmt(arena, stmt->branch.otherwise, map);
+    return;
+  case TSL_STMT_ALLOC: rewrite_stmt(arena, stmt->alloc.body, map); return;
+  case TSL_STMT_EVAL: stmt->eval.value = rewrite(arena, stmt->eval.value, map); return;
+  }
+}
+
+static void infer_regions(tsl_stmt *stmt, void *context) {
+  if (stmt->kind == TSL_STMT_BLOCK) tsl_block_infer_regions(context, stmt);
+}
+
+/* Blocks' regions follow their bodies after a rewrite. */
+static void refresh_regions(tsl_primfunc *func) {
+  tsl_stmt_walk(func->body, infer_regions, func->arena);
+}
+
+static bool is_constant(const tsl_expr *expr, int64_t *value) {
+  if (expr->kind != TSL_EXPR_INT) return false;
+  if (value) *value = expr->int_value;
+  return true;
+}
+
+typedef struct var_search {
+  const tsl_var *var;
+  bool found;
+} var_search;
+
+static void find_var(const tsl_expr *expr, void *context) {
+  var_search *search = context;
+  if (expr->kind == TSL_EXPR_VAR && expr->var == search->var) search->found = true;
+}
+
+static bool uses_var(const tsl_expr *expr, const tsl_var *var) {
+  var_search search = {var, false};
+  tsl_expr_walk(expr, find_var, &search);
+  return search.found;
+}
+
+/* ---- split and reorder ------------------------------------------------------------------- */
+
+tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const int64_t *factors,
+                         tsl_stmt **loops, tsl_error *error) {
+  tsl_arena *arena = func->arena;
+  int64_t extent, min;
+  if (loop->kind != TSL_STMT_FOR || !slot_of(func, loop)) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "split: not a loop of function '%s'", func->name);
+  }
+  const char *name = loop->loop.var->name;
+  if (!is_constant(loop->loop.extent, &extent) || !is_constant(loop->loop.min, &min) || min != 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "split: loop '%s' does not run from 0 to a constant", name);
+  }
+  if (count < 1 || count > TSL_SCH_MAX_LOOPS) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "split: %d factors for loop '%s'", count, name);
+  }
+  int64_t sizes[TSL_SCH_MAX_LOOPS], known = 1;
+  int inferred = -1;
+  for (int i = 0; i < count; i++) {
+    sizes[i] = factors[i];
+    if (factors[i] == -1 && inferred < 0) inferred = i;
+    else if (factors[i] < 1) return tsl_fail(error, TSL_ERROR_INPUT, "split: factor %lld of loop '%s'", (long long)factors[i], name);
+    else known *= factors[i];
+  }
+  if (inferred >= 0) {
+    if (known == 0 || extent % known) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "split: loop '%s' of extent %lld is not a multiple of %lld", name, (long long)extent, (long long)known);
+    }
+    sizes[inferred] = extent / known;
+    known = extent;
+  }
+  if (known != extent) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "split: factors multiply to %lld, but loop '%s' has extent %lld", (long long)known, name, (long long)extent);
+  }
+  /* loop becomes the outermost; new loops go inside it around its old body. */
+  tsl_stmt *made[TSL_SCH_MAX_LOOPS];
+  made[0] = loop;
+  tsl_var *vars[TSL_SCH_MAX_LOOPS];
+  for (int i = 0; i < count; i++) {
+    char var_name[128];
+    snprintf(var_name, sizeof(var_name), "%s_%d", name, i);
+    vars[i] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
+  }
+  tsl_stmt *body = loop->loop.body;
+  for (int i = count - 1; i >= 1; i--) {
+    body = made[i] = tsl_for(arena, vars[i], tsl_index(arena, 0), tsl_index(arena, sizes[i]),
+                             TSL_LOOP_SERIAL, body);
+  }
+  /* old = Σ var_i · (product of the extents inside it) */
+  tsl_expr *value = NULL;
+  int64_t step = 1;
+  for (int i = count - 1; i >= 0; i--) {
+    tsl_expr *term = tsl_var_ref(arena, vars[i]);
+    if (step != 1) term = tsl_binary(arena, TSL_EXPR_MUL, term, tsl_index(arena, step));
+    value = value ? tsl_binary(arena, TSL_EXPR_ADD, term, value) : term;
+    step *= sizes[i];
+  }
+  var_map map = {0};
+  map_add(&map, loop->loop.var, value);
+  rewrite_stmt(arena, loop->loop.body, &map);
+  loop->loop.var = vars[0];
+  loop->loop.extent = tsl_index(arena, sizes[0]);
+  loop->loop.loop_kind = TSL_LOOP_SERIAL;
+  loop->loop.body = count > 1 ? made[1] : body;
+  refresh_regions(func);
+  if (loops) memcpy(loops, made, sizeof(tsl_stmt *) * (size_t)count);
+  return TSL_OK;
+}
+
+tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops,
+                           tsl_error *error) {
+  if (count < 2) return TSL_OK;
+  /* The path to the deepest loop passes through all the others. */
+  tsl_stmt *path[MAX_PATH], **slots[MAX_PATH];
+  int deepest = -1, positions[TSL_SCH_MAX_LOOPS];
+  for (int i = 0; i < count; i++) {
+    if (loops[i]->kind != TSL_STMT_FOR) return tsl_fail(error, TSL_ERROR_INPUT, "reorder: not a loop");
+    int length = path_to(&func->body, loops[i], path, slots, 0);
+    if (length < 0) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loop '%s' is not in function '%s'", loops[i]->loop.var->name, func->name);
+    }
+    if (length > deepest) deepest = length;
+  }
+  tsl_stmt *deep = NULL;
+  for (int i = 0; i < count; i++) {
+    if (path_to(&func->body, loops[i], path, slots, 0) == deepest) deep = loops[i];
+  }
+  path_to(&func->body, deep, path, slots, 0);
+  int top = MAX_PATH;
+  for (int i = 0; i < count; i++) {
+    positions[i] = -1;
+    for (int d = 0; d < deepest; d++) {
+      if (path[d] == loops[i]) positions[i] = d;
+    }
+    if (positions[i] < 0) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loops '%s' and '%s' are not nested one in the other", loops[i]->loop.var->name, deep->loop.var->name);
+    }
+    for (int j = 0; j < i; j++) {
+      if (positions[j] == positions[i]) return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loop '%s' given twice", loops[i]->loop.var->name);
+    }
+    if (positions[i] < top) top = positions[i];
+  }
+  for (int d = top; d < deepest; d++) {
+    if (path[d]->kind != TSL_STMT_FOR || (d + 1 < deepest && path[d]->loop.body != path[d + 1])) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: the loops from '%s' to '%s' are not nested directly one in another",
+                      path[top]->loop.var->name, deep->loop.var->name);
+    }
+  }
+  for (int d = top; d < deepest; d++) {
+    for (int e = top; e < deepest; e++) {
+      if (uses_var(path[d]->loop.min, path[e]->loop.var) || uses_var(path[d]->loop.extent, path[e]->loop.var)) {
+        return tsl_fail(error, TSL_ERROR_INPUT, "reorder: the range of loop '%s' depends on loop '%s'",
+                        path[d]->loop.var->name, path[e]->loop.var->name);
+      }
+    }
+  }
+  /* The given loops take the places they occupy, in the order given. */
+  tsl_stmt *order[MAX_PATH];
+  int sorted[TSL_SCH_MAX_LOOPS];
+  memcpy(sorted, positions, sizeof(int) * (size_t)count);
+  for (int i = 1; i < count; i++) {
+    for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+      int t = sorted[j];
+      sorted[j] = sorted[j - 1];
+      sorted[j - 1] = t;
+    }
+  }
+  for (int d = top; d < deepest; d++) order[d] = path[d];
+  for (int i = 0; i < count; i++) order[sorted[i]] = loops[i];
+  tsl_stmt *innermost_body = path[deepest - 1]->loop.body;
+  for (int d = top; d < deepest - 1; d++) order[d]->loop.body = order[d + 1];
+  order[deepest - 1]->loop.body = innermost_body;
+  *slots[top] = order[top];
+  refresh_regions(func);
+  return TSL_OK;
+}
+
+/* ---- loop kinds -------------------------------------------------------------------------- */
+
+typedef struct binding_scan {
+  const tsl_var *var;
+  bool binds_reduce, binds_spatial;
+} binding_scan;
+
+static void scan_bindings(tsl_stmt *stmt, void *context) {
+  binding_scan *scan = context;
+  if (stmt->kind != TSL_STMT_BLOCK) return;
+  for (int i = 0; i < stmt->block.num_iters; i++) {
+    const tsl_block_iter *iter = &stmt->block.iters[i];
+    if (!uses_var(iter->binding, scan->var)) continue;
+    if (iter->kind == TSL_ITER_REDUCE) scan->binds_reduce = true;
+    else scan->binds_spatial = true;
+  }
+}
+
+static tsl_status set_kind(tsl_primfunc *func, tsl_stmt *loop, tsl_loop_kind kind,
+                           tsl_error *error) {
+  const char *what = tsl_loop_kind_name(kind);
+  if (loop->kind != TSL_STMT_FOR || !slot_of(func, loop)) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "%s: not a loop of function '%s'", what, func->name);
+  }
+  if (kind != TSL_LOOP_PARALLEL && !is_constant(loop->loop.extent, NULL)) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "%s: loop '%s' has no constant extent", what, loop->loop.var->name);
+  }
+  if (kind == TSL_LOOP_PARALLEL || kind == TSL_LOOP_VECTORIZED) {
+    binding_scan scan = {loop->loop.var, false, false};
+    tsl_stmt_walk(loop->loop.body, scan_bindings, &scan);
+    if (scan.binds_reduce) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "%s: loop '%s' binds a reduction variable, so its iterations write the same outputs",
+                      what, loop->loop.var->name);
+    }
+  }
+  loop->loop.loop_kind = kind;
+  return TSL_OK;
+}
+
+tsl_status tsl_sch_parallel(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error) {
+  return set_kind(func, loop, TSL_LOOP_PARALLEL, error);
+}
+
+tsl_status tsl_sch_vectorize(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error) {
+  return set_kind(func, loop, TSL_LOOP_VECTORIZED, error);
+}
+
+tsl_status tsl_sch_unroll(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error) {
+  return set_kind(func, loop, TSL_LOOP_UNROLLED, error);
+}
+
+/* ---- decompose_reduction ----------------------------------------------------------------- */
+
+/* The loops from `loop` down to `block`, which must be nested directly (nothing but loops
+ * between them); their count, or -1. */
+static int loops_between(tsl_primfunc *func, tsl_stmt *loop, const tsl_stmt *block,
+                         tsl_stmt **chain) {
+  tsl_stmt *path[MAX_PATH];
+  int length = path_to(&func->body, block, path, NULL, 0), start = -1;
+  for (int i = 0; i < length; i++) {
+    if (path[i] == loop) start = i;
+  }
+  if (start < 0) return -1;
+  int count = 0;
+  for (int i = start; i < length - 1; i++) {
+    if (path[i]->kind != TSL_STMT_FOR || count >= TSL_SCH_MAX_LOOPS) return -1;
+    chain[count++] = path[i];
+  }
+  return count;
+}
+
+static const tsl_var *fresh_var(tsl_primfunc *func, const tsl_var *like, const char *suffix) {
+  char name[128];
+  snprintf(name, sizeof(name), "%s%s", like->name, suffix);
+  return tsl_primfunc_var(func, name, like->dtype);
+}
+
+tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                       tsl_stmt **init, tsl_error *error) {
+  tsl_arena *arena = func->arena;
+  if (block->kind != TSL_STMT_BLOCK || !block->block.init) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: not a block with an init");
+  }
+  tsl_stmt *chain[TSL_SCH_MAX_LOOPS];
+  int depth = loops_between(func, loop, block, chain);
+  if (depth < 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: the loop is not one of the loops directly around block '%s'", block->block.name);
+  }
+  /* Copies of the loops that bind spatial variables (and only those). */
+  var_map loop_copies = {0};
+  tsl_stmt *copied[TSL_SCH_MAX_LOOPS];
+  int num_copied = 0;
+  for (int i = 0; i < depth; i++) {
+    binding_scan scan = {chain[i]->loop.var, false, false};
+    scan_bindings(block, &scan);
+    if (scan.binds_reduce && scan.binds_spatial) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: loop '%s' binds spatial and reduction variables of block '%s'",
+                      chain[i]->loop.var->name, block->block.name);
+    }
+    if (!scan.binds_spatial) continue;
+    tsl_var *var = (tsl_var *)fresh_var(func, chain[i]->loop.var, "_init");
+    map_add(&loop_copies, chain[i]->loop.var, tsl_var_ref(arena, var));
+    copied[num_copied++] = tsl_for(arena, var, chain[i]->loop.min, chain[i]->loop.extent,
+                                   chain[i]->loop.loop_kind, NULL);
+  }
+  /* The init block: the spatial variables, bound through the copied loops. */
+  tsl_block_iter iters[TSL_SCH_MAX_LOOPS];
+  int num_iters = 0;
+  var_map block_vars = {0};
+  for (int i = 0; i < block->block.num_iters; i++) {
+    const tsl_block_iter *iter = &block->block.iters[i];
+    if (iter->kind != TSL_ITER_SPATIAL) continue;
+    if (num_iters >= TSL_SCH_MAX_LOOPS) return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: too many variables");
+    tsl_var *var = (tsl_var *)fresh_var(func, iter->var, "_init");
+    iters[num_iters] = *iter;
+    iters[num_iters].var = var;
+    iters[num_iters++].binding = rewrite(arena, iter->binding, &loop_copies);
+    map_add(&block_vars, iter->var, tsl_var_ref(arena, var));
+  }
+  tsl_stmt *init_body = block->block.init;
+  rewrite_stmt(arena, init_body, &block_vars);
+  char name[256];
+  snprintf(name, sizeof(name), "%s_init", block->block.name);
+  tsl_stmt *init_block = tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, NULL, init_body);
+  tsl_stmt *nest = init_block;
+  for (int i = num_copied - 1; i >= 0; i--) {
+    copied[i]->loop.body = nest;
+    nest = copied[i];
+  }
+  block->block.init = NULL;
+  tsl_stmt **slot = slot_of(func, loop);
+  tsl_stmt *both[2] = {nest, loop};
+  *slot = tsl_seq(arena, 2, both);
+  refresh_regions(func);
+  if (init) *init = init_block;
+  return TSL_OK;
+}
+
+/* ---- cache_write_at ---------------------------------------------------------------------- */
+
+/* An index as Σ coefficient·variable + constant over loop variables. */
+typedef struct linear {
+  int count;
+  const tsl_var *vars[TSL_SCH_MAX_LOOPS];
+  int64_t coefficients[TSL_SCH_MAX_LOOPS];
+  int64_t constant;
+} linear;
+
+static void linear_add(linear *form, const tsl_var *var, int64_t coefficient) {
+  for (int i = 0; i < form->count; i++) {
+    if (form->vars[i] == var) {
+      form->coefficients[i] += coefficient;
+      return;
+    }
+  }
+  TSL_CHECK(form->count < TSL_SCH_MAX_LOOPS);
+  form->vars[form->count] = var;
+  form->coefficients[form->count++] = coefficient;
+}
+
+/* expr·scale added to *form; false when expr is not affine. */
+static bool to_linear(const tsl_expr *expr, int64_t scale, linear *form) {
+  switch (expr->kind) {
+  case TSL_EXPR_INT: form->constant += expr->int_value * scale; return true;
+  case TSL_EXPR_VAR: linear_add(form, expr->var, scale); return true;
+  case TSL_EXPR_ADD: return to_linear(expr->op.a, scale, form) && to_linear(expr->op.b, scale, form);
+  case TSL_EXPR_SUB: return to_linear(expr->op.a, scale, form) && to_linear(expr->op.b, -scale, form);
+  case TSL_EXPR_MUL:
+    if (expr->op.b->kind == TSL_EXPR_INT) return to_linear(expr->op.a, scale * expr->op.b->int_value, form);
+    if (expr->op.a->kind == TSL_EXPR_INT) return to_linear(expr->op.b, scale * expr->op.a->int_value, form);
+    return false;
+  default: return false;
+  }
+}
+
+/* The loops below the cached loop, by variable. */
+typedef struct inner_loops {
+  int count;
+  const tsl_stmt *loops[MAX_PATH];
+} inner_loops;
+
+static void collect_loops(tsl_stmt *stmt, void *context) {
+  inner_loops *inner = context;
+  if (stmt->kind == TSL_STMT_FOR && inner->count < MAX_PATH) inner->loops[inner->count++] = stmt;
+}
+
+static const tsl_stmt *inner_loop(const inner_loops *inner, const tsl_var *var) {
+  for (int i = 0; i < inner->count; i++) {
+    if (inner->loops[i]->loop.var == var) return inner->loops[i];
+  }
+  return NULL;
+}
+
+/* How each access of the cached buffer splits, per axis, into the loop below the cached loop
+ * that indexes it (one at most, with step 1) and the rest, which every access must share. */
+typedef struct cache_scan {
+  tsl_primfunc *func;
+  tsl_buffer *buffer, *local; /* local: set for the rewrite */
+  const inner_loops *inner;
+  var_map bindings; /* block variables in scope → their bindings */
+  bool seen;        /* an access was seen; `outer` holds its outer parts */
+  linear outer[TSL_MAX_RANK];
+  int64_t shape[TSL_MAX_RANK]; /* of the local buffer */
+  const char *problem;
+} cache_scan;
+
+static bool same_linear(const linear *a, const linear *b) {
+  if (a->constant != b->constant) return false;
+  for (int i = 0; i < a->count; i++) {
+    int64_t other = 0;
+    for (int j = 0; j < b->count; j++) {
+      if (b->vars[j] == a->vars[i]) other = b->coefficients[j];
+    }
+    if (other != a->coefficients[i]) return false;
+  }
+  for (int j = 0; j < b->count; j++) {
+    bool seen = false;
+    for (int i = 0; i < a->count; i++) seen = seen || a->vars[i] == b->vars[j];
+    if (!seen && b->coefficients[j] != 0) return false;
+  }
+  return true;
+}
+
+/* The local buffer's indices for an access of the cached buffer at `indices`; NULL (with
+ * scan->problem set) when the access does not fit. */
+static tsl_expr **local_indices(cache_scan *scan, tsl_expr *const *indices) {
+  tsl_arena *arena = scan->func->arena;
+  int rank = scan->buffer->rank;
+  tsl_expr **local = TSL_ARENA_ARRAY(arena, tsl_expr *, rank);
+  for (int axis = 0; axis < rank; axis++) {
+    tsl_expr *index = rewrite(arena, indices[axis], &scan->bindings);
+    linear form = {0}, outer = {0};
+    if (!to_linear(index, 1, &form)) {
+      scan->problem = "an index is not affine in the loops";
+      return NULL;
+    }
+    outer.constant = form.constant;
+    const tsl_stmt *inner = NULL;
+    for (int i = 0; i < form.count; i++) {
+      if (form.coefficients[i] == 0) continue;
+      const tsl_stmt *loop = inner_loop(scan->inner, form.vars[i]);
+      if (!loop) {
+        linear_add(&outer, form.vars[i], form.coefficients[i]);
+      } else if (form.coefficients[i] != 1 || inner) {
+        scan->problem = "an axis is indexed by more than one loop inside, or with a step other than 1";
+        return NULL;
+      } else {
+        inner = loop;
+      }
+    }
+    if (!scan->seen) scan->outer[axis] = outer;
+    else if (!same_linear(&outer, &scan->outer[axis])) {
+      scan->problem = "the accesses inside the loop reach different parts of the buffer";
+      return NULL;
+    }
+    local[axis] = inner ? tsl_var_ref(arena, inner->loop.var) : tsl_index(arena, 0);
+    if (inner) {
+      int64_t end = inner->loop.min->int_value + inner->loop.extent->int_value;
+      if (inner->loop.min->int_value < 0) {
+        scan->problem = "a loop inside starts below 0";
+        return NULL;
+      }
+      if (end > scan->shape[axis]) scan->shape[axis] = end;
+    }
+  }
+  scan->seen = true;
+  return local;
+}
+
+static tsl_expr *cached_load(tsl_expr *load, void *context) {
+  cache_scan *scan = context;
+  if (load->load.buffer != scan->buffer || scan->problem) return NULL;
+  tsl_expr **indices = local_indices(scan, load->load.indices);
+  if (!indices || !scan->local) return NULL;
+  return tsl_load(scan->func->arena, scan->local, scan->buffer->rank, indices);
+}
+
+static tsl_expr *cached_expr(cache_scan *scan, tsl_expr *expr) {
+  tsl_expr_rewriter rewriter = {NULL, cached_load, scan};
+  tsl_expr *rewritten = tsl_expr_rewrite(scan->func->arena, expr, &rewriter);
+  return scan->local ? rewritten : expr;
+}
+
+/* Checks every access of the cached buffer below `stmt` (scan->local NULL), or moves them to
+ * the local buffer. */
+static void visit_cached(cache_scan *scan, tsl_stmt *stmt) {
+  if (!stmt || scan->problem) return;
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ:
+    for (int i = 0; i < stmt->seq.count; i++) visit_cached(scan, stmt->seq.items[i]);
+    return;
+  case TSL_STMT_FOR: visit_cached(scan, stmt->loop.body); return;
+  case TSL_STMT_ALLOC: visit_cached(scan, stmt->alloc.body); return;
+  case TSL_STMT_BLOCK: {
+    var_map saved = scan->bindings;
+    for (int i = 0; i < stmt->block.num_iters; i++) {
+      map_add(&scan->bindings, stmt->block.iters[i].var, stmt->block.iters[i].binding);
+    }
+    visit_cached(scan, stmt->block.init);
+    visit_cached(scan, stmt->block.body);
+    scan->bindings = saved;
+    return;
+  }
+  case TSL_STMT_STORE: {
+    stmt->store.value = cached_expr(scan, stmt->store.value);
+    for (int i = 0; i < stmt->store.num_indices; i++) {
+      stmt->store.indices[i] = cached_expr(scan, stmt->store.indices[i]);
+    }
+    if (stmt->store.buffer != scan->buffer) return;
+    tsl_expr **indices = local_indices(scan, stmt->store.indices);
+    if (indices && scan->local) {
+      stmt->store.buffer = scan->local;
+      stmt->store.indices = indices;
+    }
+    return;
+  }
+  case TSL_STMT_IF:
+    stmt->branch.condition = cached_expr(scan, stmt->branch.condition);
+    visit_cached(scan, stmt->branch.then);
+    visit_cached(scan, stmt->branch.otherwise);
+    return;
+  case TSL_STMT_EVAL: stmt->eval.value = cached_expr(scan, stmt->eval.value); return;
+  }
+}
+
+static tsl_expr *linear_expr(tsl_arena *arena, const linear *form) {
+  tsl_expr *value = form->constant ? tsl_index(arena, form->constant) : NULL;
+  for (int i = 0; i < form->count; i++) {
+    if (form->coefficients[i] == 0) continue;
+    tsl_expr *term = tsl_var_ref(arena, (tsl_var *)form->vars[i]);
+    if (form->coefficients[i] != 1) term = tsl_binary(arena, TSL_EXPR_MUL, term, tsl_index(arena, form->coefficients[i]));
+    value = value ? tsl_binary(arena, TSL_EXPR_ADD, value, term) : term;
+  }
+  return value ? value : tsl_index(arena, 0);
+}
+
+tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                  tsl_stmt **copy, tsl_error *error) {
+  tsl_arena *arena = func->arena;
+  if (block->kind != TSL_STMT_BLOCK || block->block.body->kind != TSL_STMT_STORE) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: not a block whose body is a store");
+  }
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  int num_loops = tsl_sch_get_loops(func, block, loops);
+  bool around = false;
+  for (int i = 0; i < num_loops; i++) around = around || loops[i] == loop;
+  if (!around) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: the loop is not around block '%s'", block->block.name);
+  }
+  tsl_buffer *buffer = block->block.body->store.buffer;
+  inner_loops inner = {0};
+  tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
+  for (int i = 0; i < inner.count; i++) {
+    if (!is_constant(inner.loops[i]->loop.extent, NULL) || !is_constant(inner.loops[i]->loop.min, NULL)) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: loop '%s' inside has no constant range", inner.loops[i]->loop.var->name);
+    }
+  }
+  /* The function's variables in scope at `loop` stay bound when the scan adds the bindings of
+   * the blocks inside. */
+  cache_scan scan = {.func = func, .buffer = buffer, .inner = &inner};
+  for (int axis = 0; axis < buffer->rank; axis++) scan.shape[axis] = 1;
+  visit_cached(&scan, loop->loop.body);
+  if (scan.problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write of '%s' in block '%s': %s", buffer->name, block->block.name, scan.problem);
+  }
+  char name[256];
+  snprintf(name, sizeof(name), "%s_local", buffer->name);
+  tsl_type type = tsl_type_make(buffer->dtype, buffer->rank, scan.shape);
+  scan.local = tsl_primfunc_buffer(func, name, &type, TSL_SCOPE_LOCAL);
+  scan.seen = false;
+  visit_cached(&scan, loop->loop.body);
+  TSL_CHECK(!scan.problem);
+  /* The copy back: buffer[outer + w] = local[w] over the local shape. */
+  int rank = buffer->rank;
+  tsl_var *copy_loops[TSL_MAX_RANK];
+  tsl_block_iter iters[TSL_MAX_RANK];
+  tsl_expr *store_at[TSL_MAX_RANK], *load_at[TSL_MAX_RANK];
+  for (int axis = 0; axis < rank; axis++) {
+    char var_name[64];
+    snprintf(var_name, sizeof(var_name), "w%d", axis);
+    copy_loops[axis] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
+    tsl_expr *position = tsl_binary(arena, TSL_EXPR_ADD, linear_expr(arena, &scan.outer[axis]),
+                                    tsl_var_ref(arena, copy_loops[axis]));
+    snprintf(var_name, sizeof(var_name), "v%d", axis);
+    iters[axis] = (tsl_block_iter){.var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64), .min = 0,
+                                   .extent = buffer->shape[axis], .kind = TSL_ITER_SPATIAL, .binding = position};
+    store_at[axis] = tsl_var_ref(arena, iters[axis].var);
+    load_at[axis] = tsl_var_ref(arena, copy_loops[axis]);
+  }
+  tsl_stmt *store = tsl_store(arena, buffer, rank, store_at, tsl_load(arena, scan.local, rank, load_at));
+  snprintf(name, sizeof(name), "%s_write", buffer->name);
+  tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
+  tsl_stmt *nest = copy_block;
+  for (int axis = rank - 1; axis >= 0; axis--) {
+    nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0), tsl_index(arena, scan.shape[axis]),
+                   TSL_LOOP_SERIAL, nest);
+  }
+  tsl_stmt *steps[2] = {loop->loop.body, nest};
+  loop->loop.body = tsl_alloc(arena, scan.local, tsl_seq(arena, 2, steps));
+  refresh_regions(func);
+  if (copy) *copy = copy_block;
+  return TSL_OK;
+}

@@ -1,0 +1,323 @@
+/* The default schedule: rules that look at each loop nest around a block and schedule it with
+ * the primitives of primitives.c, taking their decisions from the target.
+ *
+ *   tile_reduction  a reduction whose output's last axis is contiguous (matmul, convolution):
+ *                   a tile of that axis (vector lanes) by another output axis whose operands
+ *                   do not change along it (a register block: each vector loaded once feeds a
+ *                   row of accumulators) accumulates in a local buffer under the reduction
+ *                   loops, initialised before them and copied out after.
+ *   vectorize       any other nest whose innermost loop writes contiguously: that loop split
+ *                   into vector lanes.
+ *   parallel        one outer spatial loop on the thread pool, when the nest does enough work.
+ *
+ * Where a rule does not apply it changes nothing; a reduction it cannot tile still gets its
+ * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it. */
+#include <stdlib.h>
+
+#include "ir/check.h"
+#include "passes/schedule/schedule.h"
+
+enum {
+  MIN_PARALLEL_WORK = 1 << 14, /* below this many iterations a nest runs on one thread */
+  ENOUGH_TO_SHARE = 8,         /* iterations of a parallel loop that keep the threads busy */
+  MAX_DEPTH = TSL_SCH_MAX_LOOPS,
+  MAX_REGISTER_ROWS = 8,       /* rows of a register block */
+};
+
+static int64_t constant_extent(const tsl_stmt *loop) {
+  return loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
+}
+
+/* The largest divisor of n that is at most limit. */
+static int64_t divisor_at_most(int64_t n, int64_t limit) {
+  for (int64_t d = limit < n ? limit : n; d > 1; d--) {
+    if (n % d == 0) return d;
+  }
+  return 1;
+}
+
+/* ---- what a nest looks like -------------------------------------------------------------- */
+
+/* A loop nest as lowering makes it: one loop per block variable, each binding it directly. */
+typedef struct nest {
+  tsl_stmt *loops[MAX_DEPTH];
+  int depth;
+  tsl_stmt *block;
+  int iter_of[MAX_DEPTH]; /* by loop: the block variable it binds, -1 none */
+} nest;
+
+static bool read_nest(tsl_stmt *outer, nest *n) {
+  n->depth = 0;
+  tsl_stmt *at = outer;
+  while (at->kind == TSL_STMT_FOR && n->depth < MAX_DEPTH) {
+    n->loops[n->depth++] = at;
+    at = at->loop.body;
+  }
+  if (at->kind != TSL_STMT_BLOCK) return false;
+  n->block = at;
+  for (int i = 0; i < n->depth; i++) {
+    n->iter_of[i] = -1;
+    for (int j = 0; j < at->block.num_iters; j++) {
+      const tsl_expr *binding = at->block.iters[j].binding;
+      if (binding->kind == TSL_EXPR_VAR && binding->var == n->loops[i]->loop.var) n->iter_of[i] = j;
+    }
+  }
+  return true;
+}
+
+static tsl_iter_kind kind_of(const nest *n, int loop) {
+  return n->block->block.iters[n->iter_of[loop]].kind;
+}
+
+/* The loop binding the block variable that is the last index of the block's store: the axis
+ * written contiguously. -1 when there is none. */
+static int contiguous_loop(const nest *n) {
+  const tsl_stmt *store = n->block->block.body;
+  if (store->kind != TSL_STMT_STORE || store->store.num_indices == 0) return -1;
+  const tsl_expr *last = store->store.indices[store->store.num_indices - 1];
+  if (last->kind != TSL_EXPR_VAR) return -1;
+  for (int i = 0; i < n->depth; i++) {
+    if (n->iter_of[i] >= 0 && n->block->block.iters[n->iter_of[i]].var == last->var) return i;
+  }
+  return -1;
+}
+
+typedef struct var_use {
+  const tsl_var *var;
+  bool found;
+} var_use;
+
+static void find_use(const tsl_expr *expr, void *context) {
+  var_use *use = context;
+  if (expr->kind == TSL_EXPR_VAR && expr->var == use->var) use->found = true;
+}
+
+static bool uses(const tsl_expr *expr, const tsl_var *var) {
+  var_use use = {var, false};
+  tsl_expr_walk(expr, find_use, &use);
+  return use.found;
+}
+
+/* Whether some load of an operand (not the output) that changes along `along` also changes
+ * along `var`: then a register block over `var` would not reuse that load. */
+typedef struct operand_scan {
+  const tsl_buffer *output;
+  const tsl_var *along, *var;
+  bool shared;
+} operand_scan;
+
+static void scan_operand(const tsl_expr *expr, void *context) {
+  operand_scan *scan = context;
+  if (expr->kind != TSL_EXPR_LOAD || expr->load.buffer == scan->output) return;
+  bool along = false, var = false;
+  for (int i = 0; i < expr->load.num_indices; i++) {
+    along = along || uses(expr->load.indices[i], scan->along);
+    var = var || uses(expr->load.indices[i], scan->var);
+  }
+  if (along && var) scan->shared = false;
+}
+
+static int vector_lanes(const tsl_target *target, tsl_dtype dtype) {
+  int bits = target && target->vector_bits ? target->vector_bits : 128;
+  int lanes = bits / (8 * (int)tsl_dtype_size(dtype));
+  return lanes < 2 ? 2 : lanes;
+}
+
+/* ---- rules ------------------------------------------------------------------------------- */
+
+/* The first loop around `block` above its reduction loops with enough iterations to share (or
+ * else the first with two), on the thread pool, when the nest does enough work. */
+static void parallelize(tsl_primfunc *func, tsl_stmt *block, int64_t work) {
+  if (work < MIN_PARALLEL_WORK) return;
+  tsl_stmt *loops[MAX_DEPTH];
+  int depth = tsl_sch_get_loops(func, block, loops);
+  tsl_stmt *chosen = NULL;
+  for (int i = 0; i < depth && loops[i]->loop.loop_kind == TSL_LOOP_SERIAL; i++) {
+    bool spatial = false, reduce = false;
+    for (int j = 0; j < block->block.num_iters; j++) {
+      const tsl_block_iter *iter = &block->block.iters[j];
+      if (!uses(iter->binding, loops[i]->loop.var)) continue;
+      if (iter->kind == TSL_ITER_REDUCE) reduce = true;
+      else spatial = true;
+    }
+    if (reduce || !spatial) break;
+    int64_t extent = constant_extent(loops[i]);
+    if (extent >= ENOUGH_TO_SHARE) {
+      chosen = loops[i];
+      break;
+    }
+    if (!chosen && extent >= 2) chosen = loops[i];
+  }
+  tsl_error error;
+  if (chosen) tsl_sch_parallel(func, chosen, &error);
+}
+
+/* Marks the loops of a block that iterate `unrolled` and `vectorized` (loop variables of the
+ * axes, found through the block's bindings). */
+static void mark_loops(tsl_primfunc *func, tsl_stmt *block, const tsl_var *unrolled_var,
+                       const tsl_var *vectorized_var) {
+  tsl_stmt *loops[MAX_DEPTH];
+  int depth = tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  for (int i = 0; i < depth; i++) {
+    if (loops[i]->loop.var == unrolled_var) tsl_sch_unroll(func, loops[i], &error);
+    if (loops[i]->loop.var == vectorized_var) tsl_sch_vectorize(func, loops[i], &error);
+  }
+}
+
+/* The loop of `block` (among its last `count` loops) whose variable its binding of the store
+ * index `axis` uses. */
+static const tsl_var *loop_of_axis(tsl_primfunc *func, tsl_stmt *block, int axis) {
+  tsl_stmt *loops[MAX_DEPTH];
+  int depth = tsl_sch_get_loops(func, block, loops);
+  const tsl_stmt *store = block->block.body;
+  const tsl_expr *index = store->store.indices[axis];
+  const tsl_expr *binding = index;
+  for (int j = 0; j < block->block.num_iters; j++) {
+    if (index->kind == TSL_EXPR_VAR && block->block.iters[j].var == index->var) binding = block->block.iters[j].binding;
+  }
+  for (int i = depth - 1; i >= 0; i--) {
+    if (uses(binding, loops[i]->loop.var)) return loops[i]->loop.var;
+  }
+  return NULL;
+}
+
+static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n) {
+  tsl_stmt *block = n->block;
+  if (!block->block.init) return false;
+  for (int i = 0; i < n->depth; i++) {
+    if (n->iter_of[i] < 0 || constant_extent(n->loops[i]) < 1) return false;
+  }
+  int x = contiguous_loop(n);
+  if (x < 0 || kind_of(n, x) != TSL_ITER_SPATIAL) return false;
+  const tsl_stmt *store = block->block.body;
+  int lanes = vector_lanes(target, store->store.buffer->dtype);
+  int64_t x_extent = constant_extent(n->loops[x]);
+  int64_t vector = divisor_at_most(x_extent, lanes);
+  if (vector < 2) return false;
+  /* The register block: the widest output axis along which no operand that changes with x
+   * changes. */
+  const tsl_var *x_var = block->block.iters[n->iter_of[x]].var;
+  int u = -1;
+  for (int i = 0; i < n->depth; i++) {
+    if (i == x || kind_of(n, i) != TSL_ITER_SPATIAL || constant_extent(n->loops[i]) < 2) continue;
+    const tsl_var *var = block->block.iters[n->iter_of[i]].var;
+    bool indexes_output = false;
+    for (int a = 0; a < store->store.num_indices; a++) indexes_output = indexes_output || uses(store->store.indices[a], var);
+    operand_scan scan = {store->store.buffer, x_var, var, true};
+    tsl_expr_walk(store->store.value, scan_operand, &scan);
+    if (indexes_output && scan.shared && (u < 0 || constant_extent(n->loops[i]) > constant_extent(n->loops[u]))) u = i;
+  }
+  int vectors_a_row = (int)((vector + lanes - 1) / lanes);
+  int budget = (target && target->vector_bits >= 512 ? 24 : 12) / vectors_a_row;
+  int64_t rows = u >= 0 ? divisor_at_most(constant_extent(n->loops[u]), budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS) : 1;
+
+  int u_axis = -1; /* the output axis the register block runs along */
+  for (int a = 0; a < store->store.num_indices && u >= 0; a++) {
+    if (uses(store->store.indices[a], block->block.iters[n->iter_of[u]].var)) u_axis = a;
+  }
+  tsl_error error;
+  int64_t work = 1;
+  for (int i = 0; i < n->depth; i++) work *= constant_extent(n->loops[i]);
+  tsl_stmt *x_loops[2], *u_loops[2] = {NULL, NULL};
+  if (tsl_sch_split(func, n->loops[x], 2, (int64_t[]){-1, vector}, x_loops, &error)) return false;
+  if (rows > 1 && tsl_sch_split(func, n->loops[u], 2, (int64_t[]){-1, rows}, u_loops, &error)) TSL_UNREACHABLE();
+  /* Outer spatial loops, then the reduction loops, then the tile. */
+  tsl_stmt *order[MAX_DEPTH + 2];
+  int count = 0, first_reduce = -1;
+  for (int i = 0; i < n->depth; i++) {
+    if (kind_of(n, i) == TSL_ITER_SPATIAL) order[count++] = n->loops[i];
+  }
+  tsl_stmt *last_outer = order[count - 1];
+  for (int i = 0; i < n->depth; i++) {
+    if (kind_of(n, i) != TSL_ITER_REDUCE) continue;
+    if (first_reduce < 0) first_reduce = count;
+    order[count++] = n->loops[i];
+  }
+  if (first_reduce < 0) return false;
+  if (u_loops[1]) order[count++] = u_loops[1];
+  order[count++] = x_loops[1];
+  if (tsl_sch_reorder(func, count, order, &error)) TSL_UNREACHABLE();
+  tsl_stmt *init, *copy;
+  if (tsl_sch_decompose_reduction(func, block, order[first_reduce], &init, &error)) TSL_UNREACHABLE();
+  const tsl_var *u_var = u_loops[1] ? u_loops[1]->loop.var : NULL;
+  /* The init's copies of the tile loops are its last loops. */
+  tsl_stmt *init_loops[MAX_DEPTH];
+  int init_depth = tsl_sch_get_loops(func, init, init_loops);
+  if (tsl_sch_vectorize(func, init_loops[init_depth - 1], &error)) TSL_UNREACHABLE();
+  if (u_var && tsl_sch_unroll(func, init_loops[init_depth - 2], &error)) TSL_UNREACHABLE();
+  mark_loops(func, block, u_var, x_loops[1]->loop.var);
+  if (!tsl_sch_cache_write_at(func, block, last_outer, &copy, &error)) {
+    int rank = copy->block.body->store.num_indices;
+    const tsl_var *copy_x = loop_of_axis(func, copy, rank - 1);
+    const tsl_var *copy_u = u_var && u_axis >= 0 ? loop_of_axis(func, copy, u_axis) : NULL;
+    mark_loops(func, copy, copy_u, copy_x);
+  }
+  parallelize(func, block, work);
+  return true;
+}
+
+/* A nest whose innermost loop writes contiguously: that loop in vector lanes. */
+static bool vectorize_innermost(tsl_primfunc *func, const tsl_target *target, nest *n) {
+  int x = contiguous_loop(n);
+  if (x != n->depth - 1 || n->iter_of[x] < 0 || kind_of(n, x) != TSL_ITER_SPATIAL) return false;
+  int lanes = vector_lanes(target, n->block->block.body->store.buffer->dtype);
+  int64_t extent = constant_extent(n->loops[x]);
+  int64_t vector = divisor_at_most(extent, lanes);
+  if (vector < 4) return false;
+  tsl_error error;
+  tsl_stmt *loops[2];
+  if (tsl_sch_split(func, n->loops[x], 2, (int64_t[]){-1, vector}, loops, &error)) return false;
+  return tsl_sch_vectorize(func, loops[1], &error) == TSL_OK;
+}
+
+/* A reduction whose innermost output axis is contiguous runs that axis innermost, below the
+ * reduction loops: each output element still sums in the same order, and the inner loop now
+ * walks contiguous memory, which LLVM vectorises. */
+static void sink_contiguous(tsl_primfunc *func, nest *n) {
+  int x = contiguous_loop(n);
+  if (x < 0 || x == n->depth - 1 || kind_of(n, x) != TSL_ITER_SPATIAL) return;
+  tsl_stmt *order[MAX_DEPTH];
+  int count = 0;
+  for (int i = x; i < n->depth; i++) {
+    if (i != x) order[count++] = n->loops[i];
+  }
+  order[count++] = n->loops[x];
+  tsl_error error;
+  tsl_sch_reorder(func, count, order, &error);
+}
+
+static void schedule_nest(tsl_primfunc *func, const tsl_target *target, tsl_stmt *outer) {
+  nest n;
+  if (!read_nest(outer, &n)) return;
+  int64_t work = 1;
+  for (int i = 0; i < n.depth; i++) work *= constant_extent(n.loops[i]) > 0 ? constant_extent(n.loops[i]) : 1;
+  bool reduces = false;
+  for (int i = 0; i < n.block->block.num_iters; i++) reduces = reduces || n.block->block.iters[i].kind == TSL_ITER_REDUCE;
+  if (reduces && tile_reduction(func, target, &n)) return;
+  if (reduces) sink_contiguous(func, &n);
+  else vectorize_innermost(func, target, &n);
+  parallelize(func, n.block, work);
+}
+
+static void schedule(tsl_primfunc *func, const tsl_target *target, tsl_stmt *stmt) {
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ: {
+    /* The nests are collected first: scheduling one rewrites the statements around it. */
+    int count = stmt->seq.count;
+    tsl_stmt **items = malloc(sizeof(tsl_stmt *) * (size_t)(count + 1));
+    TSL_CHECK_ALLOC(items);
+    for (int i = 0; i < count; i++) items[i] = stmt->seq.items[i];
+    for (int i = 0; i < count; i++) schedule(func, target, items[i]);
+    free(items);
+    return;
+  }
+  case TSL_STMT_ALLOC: schedule(func, target, stmt->alloc.body); return;
+  case TSL_STMT_FOR: schedule_nest(func, target, stmt); return;
+  default: return;
+  }
+}
+
+void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target) {
+  if (func->body) schedule(func, target, func->body);
+}

@@ -1,0 +1,60 @@
+/* Schedule primitives: transformations of the loops around a PrimFunc's blocks that never change
+ * what the function computes (TVM's tir.Schedule). Blocks and loops are addressed by their
+ * statements; a primitive that moves loops moves the statements themselves, so a handle keeps
+ * naming the same loop. Each primitive checks its preconditions and, when one fails, returns
+ * an error that says which, leaving the function as it was. */
+#ifndef TSL_PASSES_SCHEDULE_H
+#define TSL_PASSES_SCHEDULE_H
+
+#include "ir/tir.h"
+#include "ir/target.h"
+
+enum { TSL_SCH_MAX_LOOPS = 64 };
+
+/* The block named `name`; NULL when there is none. */
+tsl_stmt *tsl_sch_get_block(tsl_primfunc *func, const char *name);
+
+/* The loops around `block`, outermost first (at most TSL_SCH_MAX_LOOPS); their count. */
+int tsl_sch_get_loops(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **loops);
+
+/* Splits a loop of constant extent that starts at 0 into `count` nested loops with the given
+ * extents, outermost first, whose product is the extent (one of them may be -1: the extent
+ * divided by the others). `loop` stays the outermost; the loops go to `loops` when not NULL.
+ * The new loops are serial. */
+tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const int64_t *factors,
+                         tsl_stmt **loops, tsl_error *error);
+
+/* Puts the given loops, which must be nested one directly inside another between the outermost
+ * and the innermost of them, in the given order (outermost first); loops between them that are
+ * not given keep their places. */
+tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops,
+                           tsl_error *error);
+
+/* Loop kinds. A parallel or vectorized loop may bind only spatial block variables (its
+ * iterations write different outputs); vectorized and unrolled loops need a constant extent. */
+tsl_status tsl_sch_parallel(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error);
+tsl_status tsl_sch_vectorize(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error);
+tsl_status tsl_sch_unroll(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error);
+
+/* Moves a reduction block's init out of its loops into a block of its own, run just before
+ * `loop` (one of the block's loops) in loops copied from those below `loop` that bind the
+ * block's spatial variables. The new block, named after the block with "_init", goes to *init
+ * when not NULL. */
+tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                       tsl_stmt **init, tsl_error *error);
+
+/* Makes what `block` writes during one iteration of `loop` (one of its loops) go to a local
+ * buffer allocated inside `loop` (registers, once code generation has unrolled and vectorised
+ * the loops that index it), copied to the block's buffer at the end of the iteration: TVM's
+ * cache_write followed by reverse_compute_at. Every block below `loop` that writes the buffer
+ * (a reduction's init block too) moves to the local buffer; its indices must be affine in the
+ * loops, with each axis indexed by at most one loop below `loop`, with a step of one. The copy
+ * block, named after the buffer with "_write", goes to *copy when not NULL. */
+tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                  tsl_stmt **copy, tsl_error *error);
+
+/* The schedule every kernel gets without tuning: the rules of passes/schedule/rules.c with
+ * decisions from the target (its vector width and cores). */
+void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target);
+
+#endif
