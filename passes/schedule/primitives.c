@@ -404,6 +404,17 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
   if (depth < 0) {
     return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: the loop is not one of the loops directly around block '%s'", block->block.name);
   }
+  /* The init runs once for each output: no reduction loop may run around it. */
+  tsl_stmt *around[TSL_SCH_MAX_LOOPS];
+  int num_around = tsl_sch_get_loops(func, block, around);
+  for (int i = 0; i < num_around && around[i] != loop; i++) {
+    binding_scan scan = {around[i]->loop.var, false, false};
+    scan_bindings(block, &scan);
+    if (scan.binds_reduce) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: reduction loop '%s' of block '%s' runs around the loop",
+                      around[i]->loop.var->name, block->block.name);
+    }
+  }
   /* Copies of the loops that bind spatial variables (and only those). */
   var_map loop_copies = {0};
   tsl_stmt *copied[TSL_SCH_MAX_LOOPS];
@@ -435,8 +446,10 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
     iters[num_iters++].binding = rewrite(arena, iter->binding, &loop_copies);
     map_add(&block_vars, iter->var, tsl_var_ref(arena, var));
   }
+  /* The init's indices name the block's variables, and after cache_write_at the loops'. */
   tsl_stmt *init_body = block->block.init;
   rewrite_stmt(arena, init_body, &block_vars);
+  rewrite_stmt(arena, init_body, &loop_copies);
   char name[256];
   snprintf(name, sizeof(name), "%s_init", block->block.name);
   tsl_stmt *init_block = tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, NULL, init_body);
@@ -652,6 +665,35 @@ static tsl_expr *linear_expr(tsl_arena *arena, const linear *form) {
   return value ? value : tsl_index(arena, 0);
 }
 
+typedef struct writer_count {
+  const tsl_buffer *buffer;
+  int count;
+} writer_count;
+
+static void count_writer(tsl_stmt *stmt, void *context) {
+  writer_count *writers = context;
+  if (stmt->kind == TSL_STMT_BLOCK && stmt->block.body->kind == TSL_STMT_STORE &&
+      stmt->block.body->store.buffer == writers->buffer) {
+    writers->count++;
+  }
+}
+
+typedef struct buffer_read {
+  const tsl_buffer *buffer;
+  bool found;
+} buffer_read;
+
+static void find_read(const tsl_expr *expr, void *context) {
+  buffer_read *read = context;
+  if (expr->kind == TSL_EXPR_LOAD && expr->load.buffer == read->buffer) read->found = true;
+}
+
+static bool reads_buffer(const tsl_expr *expr, const tsl_buffer *buffer) {
+  buffer_read read = {buffer, false};
+  tsl_expr_walk(expr, find_read, &read);
+  return read.found;
+}
+
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error) {
   tsl_arena *arena = func->arena;
@@ -666,6 +708,42 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
     return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: the loop is not around block '%s'", block->block.name);
   }
   tsl_buffer *buffer = block->block.body->store.buffer;
+  /* The copy after each iteration needs the buffer: a parameter, or allocated around loop. */
+  bool param = false, allocated = false;
+  for (int i = 0; i < func->num_params; i++) param = param || func->params[i] == buffer;
+  tsl_stmt *path[MAX_PATH];
+  int length = path_to(&func->body, loop, path, NULL, 0);
+  for (int i = 0; i < length; i++) {
+    allocated = allocated || (path[i]->kind == TSL_STMT_ALLOC && path[i]->alloc.buffer == buffer);
+  }
+  if (!param && !allocated) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: buffer '%s' is not allocated around the loop", buffer->name);
+  }
+  /* One iteration must finish what it writes: no reduction of the block may run outside. */
+  for (int i = 0; i < num_loops && loops[i] != loop; i++) {
+    binding_scan scan = {loops[i]->loop.var, false, false};
+    scan_bindings(block, &scan);
+    if (scan.binds_reduce) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: loop '%s' outside the cached loop reduces into block '%s'",
+                      loops[i]->loop.var->name, block->block.name);
+    }
+  }
+  {
+    binding_scan scan = {loop->loop.var, false, false};
+    scan_bindings(block, &scan);
+    if (scan.binds_reduce) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: loop '%s' reduces into block '%s'; cache at a loop above the reduction",
+                      loop->loop.var->name, block->block.name);
+    }
+  }
+  /* A block that reads what it writes (a reduction's update) needs the values first written
+   * inside the loop too: by its own init, or by an init block below the loop. */
+  writer_count writers = {buffer, 0};
+  tsl_stmt_walk(loop->loop.body, count_writer, &writers);
+  if (!block->block.init && reads_buffer(block->block.body->store.value, buffer) && writers.count < 2) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: block '%s' updates '%s', whose init runs outside the loop",
+                    block->block.name, buffer->name);
+  }
   inner_loops inner = {0};
   tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
   for (int i = 0; i < inner.count; i++) {

@@ -9,4 +9,5 @@
   X(rules_tensor)      \
   X(eval)              \
   X(tir)               \
-  X(codegen)
+  X(codegen)           \
+  X(schedule)

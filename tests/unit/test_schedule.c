@@ -1,0 +1,308 @@
+/* Schedule primitives: each refuses what it cannot do and leaves the function as it was, and no
+ * schedule changes what a function computes. The property test draws random sequences of
+ * primitives on kernels lowered from operator calls (products, convolutions with strides,
+ * groups and dilations, depthwise convolution, pooling, reductions, softmax, epilogues) and
+ * compares every scheduled kernel, compiled and run, with the unscheduled one on random
+ * inputs. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/llvm/llvm.h"
+#include "passes/lower/lower.h"
+#include "passes/schedule/schedule.h"
+#include "tests/unit/util.h"
+
+static tsl_primfunc *lower_first(const char *graph_text) {
+  tsl_graph *graph = parse_ok(graph_text);
+  tsl_primfunc *func;
+  tsl_error error;
+  ck_assert_msg(tsl_lower_node(graph->nodes[0], "kernel", &func, &error) == TSL_OK, "%s", error.message);
+  tsl_graph_free(graph);
+  return func;
+}
+
+static tsl_target host_target(void) {
+  tsl_target target;
+  tsl_error error;
+  ck_assert_int_eq(tsl_target_parse("llvm", &target, &error), TSL_OK);
+  ck_assert_int_eq(tsl_llvm_complete_target(&target, &error), TSL_OK);
+  return target;
+}
+
+static size_t buffer_bytes(const tsl_buffer *buffer) {
+  size_t count = 1;
+  for (int axis = 0; axis < buffer->rank; axis++) count *= (size_t)buffer->shape[axis];
+  return count * tsl_dtype_size(buffer->dtype);
+}
+
+/* Compiles the function and runs it on `args` (one array per parameter). */
+static void run(tsl_primfunc *func, void **args) {
+  tsl_target target = host_target();
+  tsl_error error;
+  tsl_llvm *llvm;
+  ck_assert_int_eq(tsl_llvm_new(&target, "test", &llvm, &error), TSL_OK);
+  if (tsl_llvm_add_function(llvm, func, &error) != TSL_OK) {
+    char *text = tsl_primfunc_print(func);
+    ck_abort_msg("%s\n%s", error.message, text);
+  }
+  ck_assert_int_eq(tsl_llvm_optimize(llvm, &error), TSL_OK);
+  tsl_jit *jit;
+  ck_assert_msg(tsl_jit_new(llvm, &jit, &error) == TSL_OK, "%s", error.message);
+  void (*kernel)(void *const *) = (void (*)(void *const *))tsl_jit_lookup(jit, func->name);
+  ck_assert_ptr_nonnull(kernel);
+  kernel(args);
+  tsl_jit_free(jit);
+  tsl_llvm_free(llvm);
+}
+
+/* ---- random schedules -------------------------------------------------------------------- */
+
+static unsigned next_random(unsigned *state) {
+  *state = *state * 1103515245u + 12345u;
+  return (*state >> 16) & 0x7fff;
+}
+
+typedef struct blocks {
+  tsl_stmt *items[64];
+  int count;
+} blocks;
+
+static void collect_block(tsl_stmt *stmt, void *context) {
+  blocks *found = context;
+  if (stmt->kind == TSL_STMT_BLOCK && found->count < 64) found->items[found->count++] = stmt;
+}
+
+/* One primitive with random arguments on a random block; refusals are fine, but a refused
+ * primitive must leave the function printing as it did. */
+static void random_step(tsl_primfunc *func, unsigned *state) {
+  blocks found = {.count = 0};
+  tsl_stmt_walk(func->body, collect_block, &found);
+  if (found.count == 0) return;
+  tsl_stmt *block = found.items[next_random(state) % (unsigned)found.count];
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  int depth = tsl_sch_get_loops(func, block, loops);
+  if (depth == 0) return;
+  tsl_stmt *loop = loops[next_random(state) % (unsigned)depth];
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  tsl_status status = TSL_OK;
+  switch (next_random(state) % 7) {
+  case 0: {
+    int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
+    int64_t factor = 1 + next_random(state) % 8;
+    if (extent > 0 && extent % factor) factor = 1 + next_random(state) % 3;
+    status = tsl_sch_split(func, loop, 2, (int64_t[]){-1, factor}, NULL, &error);
+    break;
+  }
+  case 1: {
+    /* A random permutation of a run of loops. */
+    int start = (int)(next_random(state) % (unsigned)depth);
+    int count = depth - start;
+    tsl_stmt *order[TSL_SCH_MAX_LOOPS];
+    memcpy(order, loops + start, sizeof(tsl_stmt *) * (size_t)count);
+    for (int i = count - 1; i > 0; i--) {
+      int j = (int)(next_random(state) % (unsigned)(i + 1));
+      tsl_stmt *t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    status = tsl_sch_reorder(func, count, order, &error);
+    break;
+  }
+  /* Long unrolled loops only make the test slow to compile. */
+  case 2: status = tsl_sch_vectorize(func, loop, &error); break;
+  case 3:
+    if (loop->loop.extent->kind == TSL_EXPR_INT && loop->loop.extent->int_value <= 8) {
+      status = tsl_sch_unroll(func, loop, &error);
+    }
+    break;
+  case 4: status = tsl_sch_parallel(func, loop, &error); break;
+  case 5: status = tsl_sch_decompose_reduction(func, block, loop, NULL, &error); break;
+  case 6: status = tsl_sch_cache_write_at(func, block, loop, NULL, &error); break;
+  }
+  char *after = tsl_primfunc_print(func);
+  if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
+  ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s\n%s", error.message, after);
+  free(before);
+  free(after);
+}
+
+/* Runs the unscheduled kernel and `schedules` randomly scheduled copies (and the default
+ * schedule) on the same random inputs; every output must match within 1e-4 relative. */
+static void check_schedules(const char *graph_text, int schedules, unsigned seed) {
+  tsl_primfunc *reference = lower_first(graph_text);
+  int count = reference->num_params;
+  void *inputs[count + 1], *expected[count + 1], *actual[count + 1];
+  unsigned state = seed;
+  for (int i = 0; i < count; i++) {
+    size_t bytes = buffer_bytes(reference->params[i]);
+    inputs[i] = calloc(1, bytes + 64);
+    expected[i] = calloc(1, bytes + 64);
+    actual[i] = calloc(1, bytes + 64);
+    if (reference->params[i]->dtype == TSL_DTYPE_F32) {
+      float *values = inputs[i];
+      for (size_t e = 0; e < bytes / 4; e++) values[e] = (float)((int)(next_random(&state) % 2001) - 1000) / 500.0f;
+    }
+    memcpy(expected[i], inputs[i], bytes);
+  }
+  run(reference, expected);
+  tsl_target target = host_target();
+  for (int s = 0; s <= schedules; s++) {
+    tsl_primfunc *func = lower_first(graph_text);
+    if (s == 0) {
+      tsl_default_schedule(func, &target);
+    } else {
+      int steps = 1 + (int)(next_random(&state) % 8);
+      for (int i = 0; i < steps; i++) random_step(func, &state);
+    }
+    /* Scheduled functions print and parse back to the same text. */
+    char *text = tsl_primfunc_print(func), *again;
+    tsl_primfunc *parsed;
+    tsl_error error;
+    ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "scheduled", &parsed, &error) == TSL_OK, "%s\n%s", error.message, text);
+    again = tsl_primfunc_print(parsed);
+    ck_assert_str_eq(again, text);
+    free(text);
+    free(again);
+    tsl_primfunc_free(parsed);
+    for (int i = 0; i < count; i++) memcpy(actual[i], inputs[i], buffer_bytes(reference->params[i]));
+    run(func, actual);
+    for (int i = 0; i < count; i++) {
+      if (!reference->is_output[i]) continue;
+      const float *want = expected[i], *got = actual[i];
+      size_t n = buffer_bytes(reference->params[i]) / 4;
+      for (size_t e = 0; e < n; e++) {
+        double tolerance = 1e-4 * (fabs(want[e]) + 1);
+        if (!(fabs(want[e] - got[e]) <= tolerance)) {
+          char *text = tsl_primfunc_print(func);
+          ck_abort_msg("schedule %d: element %zu is %g, not %g\n%s", s, e, got[e], want[e], text);
+        }
+      }
+    }
+    tsl_primfunc_free(func);
+  }
+  for (int i = 0; i < count; i++) {
+    free(inputs[i]);
+    free(expected[i]);
+    free(actual[i]);
+  }
+  tsl_primfunc_free(reference);
+}
+
+static const char *const workloads[] = {
+    "graph \"g\" {\n  input %a: f32[37, 64]\n  input %b: f32[64, 48]\n"
+    "  %y: f32[37, 48] = matmul(%a, %b)\n  output %y\n}\n",
+    "graph \"g\" {\n  input %a: f32[2, 5, 16]\n  input %b: f32[2, 16, 24]\n"
+    "  %y: f32[2, 5, 24] = matmul(%a, %b)\n  output %y\n}\n",
+    "graph \"g\" {\n  input %a: f32[6, 32]\n  input %b: f32[20, 32]\n  input %c: f32[20]\n"
+    "  %y: f32[6, 20] = gemm(%a, %b, %c) {trans_b=1}\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[1, 8, 15, 15]\n  input %w: f32[12, 8, 3, 3]\n  input %b: f32[12]\n"
+    "  %y: f32[1, 12, 8, 8] = conv(%x, %w, %b) {strides=[2, 2], pads=[1, 1, 1, 1]}\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[1, 8, 12, 12]\n  input %w: f32[8, 4, 3, 3]\n"
+    "  %y: f32[1, 8, 12, 12] = conv(%x, %w) {pads=[2, 2, 2, 2], dilations=[2, 2], groups=2}\n"
+    "  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[1, 16, 10, 10]\n  input %w: f32[16, 1, 3, 3]\n"
+    "  %y: f32[1, 16, 10, 10] = conv(%x, %w) {pads=[1, 1, 1, 1], groups=16}\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[1, 4, 11, 11]\n"
+    "  %y: f32[1, 4, 6, 6] = max_pool(%x) {kernel=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]}\n"
+    "  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[3, 7, 20]\n"
+    "  %y: f32[3, 1, 20] = reduce_sum(%x) {axes=[1]}\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[6, 33]\n  %y: f32[6, 33] = softmax(%x)\n  output %y\n}\n",
+    "graph \"g\" {\n  input %a: f32[4, 1, 48]\n  input %b: f32[5, 1]\n"
+    "  %y: f32[4, 5, 48] = add(%a, %b)\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[8, 40]\n  %y: f32[8, 40] = tanh(%x)\n  output %y\n}\n",
+};
+
+START_TEST(random_schedules_compute_the_same) {
+  check_schedules(workloads[_i], 20, 1234u + (unsigned)_i);
+}
+END_TEST
+
+/* ---- refusals ---------------------------------------------------------------------------- */
+
+static const char *const matmul_text =
+    "graph \"g\" {\n  input %a: f32[8, 12]\n  input %b: f32[12, 10]\n"
+    "  %y: f32[8, 10] = matmul(%a, %b)\n  output %y\n}\n";
+
+static void expect_refusal(tsl_status status, const tsl_error *error, const char *words) {
+  ck_assert_int_eq(status, TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error->message, words), "message '%s' lacks '%s'", error->message, words);
+}
+
+START_TEST(primitives_refuse_what_they_cannot_do) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul");
+  ck_assert_ptr_nonnull(block);
+  ck_assert_ptr_null(tsl_sch_get_block(func, "nothing"));
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  ck_assert_int_eq(tsl_sch_get_loops(func, block, loops), 3);
+  tsl_error error;
+  expect_refusal(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 3}, NULL, &error), &error,
+                 "not a multiple of 3");
+  expect_refusal(tsl_sch_split(func, loops[1], 2, (int64_t[]){2, 3}, NULL, &error), &error,
+                 "multiply to 6");
+  expect_refusal(tsl_sch_vectorize(func, loops[2], &error), &error, "reduction variable");
+  expect_refusal(tsl_sch_parallel(func, loops[2], &error), &error, "reduction variable");
+  tsl_stmt *split[2];
+  ck_assert_int_eq(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 5}, split, &error), TSL_OK);
+  ck_assert_ptr_eq(split[0], loops[1]);
+  ck_assert_int_eq(tsl_sch_reorder(func, 3, (tsl_stmt *[]){loops[2], split[1], loops[0]}, &error), TSL_OK);
+  tsl_stmt *now[TSL_SCH_MAX_LOOPS];
+  ck_assert_int_eq(tsl_sch_get_loops(func, block, now), 4);
+  ck_assert_ptr_eq(now[0], loops[2]);
+  ck_assert_ptr_eq(now[1], split[0]);
+  ck_assert_ptr_eq(now[2], split[1]);
+  ck_assert_ptr_eq(now[3], loops[0]);
+  ck_assert_int_eq(tsl_sch_decompose_reduction(func, block, now[0], NULL, &error), TSL_OK);
+  expect_refusal(tsl_sch_decompose_reduction(func, block, now[0], NULL, &error), &error,
+                 "not a block with an init");
+  tsl_stmt *init = tsl_sch_get_block(func, "matmul_init");
+  ck_assert_ptr_nonnull(init);
+  tsl_stmt *other[TSL_SCH_MAX_LOOPS];
+  ck_assert_int_eq(tsl_sch_get_loops(func, init, other), 3);
+  expect_refusal(tsl_sch_reorder(func, 2, (tsl_stmt *[]){other[0], now[3]}, &error), &error,
+                 "not nested");
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+START_TEST(cache_write_accumulates_a_tile) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul");
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  tsl_stmt *j[2];
+  ck_assert_int_eq(tsl_sch_split(func, loops[1], 2, (int64_t[]){2, 5}, j, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_reorder(func, 4, (tsl_stmt *[]){loops[0], j[0], loops[2], j[1]}, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_decompose_reduction(func, block, loops[2], NULL, &error), TSL_OK);
+  tsl_stmt *copy;
+  ck_assert_msg(tsl_sch_cache_write_at(func, block, j[0], &copy, &error) == TSL_OK, "%s", error.message);
+  char *text = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(text, "alloc %matmul_local: f32[1, 5] local"), "%s", text);
+  ck_assert_str_eq(copy->block.name, "matmul_write");
+  free(text);
+  /* An index that is not affine in the loops cannot be cached. */
+  tsl_primfunc *pooled = lower_first(workloads[6]);
+  tsl_stmt *pool = tsl_sch_get_block(pooled, "max_pool");
+  ck_assert_ptr_nonnull(pool);
+  tsl_sch_get_loops(pooled, pool, loops);
+  expect_refusal(tsl_sch_cache_write_at(pooled, pool, loops[0], NULL, &error), &error, "store");
+  tsl_primfunc_free(pooled);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+Suite *suite_schedule(void) {
+  Suite *suite = suite_create("schedule");
+  TCase *tc = tcase_create("primitives");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, primitives_refuse_what_they_cannot_do);
+  tcase_add_test(tc, cache_write_accumulates_a_tile);
+  tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
+                      (int)(sizeof(workloads) / sizeof(workloads[0])));
+  suite_add_tcase(suite, tc);
+  return suite;
+}
