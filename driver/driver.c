@@ -108,6 +108,7 @@ static void add_artifact_data(tsl_llvm *llvm, const tsl_lowered *lowered,
   char text[512];
   tsl_target_string(target, text, sizeof(text));
   tsl_llvm_add_data(llvm, TSL_ARTIFACT_TARGET, text, strlen(text) + 1, 1);
+  tsl_llvm_add_data(llvm, TSL_ARTIFACT_FEATURES, target->features, strlen(target->features) + 1, 1);
 }
 
 tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,

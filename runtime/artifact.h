@@ -7,5 +7,7 @@
 #define TSL_ARTIFACT_PLAN_SIZE "tessel_artifact_plan_size"
 #define TSL_ARTIFACT_CONSTANTS "tessel_artifact_constants"
 #define TSL_ARTIFACT_TARGET "tessel_artifact_target"
+/* The LLVM feature string the kernels were compiled with ("+avx2,+fma,-sse4a,…"). */
+#define TSL_ARTIFACT_FEATURES "tessel_artifact_features"
 
 #endif

@@ -487,6 +487,22 @@ static tsl_status add_inputs(importer *im, const Onnx__GraphProto *graph) {
     tsl_strmap_put(&im->values, info->name, value);
     im->input_names[im->num_input_names++] = value->name;
   }
+  /* A value given for an input the model does not have is a mistake worth stopping for. */
+  const tsl_onnx_options *options = im->options;
+  for (int i = 0; options && i < options->num_bindings; i++) {
+    const char *name = options->bindings[i].name;
+    bool known = !name;
+    for (int j = 0; j < im->num_input_names && !known; j++) known = strcmp(im->input_names[j], name) == 0;
+    if (known) continue;
+    char names[512] = "";
+    for (int j = 0; j < im->num_input_names; j++) {
+      size_t used = strlen(names);
+      snprintf(names + used, sizeof(names) - used, "%s'%s'", j ? ", " : "", im->input_names[j]);
+    }
+    tsl_fail(im->error, TSL_ERROR_INPUT, "%s: the model has no input '%s' (its inputs: %s)", im->path,
+             name, im->num_input_names ? names : "none");
+    return TSL_ERROR_INPUT;
+  }
   return TSL_OK;
 }
 
