@@ -209,13 +209,16 @@ static LLVMValueRef element_address(kernel *k, const tsl_buffer *buffer, int cou
   return LLVMBuildGEP2(b, tsl_llvm_memory_type(k->llvm, buffer->dtype), base, &offset, 1, "");
 }
 
-/* Where the lanes of a vectorized loop access a buffer: one address and the distance between
- * lanes (0: all lanes at one address, 1: contiguous), or a vector of addresses. */
+/* Where the lanes of a vectorized loop access a buffer: lane 0's address and the distance
+ * between lanes (0: all lanes at one address, 1: contiguous) when that is a constant, else a
+ * vector of addresses. */
 typedef struct vector_access {
   LLVMValueRef address, addresses; /* one of them */
   int64_t stride;
   unsigned alignment;
 } vector_access;
+
+enum { MAX_DEINTERLEAVE = 4 }; /* strides loaded whole and shuffled, rather than gathered */
 
 static vector_access vector_address(kernel *k, const tsl_buffer *buffer, int count,
                                     tsl_expr *const *indices) {
@@ -234,7 +237,7 @@ static vector_access vector_address(kernel *k, const tsl_buffer *buffer, int cou
     flat.base = LLVMBuildAdd(b, flat.base, LLVMBuildMul(b, r.base, stride, ""), "");
     flat.stride += r.stride * buffer->strides[axis];
   }
-  if (linear && (flat.stride == 0 || flat.stride == 1)) {
+  if (linear && flat.stride >= 0 && flat.stride <= MAX_DEINTERLEAVE) {
     access.address = LLVMBuildGEP2(b, memory, base, &flat.base, 1, "");
     access.stride = flat.stride;
     return access;
@@ -267,9 +270,26 @@ static LLVMValueRef emit_vector_load(kernel *k, const tsl_expr *expr) {
   LLVMTypeRef vector = LLVMVectorType(memory, (unsigned)k->lanes);
   vector_access access = vector_address(k, buffer, expr->load.num_indices, expr->load.indices);
   LLVMValueRef stored;
-  if (access.address) {
+  if (access.address && access.stride <= 1) {
     stored = LLVMBuildLoad2(b, access.stride ? vector : memory, access.address, "");
     LLVMSetAlignment(stored, access.alignment);
+  } else if (access.address) {
+    /* A small stride: the span from lane 0 to the last lane in one masked load (no element
+     * past the last lane's is touched), then every stride-th element. */
+    int span = (int)access.stride * (k->lanes - 1) + 1, width = (int)access.stride * k->lanes;
+    LLVMTypeRef wide = LLVMVectorType(memory, (unsigned)width);
+    LLVMValueRef mask[width], picks[k->lanes];
+    for (int i = 0; i < width; i++) mask[i] = LLVMConstInt(k->llvm->i1, i < span, 0);
+    for (int i = 0; i < k->lanes; i++) {
+      picks[i] = LLVMConstInt(k->llvm->i32, (unsigned long long)(i * access.stride), 0);
+    }
+    LLVMValueRef args[4] = {access.address, LLVMConstInt(k->llvm->i32, access.alignment, 0),
+                            LLVMConstVector(mask, (unsigned)width), LLVMGetPoison(wide)};
+    LLVMTypeRef overloads[2] = {wide, LLVMTypeOf(access.address)};
+    LLVMTypeRef type;
+    LLVMValueRef masked_load = tsl_llvm_intrinsic(k->llvm, "llvm.masked.load", overloads, 2, &type);
+    LLVMValueRef loaded = call(k, type, masked_load, args, 4);
+    stored = LLVMBuildShuffleVector(b, loaded, LLVMGetPoison(wide), LLVMConstVector(picks, (unsigned)k->lanes), "");
   } else {
     LLVMValueRef args[4] = {access.addresses, LLVMConstInt(k->llvm->i32, access.alignment, 0),
                             all_lanes(k), LLVMGetPoison(vector)};
@@ -296,9 +316,18 @@ static void emit_vector_store(kernel *k, const tsl_stmt *stmt) {
     return;
   }
   if (!tsl_llvm_lanes(value)) value = splat(k, value, k->lanes);
-  if (access.address) {
+  if (access.address && access.stride == 1) {
     LLVMSetAlignment(LLVMBuildStore(b, value, access.address), access.alignment);
     return;
+  }
+  if (access.address) {
+    /* Other constant strides scatter from lane 0's address. */
+    LLVMValueRef steps[k->lanes];
+    for (int i = 0; i < k->lanes; i++) {
+      steps[i] = LLVMConstInt(k->llvm->i64, (unsigned long long)(access.stride * i), 1);
+    }
+    LLVMValueRef offsets = LLVMConstVector(steps, (unsigned)k->lanes);
+    access.addresses = LLVMBuildGEP2(b, tsl_llvm_memory_type(k->llvm, buffer->dtype), access.address, &offsets, 1, "");
   }
   LLVMValueRef args[4] = {value, access.addresses, LLVMConstInt(k->llvm->i32, access.alignment, 0),
                           all_lanes(k)};
