@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled example model (SqueezeNet 1.1, generated on first use): installs
-# what is missing, builds tessel, and shows what tessel reads in the model.
+# what is missing, builds tessel, shows what tessel reads in the model, compiles it into an
+# artifact, runs it, and measures its latency.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/build.sh"
@@ -8,4 +9,10 @@ model="$root/models/squeezenet.onnx"
 if [ ! -f "$model" ]; then
   "$root/.venv/bin/python" "$root/tools/models/generate.py" squeezenet -o "$model"
 fi
-"$root/build/tools/tessel" inspect --stats "$model"
+tessel="$root/build/tools/tessel"
+out="$root/build/example"
+mkdir -p "$out"
+"$tessel" inspect --stats "$model"
+"$tessel" compile "$model" -o "$out/squeezenet.so"
+"$tessel" run "$out/squeezenet.so" --output-dir "$out"
+"$tessel" bench "$out/squeezenet.so"
