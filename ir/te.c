@@ -94,6 +94,14 @@ static tsl_block_iter block_iter(tsl_te_program *program, const tsl_iter *iter,
 static tsl_stmt *lower_compute(tsl_te_program *program, tsl_te_tensor *tensor) {
   tsl_arena *arena = program->func->arena;
   const tsl_expr *reduce = tensor->body->kind == TSL_EXPR_REDUCE ? tensor->body : NULL;
+  tsl_expr *value = tensor->body;
+  /* Reducing nothing gives the reducer's identity: a block whose reduction loops never run
+   * would never run its init either. */
+  for (int i = 0; reduce && i < reduce->reduce.num_axes; i++) {
+    if (reduce->reduce.axes[i].extent != 0) continue;
+    value = tsl_reducer_identity(arena, reduce->reduce.reducer, tensor->type.dtype);
+    reduce = NULL;
+  }
   int rank = tensor->type.rank, reduce_axes = reduce ? reduce->reduce.num_axes : 0;
   tsl_block_iter *iters = TSL_ARENA_ARRAY(arena, tsl_block_iter, rank + reduce_axes + 1);
   tsl_expr *indices[TSL_MAX_RANK];
@@ -114,7 +122,7 @@ static tsl_stmt *lower_compute(tsl_te_program *program, tsl_te_tensor *tensor) {
                      tsl_reducer_combine(arena, reducer, current, reduce->reduce.source));
     if (reduce->reduce.condition) body = tsl_if(arena, reduce->reduce.condition, body, NULL);
   } else {
-    body = tsl_store(arena, tensor->buffer, rank, indices, tensor->body);
+    body = tsl_store(arena, tensor->buffer, rank, indices, value);
   }
   tsl_stmt *block = tsl_block(arena, tensor->buffer->name, rank + reduce_axes, iters, init, body);
   return loop_nest(program, iters, rank + reduce_axes, block);

@@ -90,16 +90,6 @@ static tsl_expr *negative_infinity(tsl_arena *a, tsl_dtype dtype) {
   return tsl_const(a, dtype, -INFINITY);
 }
 
-/* A reduction, or the reducer's identity over an empty domain: te.c runs the init inside the
- * reduction loops, so a reduction with no iterations would leave its output unwritten. */
-static tsl_expr *reduction(tsl_arena *a, tsl_reducer reducer, tsl_expr *source, int num_axes,
-                           const tsl_iter *axes, tsl_expr *condition) {
-  for (int i = 0; i < num_axes; i++) {
-    if (axes[i].extent == 0) return tsl_reducer_identity(a, reducer, source->dtype);
-  }
-  return tsl_reduce(a, reducer, source, num_axes, axes, condition);
-}
-
 /* ---- stages -------------------------------------------------------------------------------- */
 
 /* A compute the kernel allocates as scratch; the caller sets its body. */
@@ -269,7 +259,7 @@ static tsl_expr *conv_sum(tsl_compute_call *call, const tsl_te_tensor *x, const 
   x_at[1] = group_channel(a, groups, at[1], w->type.dims[0] / groups, per_group, channel);
   for (int axis = 0; axis < win->axes; axis++) w_at[2 + axis] = var_of(a, &axes[1 + axis]);
   tsl_expr *term = mul(a, read_as(call, dtype, x, x_at), read_as(call, dtype, w, w_at));
-  return reduction(a, TSL_REDUCE_SUM, term, 1 + win->axes, axes, inside);
+  return tsl_reduce(a, TSL_REDUCE_SUM, term, 1 + win->axes, axes, inside);
 }
 
 /* Also the sum of conv_integer and qlinear_conv (compute_quant.c), on their zero-centred i32
@@ -333,7 +323,7 @@ static tsl_expr *conv_transpose_sum(tsl_compute_call *call, tsl_expr *const *at,
     x_at[2 + axis] = transposed_tap(a, &win, axis, at[2 + axis], w_at[2 + axis], &inside);
   }
   tsl_expr *term = mul(a, read_as(call, dtype, x, x_at), read_as(call, dtype, w, w_at));
-  return reduction(a, TSL_REDUCE_SUM, term, 1 + win.axes, axes, inside);
+  return tsl_reduce(a, TSL_REDUCE_SUM, term, 1 + win.axes, axes, inside);
 }
 
 bool tsl_compute_conv_transpose(tsl_compute_call *call) {
@@ -412,7 +402,7 @@ static tsl_expr *deform_conv_sum(tsl_compute_call *call, tsl_expr *const *at, ts
     offset_at[1] = tap;
     term = mul(a, term, read_as(call, dtype, mask, offset_at));
   }
-  return reduction(a, TSL_REDUCE_SUM, term, 1 + win.axes, axes, NULL);
+  return tsl_reduce(a, TSL_REDUCE_SUM, term, 1 + win.axes, axes, NULL);
 }
 
 bool tsl_compute_deform_conv(tsl_compute_call *call) {
@@ -457,7 +447,7 @@ bool tsl_compute_causal_conv_with_state(tsl_compute_call *call) {
   tsl_expr *term =
       mul(a, tsl_cast(a, dtype, causal_padded(call, at[0], at[1], add(a, at[2], w_at[2]))),
           read_as(call, dtype, w, w_at));
-  sum->body = reduction(a, TSL_REDUCE_SUM, term, 1, &tap, NULL);
+  sum->body = tsl_reduce(a, TSL_REDUCE_SUM, term, 1, &tap, NULL);
 
   tsl_te_tensor *y = compute_output(call, 0);
   compute_axes(call, y, at);
@@ -510,7 +500,7 @@ static void max_pool_indices(tsl_compute_call *call, const window *win, const ts
   window_taps(call, win, at, taps, x_at, &inside);
   tsl_expr *largest =
       equal(a, tsl_te_read(call->program, x, x_at), tsl_te_read(call->program, y, at));
-  first->body = reduction(a, TSL_REDUCE_MIN, flat_tap(a, win, taps), win->axes, taps,
+  first->body = tsl_reduce(a, TSL_REDUCE_MIN, flat_tap(a, win, taps), win->axes, taps,
                           both(a, inside, largest));
 
   tsl_te_tensor *indices = compute_output(call, 1);
@@ -545,8 +535,8 @@ static void max_pool(tsl_compute_call *call) {
   tsl_iter taps[TSL_MAX_RANK];
   compute_axes(call, y, at);
   window_taps(call, &win, at, taps, x_at, &inside);
-  y->body = reduction(arena_of(call), TSL_REDUCE_MAX,
-                      tsl_te_read(call->program, call->inputs[0], x_at), win.axes, taps, inside);
+  y->body = tsl_reduce(arena_of(call), TSL_REDUCE_MAX,
+                       tsl_te_read(call->program, call->inputs[0], x_at), win.axes, taps, inside);
   if (call->num_outputs > 1) max_pool_indices(call, &win, y);
 }
 
@@ -567,7 +557,7 @@ static void average_pool(tsl_compute_call *call) {
   window_taps(call, &win, at, taps, x_at, &inside);
   tsl_expr *value = read_as(call, dtype, call->inputs[0], x_at);
   if (lp) value = tsl_call(a, TSL_MATH_pow, math(a, TSL_MATH_fabs, value), tsl_const(a, dtype, p));
-  sum->body = reduction(a, TSL_REDUCE_SUM, value, win.axes, taps, inside);
+  sum->body = tsl_reduce(a, TSL_REDUCE_SUM, value, win.axes, taps, inside);
 
   tsl_te_tensor *y = compute_output(call, 0);
   compute_axes(call, y, at);
@@ -631,7 +621,7 @@ bool tsl_compute_matmul(tsl_compute_call *call) {
   matmul_operand(a, right, at, batch, summed, right->rank >= 2 ? at[rank - 1] : NULL, right_at);
   tsl_expr *term = mul(a, read_as(call, sum->type.dtype, call->inputs[0], left_at),
                        read_as(call, sum->type.dtype, call->inputs[1], right_at));
-  sum->body = reduction(a, TSL_REDUCE_SUM, term, 1, &k, NULL);
+  sum->body = tsl_reduce(a, TSL_REDUCE_SUM, term, 1, &k, NULL);
   finish_sum(call, sum, NULL);
   return true;
 }
@@ -656,7 +646,7 @@ bool tsl_compute_gemm(tsl_compute_call *call) {
   tsl_expr *right_at[2] = {trans_b ? at[1] : summed, trans_b ? summed : at[1]};
   tsl_expr *term = mul(a, read_as(call, sum->type.dtype, call->inputs[0], left_at),
                        read_as(call, sum->type.dtype, call->inputs[1], right_at));
-  sum->body = reduction(a, TSL_REDUCE_SUM, term, 1, &k, NULL);
+  sum->body = tsl_reduce(a, TSL_REDUCE_SUM, term, 1, &k, NULL);
   if (sum == call->outputs[0]) return true;
 
   tsl_te_tensor *y = compute_output(call, 0);
@@ -784,7 +774,7 @@ bool tsl_compute_einsum(tsl_compute_call *call) {
     tsl_expr *factor = read_as(call, sum->type.dtype, call->inputs[i], indices);
     product = product ? mul(a, product, factor) : factor;
   }
-  sum->body = count ? reduction(a, TSL_REDUCE_SUM, product, count, axes, NULL) : product;
+  sum->body = count ? tsl_reduce(a, TSL_REDUCE_SUM, product, count, axes, NULL) : product;
   finish_sum(call, sum, NULL);
   return true;
 }
@@ -878,7 +868,7 @@ static tsl_te_tensor *attention_scores(const attention *att) {
   tsl_expr *k = attention_cache(att, 1, at[0], attention_kv_head(att, at[1]), at[3], var_of(a, &d));
   tsl_expr *term =
       mul(a, tsl_cast(a, att->dtype, mul(a, q, root)), tsl_cast(a, att->dtype, mul(a, k, root)));
-  scores->body = reduction(a, TSL_REDUCE_SUM, term, 1, &d, NULL);
+  scores->body = tsl_reduce(a, TSL_REDUCE_SUM, term, 1, &d, NULL);
   return scores;
 }
 
@@ -979,7 +969,7 @@ static tsl_te_tensor *attention_row_reduce(const attention *att, const char *nam
   at[3] = var_of(a, &t);
   tsl_expr *value = tsl_te_read(att->call->program, logits, at);
   if (largest) value = math(a, TSL_MATH_exp, sub(a, value, attention_row_max(att, largest, at)));
-  row->body = reduction(a, reducer, value, 1, &t, NULL);
+  row->body = tsl_reduce(a, reducer, value, 1, &t, NULL);
   return row;
 }
 
@@ -1020,7 +1010,7 @@ static void attention_output(const attention *att, const tsl_te_tensor *probs) {
   tsl_expr *v = attention_cache(att, 2, at[0], attention_kv_head(att, at[1]), probs_at[3], at[3]);
   tsl_expr *term =
       mul(a, read_as(att->call, att->dtype, probs, probs_at), tsl_cast(a, att->dtype, v));
-  sum->body = reduction(a, TSL_REDUCE_SUM, term, 1, &t, NULL);
+  sum->body = tsl_reduce(a, TSL_REDUCE_SUM, term, 1, &t, NULL);
   if (direct) return;
   tsl_te_tensor *y = compute_output(att->call, 0);
   compute_axes(att->call, y, at);

@@ -181,16 +181,12 @@ static fold fold_of(const reduction *r, const tsl_te_tensor *reduced) {
 }
 
 /* reducer over the fold of `value` (an expression of f->source) where `condition` holds (NULL:
- * everywhere). Folding nothing gives the reducer's identity: lowering puts a reduction's init
- * inside its loops, where it would never run. */
+ * everywhere). */
 static tsl_expr *fold_body(const reduction *r, const fold *f, tsl_reducer reducer,
                            tsl_expr *value, tsl_expr *condition) {
   tsl_arena *arena = arena_of(r->call);
   tsl_expr *identity = tsl_reducer_identity(arena, reducer, value->dtype);
   if (f->num_axes == 0) return condition ? tsl_select(arena, condition, value, identity) : value;
-  for (int i = 0; i < f->num_axes; i++) {
-    if (f->axes[i].extent == 0) return identity;
-  }
   return tsl_reduce(arena, reducer, value, f->num_axes, f->axes, condition);
 }
 
