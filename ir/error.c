@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/model.h"
+
 tsl_status tsl_fail(tsl_error *error, tsl_status status, const char *format, ...) {
-  if (!error) return status;
-  error->status = status;
   va_list args;
   va_start(args, format);
-  vsnprintf(error->message, sizeof(error->message), format, args);
+  tsl_runtime_vfail(error, status, format, args);
   va_end(args);
   return status;
 }

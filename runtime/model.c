@@ -23,12 +23,18 @@ struct tsl_model {
   void *owner; /* what keeps the kernels and constants alive: a library, a JIT */
 };
 
-tsl_status tsl_runtime_fail(tsl_error *error, tsl_status status, const char *format, ...) {
+tsl_status tsl_runtime_vfail(tsl_error *error, tsl_status status, const char *format,
+                             va_list args) {
   if (!error) return status;
   error->status = status;
+  vsnprintf(error->message, sizeof(error->message), format, args);
+  return status;
+}
+
+tsl_status tsl_runtime_fail(tsl_error *error, tsl_status status, const char *format, ...) {
   va_list args;
   va_start(args, format);
-  vsnprintf(error->message, sizeof(error->message), format, args);
+  tsl_runtime_vfail(error, status, format, args);
   va_end(args);
   return status;
 }

@@ -2,6 +2,7 @@
 #ifndef TSL_RUNTIME_MODEL_H
 #define TSL_RUNTIME_MODEL_H
 
+#include <stdarg.h>
 #include "runtime/plan.h"
 
 typedef void *(*tsl_kernel_lookup)(void *context, const char *kernel);
@@ -14,5 +15,7 @@ tsl_status tsl_model_create(tsl_plan *plan, const void *constants, tsl_kernel_lo
 
 tsl_status tsl_runtime_fail(tsl_error *error, tsl_status status, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+tsl_status tsl_runtime_vfail(tsl_error *error, tsl_status status, const char *format,
+                             va_list args);
 
 #endif
