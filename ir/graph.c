@@ -79,6 +79,7 @@ tsl_node *tsl_graph_add_node(tsl_graph *graph, tsl_op_kind op, const char *node_
   node->op = op;
   node->name = node_name && *node_name ? tsl_arena_strdup(graph->arena, node_name) : NULL;
   node->id = graph->num_node_ids++;
+  node->group = -1;
   node->num_inputs = num_inputs;
   node->inputs = tsl_arena_memdup(graph->arena, inputs, sizeof(tsl_value *) * (size_t)num_inputs);
   node->num_outputs = num_outputs;
@@ -162,6 +163,78 @@ void tsl_value_make_constant(tsl_graph *graph, tsl_value *value, tsl_tensor_data
   value->data = data;
   TSL_ARENA_PUSH(graph->arena, graph->constants, graph->num_constants, graph->constants_capacity,
                  value);
+}
+
+void tsl_graph_replace_uses(tsl_graph *graph, const tsl_value *from, tsl_value *to) {
+  TSL_CHECK(tsl_type_equal(&from->type, &to->type));
+  for (int n = 0; n < graph->num_nodes; n++) {
+    tsl_node *node = graph->nodes[n];
+    for (int i = 0; i < node->num_inputs; i++) {
+      if (node->inputs[i] == from) node->inputs[i] = to;
+    }
+  }
+  for (int i = 0; i < graph->num_outputs; i++) {
+    if (graph->outputs[i].value == from) graph->outputs[i].value = to;
+  }
+}
+
+int *tsl_graph_use_counts(const tsl_graph *graph) {
+  int *uses = calloc((size_t)graph->num_values + 1, sizeof(int));
+  TSL_CHECK_ALLOC(uses);
+  for (int n = 0; n < graph->num_nodes; n++) {
+    const tsl_node *node = graph->nodes[n];
+    for (int i = 0; i < node->num_inputs; i++) {
+      if (node->inputs[i]) uses[node->inputs[i]->id]++;
+    }
+  }
+  for (int i = 0; i < graph->num_outputs; i++) uses[graph->outputs[i].value->id]++;
+  return uses;
+}
+
+tsl_node *tsl_graph_copy_node(tsl_graph *graph, const tsl_node *node, tsl_value *const *inputs) {
+  const char *names[node->num_outputs + 1];
+  for (int i = 0; i < node->num_outputs; i++) names[i] = node->outputs[i]->name;
+  tsl_node *copy = tsl_graph_add_node(graph, node->op, node->name, node->num_inputs, inputs,
+                                      node->num_outputs, names);
+  const tsl_op_def *def = tsl_op_get(node->op);
+  for (int i = 0; i < def->num_attrs; i++) copy->attrs[i] = tsl_attr_copy(graph->arena, &node->attrs[i]);
+  for (int i = 0; i < node->num_outputs; i++) copy->outputs[i]->type = node->outputs[i]->type;
+  return copy;
+}
+
+void tsl_graph_sort(tsl_graph *graph) {
+  int count = graph->num_nodes;
+  bool *ready = calloc((size_t)graph->num_values + 1, sizeof(bool));
+  bool *placed = calloc((size_t)count + 1, sizeof(bool));
+  tsl_node **order = malloc(sizeof(tsl_node *) * (size_t)(count + 1));
+  TSL_CHECK_ALLOC(ready && placed && order);
+  for (int i = 0; i < graph->num_values; i++) ready[i] = false;
+  for (int i = 0; i < graph->num_inputs; i++) ready[graph->inputs[i]->id] = true;
+  for (int i = 0; i < graph->num_constants; i++) ready[graph->constants[i]->id] = true;
+  int done = 0;
+  /* Repeatedly take the first node whose inputs are all ready. */
+  while (done < count) {
+    bool progress = false;
+    for (int n = 0; n < count; n++) {
+      if (placed[n]) continue;
+      const tsl_node *node = graph->nodes[n];
+      bool can = true;
+      for (int i = 0; i < node->num_inputs && can; i++) {
+        can = !node->inputs[i] || ready[node->inputs[i]->id];
+      }
+      if (!can) continue;
+      placed[n] = true;
+      order[done++] = graph->nodes[n];
+      for (int i = 0; i < node->num_outputs; i++) ready[node->outputs[i]->id] = true;
+      progress = true;
+      break;
+    }
+    TSL_CHECK(progress); /* a cycle */
+  }
+  memcpy(graph->nodes, order, sizeof(tsl_node *) * (size_t)count);
+  free(ready);
+  free(placed);
+  free(order);
 }
 
 void tsl_graph_remove_unused(tsl_graph *graph) {

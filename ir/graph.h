@@ -44,6 +44,7 @@ struct tsl_node {
   tsl_value **outputs;
   tsl_attr *attrs; /* one per attribute definition of the operator, defaults filled in */
   int id; /* unique in the graph, in order of creation */
+  int group; /* the fused kernel it belongs to (passes/graph/fuse.c); -1: a kernel of its own */
 };
 
 typedef struct tsl_graph_output {
@@ -98,6 +99,21 @@ void tsl_graph_add_output(tsl_graph *graph, const char *name, tsl_value *value);
 /* Turns a value into a constant holding `data` (one reference taken): a bound graph input, or a
  * node output evaluated ahead of time. Its users keep pointing at it. */
 void tsl_value_make_constant(tsl_graph *graph, tsl_value *value, tsl_tensor_data *data);
+
+/* Makes every node input and graph output that is `from` be `to` (of the same type). */
+void tsl_graph_replace_uses(tsl_graph *graph, const tsl_value *from, tsl_value *to);
+
+/* How many node inputs and graph outputs use each value, by value id (num_values of them;
+ * the caller frees). */
+int *tsl_graph_use_counts(const tsl_graph *graph);
+
+/* A copy of `node` (operator, name, attributes) reading `inputs`, appended to the graph with
+ * its outputs typed as the original's. */
+tsl_node *tsl_graph_copy_node(tsl_graph *graph, const tsl_node *node, tsl_value *const *inputs);
+
+/* Puts the nodes in topological order again after nodes were appended out of order, keeping
+ * the present order where it allows. */
+void tsl_graph_sort(tsl_graph *graph);
 
 /* Drops nodes and constants nothing reachable from the outputs uses. */
 void tsl_graph_remove_unused(tsl_graph *graph);

@@ -1,5 +1,6 @@
 /* Reads the graph's text form (as graph_print.c writes it) back into a graph. The types written
  * for node outputs are checked against the type rules once the whole graph is read. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,15 +101,50 @@ static bool parse_input(parser *p) {
   return true;
 }
 
+/* `[1.5, -2.0]`: the values of a small constant, as many as its type holds. */
+static bool parse_values(parser *p, const char *name, const tsl_type *type) {
+  if (tsl_type_elements(type) > 65536) {
+    return fail(p, "'%%%s' has %" PRId64 " elements: too many to write by value", name,
+                tsl_type_elements(type));
+  }
+  tsl_tensor_data *data = tsl_tensor_data_new(type);
+  int64_t count = tsl_type_elements(type), read = 0;
+  bool ok = true;
+  if (!tsl_scan_accept(&p->scanner, "]")) {
+    do {
+      double real;
+      int64_t integer;
+      if (read == count) {
+        ok = fail(p, "'%%%s' holds %" PRId64 " values; more are written", name, count);
+      } else if (tsl_dtype_is_float(type->dtype) ? tsl_scan_float(&p->scanner, &real)
+                                                 : tsl_scan_int(&p->scanner, &integer)) {
+        if (tsl_dtype_is_float(type->dtype)) tsl_element_set_f64(type->dtype, data->bytes, read, real);
+        else tsl_element_set_i64(type->dtype, data->bytes, read, integer);
+        read++;
+      } else {
+        ok = fail(p, "expected a value of '%%%s' (%s)", name, tsl_dtype_name(type->dtype));
+      }
+    } while (ok && tsl_scan_accept(&p->scanner, ","));
+    if (ok) ok = expect(p, "]");
+  }
+  if (ok && read != count) {
+    ok = fail(p, "'%%%s' holds %" PRId64 " values; %" PRId64 " are written", name, count, read);
+  }
+  if (ok) tsl_graph_add_constant(p->graph, name, data);
+  else tsl_tensor_data_release(data);
+  return ok;
+}
+
 static bool parse_constant(parser *p) {
   const char *name, *word;
   size_t length;
   tsl_type type;
   uint8_t hash[32];
   if (!parse_declaration(p, &name, &type) || !expect(p, "=")) return false;
+  if (tsl_scan_accept(&p->scanner, "[")) return parse_values(p, name, &type);
   if (!tsl_scan_accept(&p->scanner, "sha256:") || !tsl_scan_word(&p->scanner, &word, &length) ||
       length != 64 || !tsl_hash_parse(word, hash)) {
-    return fail(p, "expected sha256: and 64 hex digits");
+    return fail(p, "expected [values] or sha256: and 64 hex digits");
   }
   tsl_graph_add_constant_ref(p->graph, name, &type, hash);
   return true;
@@ -236,6 +272,7 @@ static tsl_status attach_weights(parser *p, const char *weights_path) {
   if (status) return status;
   for (int i = 0; i < p->graph->num_constants && !status; i++) {
     tsl_value *constant = p->graph->constants[i];
+    if (constant->data) continue; /* written by value */
     tsl_tensor_data *data = tsl_weights_find(weights, constant->hash, &constant->type);
     if (!data) {
       char hex[65];

@@ -3,12 +3,14 @@
  *   graph "net" {
  *     input %x: f32[1, 3, 8, 8]
  *     const %w: f32[4, 3, 3, 3] = sha256:…
+ *     const %eps: f32[] = [1e-05]
  *     %y: f32[1, 4, 6, 6] = conv(%x, %w) {strides=[1, 1]} @"conv_1"
  *     output %y
  *   }
  *
  * Attributes equal to their defaults are left out; `_` stands for an absent optional input. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,35 +52,49 @@ static void print_typed_name(tsl_text *buffer, const tsl_value *value) {
 
 enum { INLINE_ELEMENTS = 8 };
 
-/* Small constants show their values in a comment, for the reader; the parser skips it. */
-static void print_small_values(tsl_text *buffer, const tsl_value *value) {
-  int64_t elements = tsl_type_elements(&value->type);
-  if (!value->data || elements > INLINE_ELEMENTS) return;
+/* Small constants are written by value, so that a pass's test reads as the graph it means:
+ * when the graph holds their data, they have at most 8 elements and no NaN (whose bits the
+ * text would not keep). */
+static bool written_by_value(const tsl_value *value) {
+  if (!value->data || tsl_type_elements(&value->type) > INLINE_ELEMENTS) return false;
+  for (int64_t i = 0; i < tsl_type_elements(&value->type); i++) {
+    if (tsl_dtype_is_float(value->type.dtype) &&
+        isnan(tsl_element_get_f64(value->type.dtype, value->data->bytes, i))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static void print_values(tsl_text *buffer, const tsl_value *value) {
   tsl_dtype dtype = value->type.dtype;
-  tsl_text_puts(buffer, "  # ");
-  if (value->type.rank) tsl_text_puts(buffer, "[");
-  for (int64_t i = 0; i < elements; i++) {
+  tsl_text_puts(buffer, "[");
+  for (int64_t i = 0; i < tsl_type_elements(&value->type); i++) {
     if (i) tsl_text_puts(buffer, ", ");
     if (tsl_dtype_is_float(dtype)) {
       tsl_print_real(buffer, tsl_element_get_f64(dtype, value->data->bytes, i),
                      dtype != TSL_DTYPE_F64);
     } else if (dtype == TSL_DTYPE_U64) {
       tsl_text_printf(buffer, "%" PRIu64,
-                        (uint64_t)tsl_element_get_i64(dtype, value->data->bytes, i));
+                      (uint64_t)tsl_element_get_i64(dtype, value->data->bytes, i));
     } else {
       tsl_text_printf(buffer, "%" PRId64, tsl_element_get_i64(dtype, value->data->bytes, i));
     }
   }
-  if (value->type.rank) tsl_text_puts(buffer, "]");
+  tsl_text_puts(buffer, "]");
 }
 
 static void print_constant(tsl_text *buffer, const tsl_value *value) {
-  char hex[65];
-  tsl_hash_hex(tsl_value_hash(value), hex);
   tsl_text_puts(buffer, "  const ");
   print_typed_name(buffer, value);
-  tsl_text_printf(buffer, " = sha256:%s", hex);
-  print_small_values(buffer, value);
+  tsl_text_puts(buffer, " = ");
+  if (written_by_value(value)) {
+    print_values(buffer, value);
+  } else {
+    char hex[65];
+    tsl_hash_hex(tsl_value_hash(value), hex);
+    tsl_text_printf(buffer, "sha256:%s", hex);
+  }
   tsl_text_puts(buffer, "\n");
 }
 
