@@ -13,6 +13,49 @@
 #include "runtime/artifact.h"
 #include "runtime/model.h"
 
+tsl_compile_options tsl_compile_defaults(void) {
+  return (tsl_compile_options){.passes = {.opt_level = 3}};
+}
+
+tsl_status tsl_evaluate_graph(void *context, const tsl_graph *graph, tsl_tensor_data **outputs,
+                              tsl_error *error) {
+  (void)context;
+  tsl_target target;
+  TRY(tsl_target_parse("llvm", &target, error));
+  tsl_compile_options options = {.passes = {.opt_level = 0}};
+  tsl_model *model;
+  TRY(tsl_compile_jit(graph, &target, &options, &model, error));
+  void **buffers = calloc((size_t)graph->num_outputs + 1, sizeof(void *));
+  TSL_CHECK_ALLOC(buffers);
+  for (int i = 0; i < graph->num_outputs; i++) {
+    outputs[i] = tsl_tensor_data_new(&graph->outputs[i].value->type);
+    buffers[i] = outputs[i]->bytes;
+  }
+  tsl_status status = tsl_model_run(model, NULL, buffers, error);
+  tsl_model_free(model);
+  free(buffers);
+  for (int i = 0; status && i < graph->num_outputs; i++) {
+    tsl_tensor_data_release(outputs[i]);
+    outputs[i] = NULL;
+  }
+  return status;
+}
+
+tsl_status tsl_optimize(const tsl_graph *graph, const tsl_compile_options *options,
+                        tsl_graph **optimized, tsl_error *error) {
+  tsl_compile_options defaults = tsl_compile_defaults();
+  tsl_pass_options passes = (options ? options : &defaults)->passes;
+  passes.evaluate = tsl_evaluate_graph;
+  tsl_graph *copy = tsl_graph_clone(graph);
+  tsl_status status = tsl_graph_optimize(copy, &passes, error);
+  if (status) {
+    tsl_graph_free(copy);
+    copy = NULL;
+  }
+  *optimized = copy;
+  return status;
+}
+
 /* Kernels of a lowered graph into one optimised LLVM module. */
 static tsl_status generate(const tsl_lowered *lowered, const tsl_target *target,
                            const tsl_compile_options *options, tsl_llvm **out,
@@ -67,10 +110,14 @@ tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,
     return tsl_fail(error, TSL_ERROR_INPUT, "running needs the host as target, not %s",
                     target->triple);
   }
+  tsl_graph *optimized;
+  TRY(tsl_optimize(graph, options, &optimized, error));
   tsl_lowered *lowered;
-  TRY(tsl_lower(graph, &lowered, error));
+  tsl_status status = tsl_lower(optimized, &lowered, error);
+  tsl_graph_free(optimized);
+  if (status) return status;
   tsl_llvm *llvm;
-  tsl_status status = generate(lowered, target, options, &llvm, error);
+  status = generate(lowered, target, options, &llvm, error);
   jit_owner *owner = NULL;
   if (!status) {
     owner = calloc(1, sizeof(*owner));
@@ -115,10 +162,14 @@ tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
                                 const tsl_compile_options *options, const char *path,
                                 tsl_error *error) {
   TRY(tsl_llvm_complete_target(target, error));
+  tsl_graph *optimized;
+  TRY(tsl_optimize(graph, options, &optimized, error));
   tsl_lowered *lowered;
-  TRY(tsl_lower(graph, &lowered, error));
+  tsl_status status = tsl_lower(optimized, &lowered, error);
+  tsl_graph_free(optimized);
+  if (status) return status;
   tsl_llvm *llvm;
-  tsl_status status = generate(lowered, target, options, &llvm, error);
+  status = generate(lowered, target, options, &llvm, error);
   if (status) {
     tsl_lowered_free(lowered);
     return status;

@@ -1,14 +1,30 @@
 /* The compile driver: a graph and a target in, a runnable model or an artifact out, running
- * the pipeline in order: lower (kernels and plan), code generation, then JIT or object file. */
+ * the pipeline in order: graph passes, lower (kernels and plan), code generation, then JIT or
+ * object file. */
 #ifndef TSL_DRIVER_H
 #define TSL_DRIVER_H
 
 #include "ir/graph.h"
 #include "ir/target.h"
+#include "passes/graph/graph_passes.h"
 
 typedef struct tsl_compile_options {
-  const char *dump_llvm; /* write the optimised LLVM IR here, when set */
+  tsl_pass_options passes; /* opt level, passes left out, dumps (the driver sets evaluate) */
+  const char *dump_llvm;   /* write the optimised LLVM IR here, when set */
 } tsl_compile_options;
+
+/* -O3, every pass, no dumps. NULL options mean these. */
+tsl_compile_options tsl_compile_defaults(void);
+
+/* Evaluates a graph without inputs by compiling it at -O0 for this machine and running it:
+ * constant folding's evaluator (tsl_evaluate_fn). */
+tsl_status tsl_evaluate_graph(void *context, const tsl_graph *graph, tsl_tensor_data **outputs,
+                              tsl_error *error);
+
+/* Runs the graph passes of the options on a copy of the graph, which the caller frees: what
+ * the compile functions below lower. */
+tsl_status tsl_optimize(const tsl_graph *graph, const tsl_compile_options *options,
+                        tsl_graph **optimized, tsl_error *error);
 
 /* Compiles into this process. The target must be the host. */
 tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,

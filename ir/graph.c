@@ -165,6 +165,39 @@ void tsl_value_make_constant(tsl_graph *graph, tsl_value *value, tsl_tensor_data
                  value);
 }
 
+tsl_graph *tsl_graph_clone(const tsl_graph *graph) {
+  tsl_graph *copy = tsl_graph_new(graph->name);
+  tsl_value **map = calloc((size_t)graph->num_values + 1, sizeof(tsl_value *));
+  TSL_CHECK_ALLOC(map);
+  for (int i = 0; i < graph->num_inputs; i++) {
+    const tsl_value *input = graph->inputs[i];
+    map[input->id] = tsl_graph_add_input(copy, input->name, &input->type);
+  }
+  for (int i = 0; i < graph->num_constants; i++) {
+    const tsl_value *constant = graph->constants[i];
+    map[constant->id] = constant->data
+                            ? tsl_graph_add_constant(copy, constant->name,
+                                                     tsl_tensor_data_retain(constant->data))
+                            : tsl_graph_add_constant_ref(copy, constant->name, &constant->type,
+                                                         constant->hash);
+  }
+  for (int n = 0; n < graph->num_nodes; n++) {
+    const tsl_node *node = graph->nodes[n];
+    tsl_value *inputs[node->num_inputs + 1];
+    for (int i = 0; i < node->num_inputs; i++) {
+      inputs[i] = node->inputs[i] ? map[node->inputs[i]->id] : NULL;
+    }
+    tsl_node *twin = tsl_graph_copy_node(copy, node, inputs);
+    twin->group = node->group;
+    for (int i = 0; i < node->num_outputs; i++) map[node->outputs[i]->id] = twin->outputs[i];
+  }
+  for (int i = 0; i < graph->num_outputs; i++) {
+    tsl_graph_add_output(copy, graph->outputs[i].name, map[graph->outputs[i].value->id]);
+  }
+  free(map);
+  return copy;
+}
+
 void tsl_graph_replace_uses(tsl_graph *graph, const tsl_value *from, tsl_value *to) {
   TSL_CHECK(tsl_type_equal(&from->type, &to->type));
   for (int n = 0; n < graph->num_nodes; n++) {

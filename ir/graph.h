@@ -80,6 +80,10 @@ tsl_value *tsl_graph_add_constant(tsl_graph *graph, const char *name, tsl_tensor
 tsl_value *tsl_graph_add_constant_ref(tsl_graph *graph, const char *name, const tsl_type *type,
                                       const uint8_t hash[32]);
 
+/* A copy of the whole graph in a new arena, sharing the constants' data; values and nodes keep
+ * their names, ids and groups. */
+tsl_graph *tsl_graph_clone(const tsl_graph *graph);
+
 /* Appends a call of `op` with default attributes; its outputs are named from `output_names`
  * (NULL, or NULL entries: generated) and have no type until tsl_node_infer. */
 tsl_node *tsl_graph_add_node(tsl_graph *graph, tsl_op_kind op, const char *node_name,

@@ -245,6 +245,24 @@ static bool parse_output(parser *p) {
   return true;
 }
 
+/* `kernel N { nodes }`: the nodes of one fused group. */
+static bool parse_kernel(parser *p) {
+  int64_t group;
+  if (!tsl_scan_int(&p->scanner, &group) || group < 0 || group > INT32_MAX) {
+    return fail(p, "expected the kernel's number");
+  }
+  for (int n = 0; n < p->graph->num_nodes; n++) {
+    if (p->graph->nodes[n]->group == group) return fail(p, "kernel %" PRId64 " is written twice", group);
+  }
+  if (!expect(p, "{")) return false;
+  while (!tsl_scan_accept(&p->scanner, "}")) {
+    if (!tsl_scan_more(&p->scanner)) return fail(p, "expected '}' before the end");
+    if (!parse_node(p)) return false;
+    p->graph->nodes[p->graph->num_nodes - 1]->group = (int)group;
+  }
+  return true;
+}
+
 static bool parse_graph(parser *p) {
   char *graph_name;
   if (!tsl_scan_accept(&p->scanner, "graph")) return fail(p, "expected 'graph'");
@@ -258,6 +276,7 @@ static bool parse_graph(parser *p) {
     if (tsl_scan_accept(&p->scanner, "input ")) parsed = parse_input(p);
     else if (tsl_scan_accept(&p->scanner, "const ")) parsed = parse_constant(p);
     else if (tsl_scan_accept(&p->scanner, "output ")) parsed = parse_output(p);
+    else if (tsl_scan_accept(&p->scanner, "kernel ")) parsed = parse_kernel(p);
     else parsed = parse_node(p);
     if (!parsed) return false;
   }

@@ -5,7 +5,11 @@
  *     const %w: f32[4, 3, 3, 3] = sha256:…
  *     const %eps: f32[] = [1e-05]
  *     %y: f32[1, 4, 6, 6] = conv(%x, %w) {strides=[1, 1]} @"conv_1"
- *     output %y
+ *     kernel 0 {
+ *       %z: f32[1, 4, 6, 6] = conv(%y, %w) {strides=[1, 1]}
+ *       %r: f32[1, 4, 6, 6] = relu(%z)
+ *     }
+ *     output %r
  *   }
  *
  * Attributes equal to their defaults are left out; `_` stands for an absent optional input. */
@@ -115,7 +119,7 @@ static void print_attrs(tsl_text *buffer, const tsl_node *node) {
 }
 
 static void print_node(tsl_text *buffer, const tsl_node *node) {
-  tsl_text_puts(buffer, "  ");
+  tsl_text_puts(buffer, node->group >= 0 ? "    " : "  ");
   for (int i = 0; i < node->num_outputs; i++) {
     if (i) tsl_text_puts(buffer, ", ");
     print_typed_name(buffer, node->outputs[i]);
@@ -145,7 +149,17 @@ char *tsl_graph_print(const tsl_graph *graph) {
     tsl_text_puts(&buffer, "\n");
   }
   for (int i = 0; i < graph->num_constants; i++) print_constant(&buffer, graph->constants[i]);
-  for (int i = 0; i < graph->num_nodes; i++) print_node(&buffer, graph->nodes[i]);
+  /* The nodes of a fused group (passes/graph/fuse.c) stand in a block: one kernel. */
+  for (int i = 0; i < graph->num_nodes; i++) {
+    const tsl_node *node = graph->nodes[i];
+    if (node->group >= 0 && (i == 0 || graph->nodes[i - 1]->group != node->group)) {
+      tsl_text_printf(&buffer, "  kernel %d {\n", node->group);
+    }
+    print_node(&buffer, node);
+    if (node->group >= 0 && (i + 1 == graph->num_nodes || graph->nodes[i + 1]->group != node->group)) {
+      tsl_text_puts(&buffer, "  }\n");
+    }
+  }
   for (int i = 0; i < graph->num_outputs; i++) {
     const tsl_graph_output *output = &graph->outputs[i];
     tsl_text_puts(&buffer, "  output ");

@@ -61,6 +61,60 @@ tsl_iter tsl_te_reduce_axis(tsl_te_program *program, const char *name, int64_t e
                     .extent = extent};
 }
 
+/* ---- inlining --------------------------------------------------------------------------- */
+
+typedef struct read_search {
+  const tsl_buffer *buffer;
+  bool found;
+} read_search;
+
+static void find_read(const tsl_expr *expr, void *context) {
+  read_search *search = context;
+  if (expr->kind == TSL_EXPR_LOAD && expr->load.buffer == search->buffer) search->found = true;
+}
+
+bool tsl_te_reads(const tsl_te_tensor *reader, const tsl_te_tensor *tensor) {
+  if (reader->kind != TSL_TE_COMPUTE) return false;
+  read_search search = {.buffer = tensor->buffer};
+  tsl_expr_walk(reader->body, find_read, &search);
+  return search.found;
+}
+
+typedef struct inliner {
+  tsl_te_program *program;
+  const tsl_te_tensor *tensor;
+  tsl_expr *const *indices; /* of the load being replaced */
+} inliner;
+
+static tsl_expr *axis_to_index(const tsl_var *var, void *context) {
+  const inliner *in = context;
+  for (int axis = 0; axis < in->tensor->type.rank; axis++) {
+    if (in->tensor->axes[axis].var == var) return in->indices[axis];
+  }
+  return NULL;
+}
+
+static tsl_expr *replace_load(tsl_expr *load, void *context) {
+  inliner *in = context;
+  if (load->load.buffer != in->tensor->buffer) return NULL;
+  in->indices = load->load.indices;
+  return tsl_expr_substitute(in->program->func->arena, in->tensor->body, axis_to_index, in);
+}
+
+void tsl_te_inline(tsl_te_program *program, tsl_te_tensor *tensor) {
+  TSL_CHECK(tensor->kind == TSL_TE_COMPUTE && tensor->body->kind != TSL_EXPR_REDUCE);
+  int position = 0;
+  while (program->tensors[position] != tensor) position++;
+  inliner in = {.program = program, .tensor = tensor};
+  tsl_expr_rewriter rewriter = {.load = replace_load, .context = &in};
+  for (int i = position + 1; i < program->count; i++) {
+    tsl_te_tensor *reader = program->tensors[i];
+    if (reader->kind != TSL_TE_COMPUTE || !tsl_te_reads(reader, tensor)) continue;
+    reader->body = tsl_expr_rewrite(program->func->arena, reader->body, &rewriter);
+  }
+  tensor->inlined = true;
+}
+
 /* ---- lowering ---------------------------------------------------------------------------- */
 
 /* One loop per iteration variable, outermost first, each binding a block variable. */
@@ -163,6 +217,7 @@ void tsl_te_lower(tsl_te_program *program, tsl_te_tensor *const *inputs, int num
   int count = 0;
   for (int i = 0; i < program->count; i++) {
     tsl_te_tensor *tensor = program->tensors[i];
+    if (tensor->inlined) continue;
     if (tensor->kind == TSL_TE_COMPUTE) {
       tsl_expr_walk(tensor->body, check_producer, &(order_check){program, i});
       steps[count++] = lower_compute(program, tensor);
@@ -173,7 +228,8 @@ void tsl_te_lower(tsl_te_program *program, tsl_te_tensor *const *inputs, int num
   /* Tensors that are neither inputs nor outputs are scratch the function allocates. */
   for (int i = program->count - 1; i >= 0; i--) {
     tsl_te_tensor *tensor = program->tensors[i];
-    if (tensor->kind != TSL_TE_PLACEHOLDER && !listed(outputs, num_outputs, tensor)) {
+    if (tensor->kind != TSL_TE_PLACEHOLDER && !tensor->inlined &&
+        !listed(outputs, num_outputs, tensor)) {
       body = tsl_alloc(arena, tensor->buffer, body);
     }
   }

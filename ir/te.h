@@ -28,6 +28,7 @@ typedef struct tsl_te_tensor {
   tsl_iter *axes;     /* compute: one variable per output axis, over the whole axis */
   tsl_expr *body;     /* compute: the value at `axes`; a reduction at the top reduces */
   tsl_stmt *statement; /* extern: the statement that writes `buffer` */
+  bool inlined;        /* compute: its readers compute its body instead (tsl_te_inline) */
 } tsl_te_tensor;
 
 typedef struct tsl_te_program {
@@ -54,9 +55,17 @@ tsl_expr *tsl_te_axis(tsl_te_program *program, const tsl_te_tensor *tensor, int 
 /* A reduction axis over [0, extent). */
 tsl_iter tsl_te_reduce_axis(tsl_te_program *program, const char *name, int64_t extent);
 
+/* Does `reader`'s body (a compute's) load `tensor`? */
+bool tsl_te_reads(const tsl_te_tensor *reader, const tsl_te_tensor *tensor);
+
+/* Inlines a compute that is not a reduction: every compute made after it loads its body, with
+ * its axes replaced by the load's indices, instead of its buffer, which lowering then leaves
+ * out. Externs must not read it. */
+void tsl_te_inline(tsl_te_program *program, tsl_te_tensor *tensor);
+
 /* Turns the program into the PrimFunc's parameters and body: `inputs` become the input
  * parameters (absent ones are skipped), `outputs` the output parameters, every other tensor a
- * buffer the function allocates; each compute becomes a loop nest around one block (its
+ * buffer the function allocates; each compute not inlined becomes a loop nest around one block (its
  * reduction axes innermost, with an init statement), each extern its statement. */
 void tsl_te_lower(tsl_te_program *program, tsl_te_tensor *const *inputs, int num_inputs,
                   tsl_te_tensor *const *outputs, int num_outputs);

@@ -13,51 +13,162 @@ enum { ALIGNMENT = 64 };
 
 static int64_t align_up(int64_t bytes) { return (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT; }
 
-/* ---- one node ---------------------------------------------------------------------------- */
+/* ---- one kernel -------------------------------------------------------------------------- */
 
-tsl_status tsl_lower_node(const tsl_node *node, const char *name, tsl_primfunc **out,
-                          tsl_error *error) {
-  const tsl_op_def *op = tsl_op_get(node->op);
+/* A kernel's parameters: the values it reads from outside (in order of first use), then the
+ * values it makes that are read outside it or are graph outputs. */
+typedef struct signature {
+  const tsl_value **params;
+  int num_inputs, num_outputs;
+} signature;
+
+static int find_value(const tsl_value *const *values, int count, const tsl_value *value) {
+  for (int i = 0; i < count; i++) {
+    if (values[i] == value) return i;
+  }
+  return -1;
+}
+
+/* The tensor a node's output became, by position in the group. */
+typedef struct made {
+  const tsl_value *value;
+  tsl_te_tensor *tensor;
+  tsl_pattern pattern; /* of the node that made it */
+} made;
+
+static bool inlinable(tsl_te_program *program, const tsl_te_tensor *tensor, const made *from,
+                      bool escapes) {
+  if (tensor->kind != TSL_TE_COMPUTE || tensor->body->kind == TSL_EXPR_REDUCE || escapes) {
+    return false;
+  }
+  /* An elementwise node's output is worth computing again wherever it is read; a compute rule's
+   * own intermediate (a convolution's zero-padded input) is not, inside a reduction. */
+  bool cheap = from && from->pattern <= TSL_PATTERN_INJECTIVE;
+  for (int i = 0; i < program->count && !cheap; i++) {
+    const tsl_te_tensor *reader = program->tensors[i];
+    if (reader->kind == TSL_TE_COMPUTE && reader->body->kind == TSL_EXPR_REDUCE &&
+        tsl_te_reads(reader, tensor)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static tsl_status lower_group(tsl_node *const *nodes, int count, const bool *escapes,
+                              const char *name, tsl_primfunc **out, signature *sig,
+                              tsl_error *error) {
   *out = NULL;
-  if (!op->compute_rule) {
-    return tsl_fail(error, TSL_ERROR_NOT_IMPLEMENTED,
-                    "operator %s has no compute rule yet, so tessel cannot compile it", op->name);
-  }
   tsl_primfunc *func = tsl_primfunc_new(name);
+  tsl_arena *arena = func->arena;
   tsl_te_program *program = tsl_te_program_new(func);
-  tsl_te_tensor **inputs = TSL_ARENA_ARRAY(func->arena, tsl_te_tensor *, node->num_inputs + 1);
-  for (int i = 0; i < node->num_inputs; i++) {
-    if (!node->inputs[i]) continue;
-    inputs[i] = tsl_te_placeholder(program, tsl_op_input_name(op, i), &node->inputs[i]->type);
+  int capacity = 1;
+  for (int n = 0; n < count; n++) capacity += nodes[n]->num_inputs + nodes[n]->num_outputs;
+  const tsl_value **outer = TSL_ARENA_ARRAY(arena, const tsl_value *, capacity);
+  tsl_te_tensor **placeholders = TSL_ARENA_ARRAY(arena, tsl_te_tensor *, capacity);
+  made *inside = TSL_ARENA_ARRAY(arena, made, capacity);
+  int num_outer = 0, num_inside = 0;
+  for (int n = 0; n < count; n++) {
+    const tsl_node *node = nodes[n];
+    const tsl_op_def *op = tsl_op_get(node->op);
+    char place[256];
+    if (!op->compute_rule) {
+      tsl_primfunc_free(func);
+      return tsl_fail(error, TSL_ERROR_NOT_IMPLEMENTED,
+                      "%s: operator %s has no compute rule yet, so tessel cannot compile it",
+                      tsl_node_describe(node, place, sizeof(place)), op->name);
+    }
+    tsl_te_tensor **inputs = TSL_ARENA_ARRAY(arena, tsl_te_tensor *, node->num_inputs + 1);
+    for (int i = 0; i < node->num_inputs; i++) {
+      const tsl_value *value = node->inputs[i];
+      if (!value) continue;
+      int j = 0;
+      while (j < num_inside && inside[j].value != value) j++;
+      if (j < num_inside) {
+        inputs[i] = inside[j].tensor;
+        continue;
+      }
+      j = find_value(outer, num_outer, value);
+      if (j < 0) {
+        j = num_outer++;
+        outer[j] = value;
+        placeholders[j] = tsl_te_placeholder(program, tsl_op_input_name(op, i), &value->type);
+      }
+      inputs[i] = placeholders[j];
+    }
+    tsl_type *types = TSL_ARENA_ARRAY(arena, tsl_type, node->num_outputs + 1);
+    for (int i = 0; i < node->num_outputs; i++) types[i] = node->outputs[i]->type;
+    tsl_te_tensor **outputs = TSL_ARENA_ARRAY(arena, tsl_te_tensor *, node->num_outputs + 1);
+    char message[1024] = "";
+    tsl_compute_call call = {
+        .op = op,
+        .attrs = node->attrs,
+        .program = program,
+        .inputs = inputs,
+        .num_inputs = node->num_inputs,
+        .output_types = types,
+        .num_outputs = node->num_outputs,
+        .outputs = outputs,
+        .message = message,
+        .message_size = sizeof(message),
+    };
+    if (!op->compute_rule(&call)) {
+      tsl_primfunc_free(func);
+      return tsl_fail(error, TSL_ERROR_NOT_IMPLEMENTED, "%s: %s",
+                      tsl_node_describe(node, place, sizeof(place)), message);
+    }
+    for (int i = 0; i < node->num_outputs; i++) {
+      inside[num_inside++] = (made){node->outputs[i], outputs[i], op->pattern};
+    }
   }
-  tsl_type *types = TSL_ARENA_ARRAY(func->arena, tsl_type, node->num_outputs + 1);
-  for (int i = 0; i < node->num_outputs; i++) types[i] = node->outputs[i]->type;
-  tsl_te_tensor **outputs = TSL_ARENA_ARRAY(func->arena, tsl_te_tensor *, node->num_outputs + 1);
-  char message[1024] = "";
-  tsl_compute_call call = {
-      .op = op,
-      .attrs = node->attrs,
-      .program = program,
-      .inputs = inputs,
-      .num_inputs = node->num_inputs,
-      .output_types = types,
-      .num_outputs = node->num_outputs,
-      .outputs = outputs,
-      .message = message,
-      .message_size = sizeof(message),
-  };
-  if (!op->compute_rule(&call)) {
-    tsl_primfunc_free(func);
-    return tsl_fail(error, TSL_ERROR_NOT_IMPLEMENTED, "%s", message);
+  /* Outputs: values read outside the kernel, each once, in order. */
+  const tsl_value **params = TSL_ARENA_ARRAY(arena, const tsl_value *, num_outer + num_inside + 1);
+  tsl_te_tensor **results = TSL_ARENA_ARRAY(arena, tsl_te_tensor *, num_inside + 1);
+  memcpy(params, outer, sizeof(*params) * (size_t)num_outer);
+  int num_results = 0;
+  for (int i = 0; i < num_inside; i++) {
+    if (!escapes[inside[i].value->id]) continue;
+    params[num_outer + num_results] = inside[i].value;
+    results[num_results++] = inside[i].tensor;
   }
-  tsl_te_lower(program, inputs, node->num_inputs, outputs, node->num_outputs);
+  /* In a fused kernel, what one operator makes and only others inside read is not stored. */
+  bool has_extern = false;
+  for (int i = 0; i < program->count; i++) has_extern |= program->tensors[i]->kind == TSL_TE_EXTERN;
+  for (int i = 0; count > 1 && !has_extern && i < program->count; i++) {
+    tsl_te_tensor *tensor = program->tensors[i];
+    const made *from = NULL;
+    bool escapes_here = false;
+    for (int j = 0; j < num_inside; j++) {
+      if (inside[j].tensor != tensor) continue;
+      from = &inside[j];
+      escapes_here |= escapes[inside[j].value->id];
+    }
+    if (inlinable(program, tensor, from, escapes_here)) tsl_te_inline(program, tensor);
+  }
+  tsl_te_lower(program, placeholders, num_outer, results, num_results);
   tsl_status status = tsl_primfunc_verify(func, error);
   if (status) {
     tsl_primfunc_free(func);
     return status;
   }
+  *sig = (signature){.params = params, .num_inputs = num_outer, .num_outputs = num_results};
   *out = func;
   return TSL_OK;
+}
+
+tsl_status tsl_lower_node(const tsl_node *node, const char *name, tsl_primfunc **out,
+                          tsl_error *error) {
+  int largest = 0;
+  for (int i = 0; i < node->num_outputs; i++) {
+    if (node->outputs[i]->id > largest) largest = node->outputs[i]->id;
+  }
+  bool *escapes = calloc((size_t)largest + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(escapes);
+  for (int i = 0; i < node->num_outputs; i++) escapes[node->outputs[i]->id] = true;
+  signature sig;
+  tsl_node *nodes[1] = {(tsl_node *)node};
+  tsl_status status = lower_group(nodes, 1, escapes, name, out, &sig, error);
+  free(escapes);
+  return status;
 }
 
 /* ---- the plan ---------------------------------------------------------------------------- */
@@ -226,34 +337,54 @@ tsl_status tsl_lower(const tsl_graph *graph, tsl_lowered **out, tsl_error *error
   bool *copied = calloc((size_t)graph->num_outputs + 1, sizeof(bool));
   plan_outputs(&p, copied);
 
-  tsl_status status = TSL_OK;
-  for (int n = 0; n < graph->num_nodes && !status; n++) {
+  /* A value escapes its kernel when a node of another kernel reads it or the graph gives it
+   * out. */
+  bool *escapes = calloc((size_t)graph->num_values + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(escapes);
+  for (int n = 0; n < graph->num_nodes; n++) {
     const tsl_node *node = graph->nodes[n];
+    for (int i = 0; i < node->num_inputs; i++) {
+      const tsl_value *input = node->inputs[i];
+      if (input && input->kind == TSL_VALUE_NODE &&
+          (node->group < 0 || input->node->group != node->group)) {
+        escapes[input->id] = true;
+      }
+    }
+  }
+  for (int i = 0; i < graph->num_outputs; i++) escapes[graph->outputs[i].value->id] = true;
+
+  tsl_status status = TSL_OK;
+  for (int n = 0, end; n < graph->num_nodes && !status; n = end) {
+    /* The kernel: this node and the nodes after it in its group. */
+    const tsl_node *node = graph->nodes[n];
+    end = n + 1;
+    while (node->group >= 0 && end < graph->num_nodes && graph->nodes[end]->group == node->group) {
+      end++;
+    }
     char name[160];
-    snprintf(name, sizeof(name), "tsl_k%d_%s", n, tsl_op_get(node->op)->name);
+    snprintf(name, sizeof(name), "tsl_k%d_%s", lowered->num_funcs, tsl_op_get(node->op)->name);
+    for (int m = n + 1; m < end && strlen(name) < 60; m++) {
+      strcat(name, "_");
+      strcat(name, tsl_op_get(graph->nodes[m]->op)->name);
+    }
     sanitise(name);
     tsl_primfunc *func;
-    status = tsl_lower_node(node, name, &func, error);
-    if (status) {
-      char place[256];
-      tsl_error_prefix(error, "%s: ", tsl_node_describe(node, place, sizeof(place)));
-      break;
-    }
+    signature sig;
+    status = lower_group(graph->nodes + n, end - n, escapes, name, &func, &sig, error);
+    if (status) break;
     lowered->funcs[lowered->num_funcs++] = func;
-    int args[node->num_inputs + node->num_outputs + 1];
-    int count = 0;
-    for (int i = 0; i < node->num_inputs; i++) {
-      if (node->inputs[i]) args[count++] = p.tensor_of[node->inputs[i]->id];
-    }
-    for (int i = 0; i < node->num_outputs; i++) {
-      const tsl_value *output = node->outputs[i];
-      if (p.tensor_of[output->id] < 0) {
-        p.tensor_of[output->id] = add_tensor(&p, output->name, &output->type, TSL_STORAGE_WORKSPACE);
+    int args[sig.num_inputs + sig.num_outputs + 1];
+    for (int i = 0; i < sig.num_inputs + sig.num_outputs; i++) {
+      const tsl_value *value = sig.params[i];
+      if (p.tensor_of[value->id] < 0) {
+        TSL_CHECK(i >= sig.num_inputs);
+        p.tensor_of[value->id] = add_tensor(&p, value->name, &value->type, TSL_STORAGE_WORKSPACE);
       }
-      args[count++] = p.tensor_of[output->id];
+      args[i] = p.tensor_of[value->id];
     }
-    add_call(&p, name, count, args);
+    add_call(&p, name, sig.num_inputs + sig.num_outputs, args);
   }
+  free(escapes);
   for (int i = 0; i < graph->num_outputs && !status; i++) {
     if (!copied[i]) continue;
     const tsl_graph_output *output = &graph->outputs[i];

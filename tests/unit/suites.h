@@ -4,6 +4,7 @@
   X(dtype)             \
   X(graph_text)        \
   X(graph_structure)   \
+  X(graph_passes)      \
   X(rules_elementwise) \
   X(rules_nn)          \
   X(rules_tensor)      \
