@@ -160,7 +160,7 @@ static void add_artifact_data(tsl_llvm *llvm, const tsl_lowered *lowered,
 
 tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
                                 const tsl_compile_options *options, const char *path,
-                                tsl_error *error) {
+                                int *kernels, tsl_error *error) {
   TRY(tsl_llvm_complete_target(target, error));
   tsl_graph *optimized;
   TRY(tsl_optimize(graph, options, &optimized, error));
@@ -175,6 +175,7 @@ tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
     return status;
   }
   add_artifact_data(llvm, lowered, target);
+  if (kernels) *kernels = lowered->num_funcs;
   tsl_lowered_free(lowered);
   char object[4096], partial[4096];
   snprintf(object, sizeof(object), "%s.o.partial", path);

@@ -32,9 +32,10 @@ tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,
                            tsl_error *error);
 
 /* Compiles into a shared library (the artifact) that tsl_model_load runs. Written under a
- * temporary name and renamed, so a failure leaves no partial file. */
+ * temporary name and renamed, so a failure leaves no partial file. The number of kernels goes
+ * to *kernels when it is not NULL. */
 tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
                                 const tsl_compile_options *options, const char *path,
-                                tsl_error *error);
+                                int *kernels, tsl_error *error);
 
 #endif

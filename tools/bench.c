@@ -15,13 +15,15 @@ const tsl_command tsl_command_bench = {
     .summary = "measure a model's latency on this machine",
     .usage =
         "usage: tessel bench MODEL|ARTIFACT [--warmup N] [--min-time SECONDS] [--threads N]\n"
-        "                    [--json] [--profile] [--target T]\n"
+        "                    [--json] [--profile] [--target T] [-O0..3]\n"
+        "                    [--disable-pass NAME]... [--dump-after NAME]\n"
         "\n"
         "Runs the model (compiled for this machine, or an artifact) N times to warm up\n"
         "(default 3), then until SECONDS have passed (default 2, at least 5 runs), on inputs\n"
         "filled as `tessel run` fills them, and prints the median, 90th percentile and\n"
         "minimum latency. --json prints one object {median_ms, p90_ms, min_ms, runs};\n"
-        "--profile adds each kernel's share of the time.\n",
+        "--profile adds each kernel's share of the time.\n"
+        "\n" CLI_PASS_USAGE,
     .run = run,
 };
 
@@ -43,13 +45,18 @@ typedef struct bench_options {
   int warmup, threads;
   double min_time;
   bool json, profile;
+  tsl_compile_options compile;
 } bench_options;
 
 static int parse(int argc, char **argv, bench_options *options) {
-  *options = (bench_options){.target = "llvm", .warmup = 3, .min_time = 2};
+  *options = (bench_options){.target = "llvm", .warmup = 3, .min_time = 2,
+                             .compile = tsl_compile_defaults()};
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(arg, "--json") == 0) options->json = true;
+    int status = 0;
+    if (cli_pass_option(&tsl_command_bench, argc, argv, &i, &options->compile, stderr, &status)) {
+      if (status) return status;
+    } else if (strcmp(arg, "--json") == 0) options->json = true;
     else if (strcmp(arg, "--profile") == 0) options->profile = true;
     else if (strcmp(arg, "--warmup") == 0 || strcmp(arg, "--min-time") == 0 ||
              strcmp(arg, "--threads") == 0 || strcmp(arg, "--target") == 0) {
@@ -102,7 +109,7 @@ static int run(int argc, char **argv) {
   if (status) return status;
   if (options.threads) tsl_set_num_threads(options.threads);
   tsl_model *model;
-  status = cli_open_model(options.model, options.target, NULL, 0, &model);
+  status = cli_open_model(options.model, options.target, NULL, 0, &options.compile, &model);
   if (status) return status;
   int num_inputs = tsl_model_num_inputs(model), num_outputs = tsl_model_num_outputs(model);
   void **inputs = calloc((size_t)num_inputs + 1, sizeof(void *));

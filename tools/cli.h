@@ -4,7 +4,9 @@
 #define TSL_TOOLS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
+#include "driver/driver.h"
 #include "tessel/tessel.h"
 
 typedef struct tsl_command {
@@ -28,11 +30,23 @@ int cli_report(const tsl_error *error);
 int cli_usage_error(const tsl_command *command, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The options of every command that compiles: opt level, passes left out, dumps. */
+#define CLI_PASS_USAGE                                                                        \
+  "  -O0, -O1, -O2, -O3  how much the graph passes do (default -O3; docs/passes.md)\n"         \
+  "  --disable-pass NAME leave out graph pass NAME (repeatable)\n"                            \
+  "  --dump-after NAME   print the graph IR after pass NAME (or after all) to stderr\n"
+
+/* When argv[*i] is one of CLI_PASS_USAGE's options, takes it (and its value) into `options`,
+ * advances *i past it and returns true; *status becomes 2 after a usage error. Graph dumps go
+ * to `dump_to`. */
+bool cli_pass_option(const tsl_command *command, int argc, char **argv, int *i,
+                     tsl_compile_options *options, FILE *dump_to, int *status);
+
 /* A runnable model from a path: an artifact (`tessel compile`'s, told by its content) is
- * loaded, an ONNX model imported (with the bindings) and compiled for the target. Returns the
- * exit status of the failure it reported, or 0. */
+ * loaded, an ONNX model imported (with the bindings) and compiled for the target with the
+ * options. Returns the exit status of the failure it reported, or 0. */
 int cli_open_model(const char *path, const char *target, const tsl_onnx_binding *bindings,
-                   int num_bindings, tsl_model **model);
+                   int num_bindings, const tsl_compile_options *options, tsl_model **model);
 
 /* Notes from the library, printed as "tessel: note: …". */
 void cli_note(void *context, const char *message);

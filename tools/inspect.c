@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ir/graph.h"
+#include "passes/graph/graph_passes.h"
 #include "tools/cli.h"
 
 static int run(int argc, char **argv);
@@ -13,15 +14,21 @@ const tsl_command tsl_command_inspect = {
     .name = "inspect",
     .summary = "print a model's graph IR, or its statistics",
     .usage =
-        "usage: tessel inspect MODEL [--stats] [--json] [--bind NAME=FILE.pb]...\n"
+        "usage: tessel inspect MODEL [--stats] [--json] [--ir imported|fused]\n"
+        "                      [--bind NAME=FILE.pb]... [-O0..3] [--disable-pass NAME]...\n"
+        "                      [--dump-after NAME]\n"
         "\n"
-        "Reads an ONNX model and prints its graph IR (docs/ir.md).\n"
+        "Reads an ONNX model and prints its graph IR (docs/ir.md) as imported.\n"
         "\n"
+        "  --ir fused          print the graph after the graph passes instead: each fused\n"
+        "                      kernel is a block `kernel N { ... }`\n"
         "  --stats             print statistics instead: nodes per operator, parameters,\n"
-        "                      weight bytes, multiply-accumulates, inputs and outputs\n"
+        "                      weight bytes, multiply-accumulates, inputs and outputs, and\n"
+        "                      the kernels the model compiles to at the opt level\n"
         "  --json              print the statistics as one JSON object\n"
         "  --bind NAME=FILE    give graph input NAME the value in FILE (an ONNX TensorProto);\n"
-        "                      needed when an input decides a shape (Reshape's shape, ...)\n",
+        "                      needed when an input decides a shape (Reshape's shape, ...)\n"
+        CLI_PASS_USAGE,
     .run = run,
 };
 
@@ -83,7 +90,7 @@ static void free_endpoints(endpoints *e) {
   free(e->names);
 }
 
-static void print_stats_json(const char *path, const tsl_graph *graph) {
+static void print_stats_json(const char *path, const tsl_graph *graph, int kernels) {
   tsl_graph_stats stats = tsl_graph_get_stats(graph);
   op_count *counts = calloc((size_t)graph->num_nodes + 1, sizeof(op_count));
   int distinct = count_ops(graph, counts);
@@ -92,9 +99,10 @@ static void print_stats_json(const char *path, const tsl_graph *graph) {
     json_object_set_new(ops, counts[i].name, json_integer(counts[i].count));
   endpoints inputs = graph_endpoints(graph, false), outputs = graph_endpoints(graph, true);
   json_t *root =
-      json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", path, "nodes",
-                (json_int_t)stats.nodes, "params", (json_int_t)stats.params, "weight_bytes",
-                (json_int_t)stats.weight_bytes, "macs", (json_int_t)stats.macs, "ops", ops,
+      json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", path, "nodes",
+                (json_int_t)stats.nodes, "kernels", (json_int_t)kernels, "params",
+                (json_int_t)stats.params, "weight_bytes", (json_int_t)stats.weight_bytes, "macs",
+                (json_int_t)stats.macs, "ops", ops,
                 "inputs", values_json(inputs.values, inputs.names, inputs.count), "outputs",
                 values_json(outputs.values, outputs.names, outputs.count));
   char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -125,11 +133,13 @@ static void print_endpoints(const char *title, endpoints e) {
   }
 }
 
-static void print_stats_text(const char *path, const tsl_graph *graph) {
+static void print_stats_text(const char *path, const tsl_graph *graph, int kernels,
+                             int opt_level) {
   tsl_graph_stats stats = tsl_graph_get_stats(graph);
   char params[32], bytes[32], macs[32];
   printf("model:        %s\n", path);
   printf("nodes:        %lld\n", (long long)stats.nodes);
+  printf("kernels:      %d (at -O%d)\n", kernels, opt_level);
   printf("params:       %lld (%s)\n", (long long)stats.params,
          human((double)stats.params, params, sizeof(params)));
   printf("weight bytes: %lld (%sB)\n", (long long)stats.weight_bytes,
@@ -150,12 +160,20 @@ static void print_stats_text(const char *path, const tsl_graph *graph) {
 }
 
 static int run(int argc, char **argv) {
-  const char *path = NULL;
+  const char *path = NULL, *ir = "imported";
   bool stats = false, json = false;
+  tsl_compile_options compile = tsl_compile_defaults();
   tsl_onnx_binding *bindings = calloc((size_t)argc + 1, sizeof(*bindings));
   int num_bindings = 0, status = 0;
   for (int i = 0; i < argc && !status; i++) {
-    if (strcmp(argv[i], "--stats") == 0) {
+    if (cli_pass_option(&tsl_command_inspect, argc, argv, &i, &compile, stdout, &status)) {
+      continue;
+    } else if (strcmp(argv[i], "--ir") == 0) {
+      ir = i + 1 < argc ? argv[++i] : "";
+      if (strcmp(ir, "imported") != 0 && strcmp(ir, "fused") != 0) {
+        status = cli_usage_error(&tsl_command_inspect, "--ir takes imported or fused, not '%s'", ir);
+      }
+    } else if (strcmp(argv[i], "--stats") == 0) {
       stats = true;
     } else if (strcmp(argv[i], "--json") == 0) {
       json = true;
@@ -189,15 +207,26 @@ static int run(int argc, char **argv) {
     free(bindings);
     return cli_report(&error);
   }
+  /* The passes run when their result is asked for (or a dump of them). */
+  tsl_graph *optimized = NULL;
+  bool fused = strcmp(ir, "fused") == 0;
+  if ((stats || json || fused || compile.passes.dump_after) &&
+      tsl_optimize(graph, &compile, &optimized, &error)) {
+    tsl_graph_free(graph);
+    free(bindings);
+    return cli_report(&error);
+  }
+  int kernels = optimized ? tsl_graph_count_kernels(optimized) : 0;
   if (json) {
-    print_stats_json(path, graph);
+    print_stats_json(path, graph, kernels);
   } else if (stats) {
-    print_stats_text(path, graph);
-  } else {
-    char *text = tsl_graph_print(graph);
+    print_stats_text(path, graph, kernels, compile.passes.opt_level);
+  } else if (!compile.passes.dump_after || fused) {
+    char *text = tsl_graph_print(fused ? optimized : graph);
     fputs(text, stdout);
     free(text);
   }
+  tsl_graph_free(optimized);
   tsl_graph_free(graph);
   free(bindings);
   return 0;

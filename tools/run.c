@@ -18,7 +18,8 @@ const tsl_command tsl_command_run = {
     .summary = "compile a model for this machine and run it once",
     .usage =
         "usage: tessel run MODEL|ARTIFACT [--input NAME=FILE]... [--output-dir DIR]\n"
-        "                  [--target T] [--threads N]\n"
+        "                  [--target T] [--threads N] [-O0..3] [--disable-pass NAME]...\n"
+        "                  [--dump-after NAME]\n"
         "\n"
         "Compiles MODEL (an ONNX file) for this machine, or loads ARTIFACT (from `tessel\n"
         "compile`; told apart by content), runs it once and writes each output\n"
@@ -31,6 +32,7 @@ const tsl_command tsl_command_run = {
         "  --target T          what to compile for (default: llvm, this machine)\n"
         "  --threads N         threads for parallel loops (default: TESSEL_NUM_THREADS, else\n"
         "                      one per core)\n"
+        CLI_PASS_USAGE
         "\n"
         "Inputs not given are filled with a fixed pattern: element i of a float input is\n"
         "((i mod 97) - 48) / 64, of an integer input i mod 7, of a bool input i mod 2.\n",
@@ -49,15 +51,19 @@ typedef struct run_options {
   const char *model_path, *output_dir, *target;
   tsl_onnx_binding *inputs;
   int num_inputs, threads;
+  tsl_compile_options compile;
 } run_options;
 
 static int parse_arguments(int argc, char **argv, run_options *options) {
-  *options = (run_options){.output_dir = ".", .target = "llvm"};
+  *options = (run_options){.output_dir = ".", .target = "llvm", .compile = tsl_compile_defaults()};
   options->inputs = calloc((size_t)argc + 1, sizeof(tsl_onnx_binding));
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(arg, "--input") == 0 || strcmp(arg, "--output-dir") == 0 ||
+    int status = 0;
+    if (cli_pass_option(&tsl_command_run, argc, argv, &i, &options->compile, stderr, &status)) {
+      if (status) return status;
+    } else if (strcmp(arg, "--input") == 0 || strcmp(arg, "--output-dir") == 0 ||
         strcmp(arg, "--target") == 0 || strcmp(arg, "--threads") == 0) {
       if (!value) return cli_usage_error(&tsl_command_run, "%s needs a value", arg);
       i++;
@@ -173,7 +179,7 @@ static bool is_artifact(const char *path) {
 }
 
 int cli_open_model(const char *path, const char *target_text, const tsl_onnx_binding *bindings,
-                   int num_bindings, tsl_model **model) {
+                   int num_bindings, const tsl_compile_options *options, tsl_model **model) {
   tsl_error error;
   *model = NULL;
   if (is_artifact(path)) return tsl_model_load(path, model, &error) ? cli_report(&error) : 0;
@@ -183,7 +189,7 @@ int cli_open_model(const char *path, const char *target_text, const tsl_onnx_bin
   int status = 0;
   if (tsl_target_parse(target_text, &target, &error) ||
       tsl_import_onnx(path, &import, &graph, &error) ||
-      tsl_compile_jit(graph, &target, NULL, model, &error)) {
+      tsl_compile_jit(graph, &target, options, model, &error)) {
     status = cli_report(&error);
   }
   tsl_graph_free(graph);
@@ -200,7 +206,8 @@ static int run(int argc, char **argv) {
   tsl_error error;
   tsl_model *model = NULL;
   if (options.threads) tsl_set_num_threads(options.threads);
-  status = cli_open_model(options.model_path, options.target, options.inputs, options.num_inputs, &model);
+  status = cli_open_model(options.model_path, options.target, options.inputs, options.num_inputs,
+                          &options.compile, &model);
   if (status) {
     free(options.inputs);
     return status;

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,44 @@ int cli_usage_error(const tsl_command *command, const char *format, ...) {
   va_end(args);
   fprintf(stderr, "\n(see `tessel %s --help`)\n", command->name);
   return 2;
+}
+
+static void dump_graph(void *context, const char *pass, const tsl_graph *graph) {
+  char *text = tsl_graph_print(graph);
+  fprintf(context, "# the graph after pass %s\n%s", pass, text);
+  free(text);
+}
+
+bool cli_pass_option(const tsl_command *command, int argc, char **argv, int *i,
+                     tsl_compile_options *options, FILE *dump_to, int *status) {
+  /* The names given to --disable-pass, for the life of the command. */
+  static const char *disabled[64];
+  const char *arg = argv[*i], *value = *i + 1 < argc ? argv[*i + 1] : NULL;
+  if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '9' && !arg[3]) {
+    options->passes.opt_level = arg[2] - '0';
+    if (options->passes.opt_level > 3) {
+      *status = cli_usage_error(command, "%s: the opt levels are -O0 to -O3", arg);
+    }
+    return true;
+  }
+  bool disable = strcmp(arg, "--disable-pass") == 0, dump = strcmp(arg, "--dump-after") == 0;
+  if (!disable && !dump) return false;
+  if (!value) {
+    *status = cli_usage_error(command, "%s needs a pass name", arg);
+    return true;
+  }
+  (*i)++;
+  if (dump) {
+    options->passes.dump_after = value;
+    options->passes.dump = dump_graph;
+    options->passes.dump_context = dump_to;
+  } else if (options->passes.num_disabled == 64) {
+    *status = cli_usage_error(command, "too many --disable-pass options");
+  } else {
+    disabled[options->passes.num_disabled++] = value;
+    options->passes.disabled = disabled;
+  }
+  return true;
 }
 
 void cli_note(void *context, const char *message) {

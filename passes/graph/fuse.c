@@ -32,7 +32,9 @@ typedef struct fuser {
   tsl_graph *graph;
   int *group_of;  /* by node id */
   group_info *groups; /* by group id (the id of the group's first node) */
-  int *mark;      /* by node id: visit stamps of the dependency search */
+  const tsl_node **node_of; /* by node id */
+  int *next, *last; /* by node id: the next node of its group, -1 at the end; a group's last */
+  int *mark;      /* by group id: visit stamps of the dependency search */
   int stamp;
 } fuser;
 
@@ -52,15 +54,20 @@ static bool compatible(const group_info *group, tsl_pattern pattern) {
   }
 }
 
-/* Does the node producing `value` depend on group `target` through a node outside it? */
-static bool depends_on(fuser *f, const tsl_value *value, int target) {
-  if (!value || value->kind != TSL_VALUE_NODE) return false;
-  const tsl_node *node = value->node;
-  if (f->group_of[node->id] == target) return true;
-  if (f->mark[node->id] == f->stamp) return false;
-  f->mark[node->id] = f->stamp;
-  for (int i = 0; i < node->num_inputs; i++) {
-    if (depends_on(f, node->inputs[i], target)) return true;
+/* Does group `group` read, directly or through other groups, what group `target` makes? A
+ * group is one kernel: it waits for the inputs of all its nodes. */
+static bool depends_on(fuser *f, int group, int target) {
+  if (f->mark[group] == f->stamp) return false;
+  f->mark[group] = f->stamp;
+  for (int id = group; id >= 0; id = f->next[id]) {
+    const tsl_node *node = f->node_of[id];
+    for (int i = 0; i < node->num_inputs; i++) {
+      const tsl_value *input = node->inputs[i];
+      if (!input || input->kind != TSL_VALUE_NODE) continue;
+      int producer = f->group_of[input->node->id];
+      if (producer == target) return true;
+      if (producer != group && depends_on(f, producer, target)) return true;
+    }
   }
   return false;
 }
@@ -70,8 +77,9 @@ static bool can_join(fuser *f, const tsl_node *node, int target) {
   f->stamp++;
   for (int i = 0; i < node->num_inputs; i++) {
     const tsl_value *input = node->inputs[i];
-    if (!input || input->kind != TSL_VALUE_NODE || f->group_of[input->node->id] == target) continue;
-    if (depends_on(f, input, target)) return false;
+    if (!input || input->kind != TSL_VALUE_NODE) continue;
+    int producer = f->group_of[input->node->id];
+    if (producer != target && depends_on(f, producer, target)) return false;
   }
   return true;
 }
@@ -89,6 +97,10 @@ static void place(fuser *f, const tsl_node *node) {
   }
   if (chosen < 0) chosen = node->id;
   f->group_of[node->id] = chosen;
+  f->node_of[node->id] = node;
+  f->next[node->id] = -1;
+  if (chosen != node->id) f->next[f->last[chosen]] = node->id;
+  f->last[chosen] = node->id;
   group_info *group = &f->groups[chosen];
   group->opaque |= pattern == TSL_PATTERN_OPAQUE;
   group->anchor |= pattern == TSL_PATTERN_OUT_ELEMWISE_FUSABLE;
@@ -172,9 +184,12 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
       .graph = graph,
       .group_of = malloc(sizeof(int) * (size_t)ids),
       .groups = calloc((size_t)ids, sizeof(group_info)),
+      .node_of = calloc((size_t)ids, sizeof(tsl_node *)),
+      .next = malloc(sizeof(int) * (size_t)ids),
+      .last = malloc(sizeof(int) * (size_t)ids),
       .mark = calloc((size_t)ids, sizeof(int)),
   };
-  TSL_CHECK_ALLOC(f.group_of && f.groups && f.mark);
+  TSL_CHECK_ALLOC(f.group_of && f.groups && f.node_of && f.next && f.last && f.mark);
   for (int n = 0; n < graph->num_nodes; n++) place(&f, graph->nodes[n]);
   order_groups(&f);
   /* Groups numbered in order, singletons included. */
@@ -186,6 +201,9 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
   }
   free(f.group_of);
   free(f.groups);
+  free(f.node_of);
+  free(f.next);
+  free(f.last);
   free(f.mark);
   return TSL_OK;
 }

@@ -3,8 +3,9 @@
     test_accuracy.py --tessel BUILD/tools/tessel --models-dir DIR --work-dir DIR [MODEL...]
 
 For ResNet-18, ResNet-50, MobileNetV2 and the BERT-style encoder (generated into DIR when
-missing), runs the model with `tessel run` and with ONNX Runtime on the same seeded random
-inputs and checks every output: relative L2 error ||tessel - ort|| / ||ort|| at most 1e-4.
+missing), runs the model with `tessel run` at every opt level (-O0 to -O3: the graph passes
+must not change what a model computes) and with ONNX Runtime on the same seeded random inputs,
+and checks every output: relative L2 error ||tessel - ort|| / ||ort|| at most 1e-4.
 """
 
 import argparse
@@ -44,33 +45,36 @@ def random_inputs(model, rng):
     return inputs
 
 
-def check(name, models_dir, work_dir, tessel):
+def check(name, models_dir, work_dir, tessel, opt_levels):
     path = models_dir / f"{name}.onnx"
     if not path.exists():
         generate.write_model(name, str(path))
     model = onnx.load(str(path), load_external_data=False)
     inputs = random_inputs(model, np.random.default_rng(7))
-    out_dir = work_dir / name
-    out_dir.mkdir(parents=True, exist_ok=True)
-    command = [str(tessel), "run", str(path), "--output-dir", str(out_dir)]
-    for input_name, array in inputs.items():
-        file = out_dir / f"input_{input_name}.npy"
-        np.save(file, array)
-        command += ["--input", f"{input_name}={file}"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        print(f"  FAIL {name}: tessel run failed: {result.stderr.strip()[:500]}")
-        return False
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     expected = session.run(None, inputs)
     ok = True
-    for value, reference in zip(model.graph.output, expected):
-        actual = np.load(out_dir / f"{value.name}.npy")
-        error = np.linalg.norm(actual.astype(np.float64) - reference) / max(np.linalg.norm(reference), 1e-30)
-        passed = actual.shape == reference.shape and error <= TOLERANCE
-        print(f"  {'ok  ' if passed else 'FAIL'} {name} output {value.name}: relative L2 error "
-              f"{error:.2e} (limit {TOLERANCE:.0e})")
-        ok &= passed
+    for level in opt_levels:
+        out_dir = work_dir / name / f"O{level}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        command = [str(tessel), "run", str(path), "--output-dir", str(out_dir), f"-O{level}"]
+        for input_name, array in inputs.items():
+            file = out_dir / f"input_{input_name}.npy"
+            np.save(file, array)
+            command += ["--input", f"{input_name}={file}"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"  FAIL {name} -O{level}: tessel run failed: {result.stderr.strip()[:500]}")
+            ok = False
+            continue
+        for value, reference in zip(model.graph.output, expected):
+            actual = np.load(out_dir / f"{value.name}.npy")
+            error = (np.linalg.norm(actual.astype(np.float64) - reference)
+                     / max(np.linalg.norm(reference), 1e-30))
+            passed = actual.shape == reference.shape and error <= TOLERANCE
+            print(f"  {'ok  ' if passed else 'FAIL'} {name} -O{level} output {value.name}: "
+                  f"relative L2 error {error:.2e} (limit {TOLERANCE:.0e})")
+            ok &= passed
     return ok
 
 
@@ -79,10 +83,14 @@ def main():
     parser.add_argument("--tessel", required=True, type=pathlib.Path)
     parser.add_argument("--models-dir", required=True, type=pathlib.Path)
     parser.add_argument("--work-dir", required=True, type=pathlib.Path)
+    parser.add_argument("--opt-levels", default="0,1,2,3",
+                        help="comma-separated opt levels to run at (default: all)")
     parser.add_argument("models", nargs="*", default=MODELS)
     args = parser.parse_args()
     args.models_dir.mkdir(parents=True, exist_ok=True)
-    results = [check(name, args.models_dir, args.work_dir, args.tessel) for name in args.models]
+    levels = [int(level) for level in args.opt_levels.split(",")]
+    results = [check(name, args.models_dir, args.work_dir, args.tessel, levels)
+               for name in args.models]
     print("all outputs match ONNX Runtime" if all(results) else "some outputs differ")
     return 0 if all(results) else 1
 
