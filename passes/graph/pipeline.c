@@ -6,7 +6,7 @@
 #include "passes/graph/graph_passes.h"
 
 const tsl_graph_pass *const tsl_graph_passes[] = {
-    &tsl_pass_fold_constants, &tsl_pass_cse, &tsl_pass_dce,
+    &tsl_pass_simplify_inference, &tsl_pass_fold_constants, &tsl_pass_cse, &tsl_pass_dce,
     &tsl_pass_fuse, NULL,
 };
 
