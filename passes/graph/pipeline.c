@@ -6,7 +6,7 @@
 #include "passes/graph/graph_passes.h"
 
 const tsl_graph_pass *const tsl_graph_passes[] = {
-    &tsl_pass_fold_constants, &tsl_pass_cse, &tsl_pass_dce,
+    &tsl_pass_simplify_inference, &tsl_pass_fold_constants, &tsl_pass_cse, &tsl_pass_dce,
     &tsl_pass_fuse, NULL,
 };
 
@@ -25,6 +25,7 @@ const tsl_graph_pass *tsl_graph_pass_find(const char *name) {
 int tsl_graph_pipeline(int opt_level, const tsl_graph_pass **passes) {
   int count = 0;
   if (opt_level >= 1) {
+    passes[count++] = &tsl_pass_simplify_inference;
     passes[count++] = &tsl_pass_fold_constants;
   }
   if (opt_level >= 2) passes[count++] = &tsl_pass_cse;
