@@ -1,4 +1,5 @@
-"""Checks `tessel inspect --stats --json` on real-architecture models against what ONNX says.
+"""Checks `tessel inspect --stats --json` on real-architecture models against what ONNX says,
+and what the graph passes make of them.
 
     test_models.py --tessel PATH/TO/tessel --models-dir DIR
 
@@ -8,6 +9,9 @@ multiply-accumulates of Conv, ConvTranspose, MatMul and Gemm (for ResNet-50 also
 the published 4.09e9); `inputs` and `outputs`, the graph's, as {"name", "dtype", "shape"}; `ops`,
 a non-empty object of operator names (tessel's own) to positive counts. A copy of MobileNetV2
 with its weights stored as external data must read as the same graph, constant for constant.
+Fusion (`kernels`, and `inspect --ir fused`): ResNet-50 compiles to at most 60 kernels, with no
+BatchNorm left and every ReLU and residual add inside a convolution's kernel; in the BERT-style
+encoder each LayerNorm spans at most 2 kernels and each GELU runs in its matmul's kernel.
 Exit status 0 when every check passes.
 """
 
@@ -15,6 +19,7 @@ import argparse
 import json
 import math
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -112,6 +117,52 @@ def check_model(name, model_path, tessel, checks):
         isinstance(count, int) and not isinstance(count, bool) and count > 0
         for count in ops.values())
     checks.expect(f"{name} ops", counts_valid, json.dumps(ops))
+    check_fusion(name, model_path, tessel, report, checks)
+
+
+def fused_kernels(tessel, model_path):
+    """The kernels of `inspect --ir fused`: a list of [(operator, node name)] per kernel."""
+    result = subprocess.run([tessel, "inspect", "--ir", "fused", str(model_path)],
+                            capture_output=True, text=True, timeout=INSPECT_TIMEOUT_SECONDS)
+    kernels, current = [], None
+    for line in result.stdout.splitlines():
+        if re.match(r"  kernel \d+ \{$", line):
+            current = []
+            kernels.append(current)
+        elif line == "  }":
+            current = None
+        elif current is not None:
+            match = re.search(r" = (\w+)\(.*?(?: @(\S+))?$", line)
+            current.append((match.group(1), match.group(2) or ""))
+    return kernels
+
+
+def check_fusion(name, model_path, tessel, report, checks):
+    kernels = fused_kernels(tessel, model_path)
+    checks.expect(f"{name} kernels", report.get("kernels") == len(kernels) > 0,
+                  f"--stats says {report.get('kernels')}, --ir fused shows {len(kernels)}")
+    ops_of = [{op for op, _ in kernel} for kernel in kernels]
+    if name == "resnet50":
+        checks.expect(f"{name} at most 60 kernels", len(kernels) <= 60, f"{len(kernels)} kernels")
+        checks.expect(f"{name} BatchNorm folded", not any("batch_norm" in ops for ops in ops_of),
+                      "no batch_norm after the passes")
+        stray = [ops for ops in ops_of if ops & {"relu", "add"} and "conv" not in ops]
+        checks.expect(f"{name} ReLU and residual adds fused", not stray,
+                      f"kernels with relu or add but no conv: {stray[:3]}")
+    if name == "bert":
+        spans = {}
+        for index, kernel in enumerate(kernels):
+            for op, node in kernel:
+                if "LayerNorm/" in node:
+                    spans.setdefault(node.split("LayerNorm/")[0], set()).add(index)
+        widest = max((len(span) for span in spans.values()), default=0)
+        checks.expect(f"{name} LayerNorm in at most 2 kernels", spans and widest <= 2,
+                      f"{len(spans)} LayerNorms, the widest spans {widest} kernels")
+        gelus = [ops for kernel, ops in zip(kernels, ops_of)
+                 if any("act_fn" in node for _, node in kernel)]
+        checks.expect(f"{name} GELU fused into its matmul",
+                      gelus and all("matmul" in ops for ops in gelus),
+                      f"{len(gelus)} GELU kernels, all with their matmul")
 
 
 def inspect_text(tessel, model_path):
