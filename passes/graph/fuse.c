@@ -9,7 +9,9 @@
  *     injective nodes;
  *   - a reduction joins a group of elementwise, injective and reduction nodes, whose values it
  *     then reads without a round trip through memory (Softmax and LayerNorm written out);
- *   - a convolution, product or pooling starts a group; opaque operators stay alone.
+ *   - a convolution, product or pooling starts a group; opaque operators stay alone;
+ *   - a node's other producers that are elementwise chains join its group too, when that
+ *     makes no kernel depend on itself (a diamond, exp(x) + log(x), is one kernel).
  *
  * Nodes are visited in topological order, each trying the groups of its inputs in order. A
  * node may not join a group that one of its other inputs depends on through another group:
@@ -26,6 +28,7 @@ typedef struct group_info {
   bool opaque; /* an opaque operator: nothing joins it */
   bool anchor; /* holds a convolution, product or pooling */
   bool reduce; /* holds a reduction */
+  bool elementwise_only; /* holds only elementwise and broadcast nodes */
 } group_info;
 
 typedef struct fuser {
@@ -84,6 +87,34 @@ static bool can_join(fuser *f, const tsl_node *node, int target) {
   return true;
 }
 
+/* Does group `group` depend on group `target`, not counting what `node` reads? */
+static bool depends_on_except(fuser *f, int group, int target, const tsl_node *node) {
+  f->mark[group] = f->stamp;
+  for (int id = group; id >= 0; id = f->next[id]) {
+    const tsl_node *member = f->node_of[id];
+    for (int i = 0; member != node && i < member->num_inputs; i++) {
+      const tsl_value *input = member->inputs[i];
+      if (!input || input->kind != TSL_VALUE_NODE) continue;
+      int producer = f->group_of[input->node->id];
+      if (producer == target) return true;
+      if (producer != group && depends_on(f, producer, target)) return true;
+    }
+  }
+  return false;
+}
+
+/* Moves the nodes of group `from` into group `into`. */
+static void merge(fuser *f, int into, int from) {
+  for (int id = from; id >= 0; id = f->next[id]) f->group_of[id] = into;
+  f->next[f->last[into]] = from;
+  f->last[into] = f->last[from];
+  group_info *a = &f->groups[into], *b = &f->groups[from];
+  a->opaque |= b->opaque;
+  a->anchor |= b->anchor;
+  a->reduce |= b->reduce;
+  a->elementwise_only &= b->elementwise_only;
+}
+
 static void place(fuser *f, const tsl_node *node) {
   int chosen = -1;
   tsl_pattern pattern = pattern_of(node);
@@ -105,6 +136,21 @@ static void place(fuser *f, const tsl_node *node) {
   group->opaque |= pattern == TSL_PATTERN_OPAQUE;
   group->anchor |= pattern == TSL_PATTERN_OUT_ELEMWISE_FUSABLE;
   group->reduce |= pattern == TSL_PATTERN_REDUCE;
+  group->elementwise_only &= pattern <= TSL_PATTERN_BROADCAST;
+  if (group->anchor || group->opaque) return;
+  /* The node's other producers, when they are elementwise chains that neither depend on its
+   * group nor feed it, come along: a diamond (exp(x) + log(x)) is one kernel. */
+  for (int i = 0; i < node->num_inputs; i++) {
+    const tsl_value *input = node->inputs[i];
+    if (!input || input->kind != TSL_VALUE_NODE) continue;
+    int other = f->group_of[input->node->id];
+    if (other == chosen || !f->groups[other].elementwise_only) continue;
+    f->stamp++;
+    bool other_needs_chosen = depends_on(f, other, chosen);
+    f->stamp++;
+    if (other_needs_chosen || depends_on_except(f, chosen, other, node)) continue;
+    merge(f, chosen, other);
+  }
 }
 
 /* Makes each group's nodes contiguous: groups in dependency order (among the groups whose
@@ -121,9 +167,10 @@ static void order_groups(fuser *f) {
   tsl_node **order = malloc(sizeof(tsl_node *) * (size_t)(count + 1));
   TSL_CHECK_ALLOC(index && first && waiting && seen && done && order);
   int groups = 0;
+  for (int i = 0; i < ids; i++) index[i] = -1;
   for (int n = 0; n < count; n++) {
     int group = f->group_of[graph->nodes[n]->id];
-    if (group == graph->nodes[n]->id) {
+    if (index[group] < 0) {
       index[group] = groups;
       first[groups++] = n;
     }
@@ -190,6 +237,7 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
       .mark = calloc((size_t)ids, sizeof(int)),
   };
   TSL_CHECK_ALLOC(f.group_of && f.groups && f.node_of && f.next && f.last && f.mark);
+  for (int i = 0; i < ids; i++) f.groups[i].elementwise_only = true;
   for (int n = 0; n < graph->num_nodes; n++) place(&f, graph->nodes[n]);
   order_groups(&f);
   /* Groups numbered in order, singletons included. */
