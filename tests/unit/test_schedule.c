@@ -2,8 +2,8 @@
  * schedule changes what a function computes. The property test draws random sequences of
  * primitives on kernels lowered from operator calls (products, convolutions with strides,
  * groups and dilations, depthwise convolution, pooling, reductions, softmax, epilogues) and
- * compares every scheduled kernel, compiled and run, with the unscheduled one on random
- * inputs. */
+ * on fused kernels (a product or convolution followed by an elementwise epilogue), and compares
+ * every scheduled kernel, compiled and run, with the unscheduled one on random inputs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,6 +430,60 @@ START_TEST(reverse_compute_inline_merges_elementwise_stages) {
 }
 END_TEST
 
+/* ---- fused kernels ----------------------------------------------------------------------- */
+
+static const char *const conv_text =
+    "graph \"g\" {\n  input %x: f32[1, 8, 10, 10]\n  input %w: f32[16, 8, 3, 3]\n"
+    "  %y: f32[1, 16, 10, 10] = conv(%x, %w) {pads=[1, 1, 1, 1]}\n  output %y\n}\n";
+
+static const char *const wide_matmul_text =
+    "graph \"g\" {\n  input %a: f32[37, 64]\n  input %b: f32[64, 48]\n"
+    "  %y: f32[37, 48] = matmul(%a, %b)\n  output %y\n}\n";
+
+/* An anchor and its epilogue, as graph fusion lowers them. */
+typedef struct fused_workload {
+  const char *anchor, *params;
+  epilogue stage;
+} fused_workload;
+
+static const fused_workload fused_workloads[] = {
+    {wide_matmul_text, "%bias: f32[48], out %out: f32[37, 48]",
+     {"bias_relu", "out", "u", "max((%matmul[%u0, %u1] + %bias[%u1]), f32(0.0))"}},
+    {conv_text, "%scale: f32[16], %shift: f32[16], %residual: f32[1, 16, 10, 10], out %out: f32[1, 16, 10, 10]",
+     {"scale_shift_add_relu", "out", "u",
+      "max((((%conv[%u0, %u1, %u2, %u3] * %scale[%u1]) + %shift[%u1]) + %residual[%u0, %u1, %u2, %u3]), f32(0.0))"}},
+    {matmul_text, "out %out: f32[8, 10]",
+     {"gelu", "out", "u",
+      "((f32(0.5) * %matmul[%u0, %u1]) * (f32(1.0) + erf((%matmul[%u0, %u1] * f32(0.70710677)))))"}},
+};
+
+static char *fused_workload_text(const fused_workload *workload) {
+  return fused_text(workload->anchor, workload->params, true, 1, &workload->stage);
+}
+
+/* The default schedule runs the epilogue in the register tile's write-back: no nest of its
+ * own, no scratch buffer; and it computes what the unscheduled kernel does, as do random
+ * schedules. */
+START_TEST(default_schedule_inlines_epilogues) {
+  const fused_workload *workload = &fused_workloads[_i];
+  char *text = fused_workload_text(workload);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_target target = host_target();
+  tsl_default_schedule(func, &target);
+  char *scheduled = tsl_primfunc_print(func);
+  char block_name[128];
+  snprintf(block_name, sizeof(block_name), "\"%s\"", workload->stage.name);
+  ck_assert_msg(!strstr(scheduled, block_name), "the epilogue still runs on its own:\n%s", scheduled);
+  ck_assert_msg(!strstr(scheduled, "alloc %matmul:") && !strstr(scheduled, "alloc %conv:"),
+                "the scratch buffer is still allocated:\n%s", scheduled);
+  ck_assert_msg(strstr(scheduled, "_write\""), "%s", scheduled);
+  free(scheduled);
+  tsl_primfunc_free(func);
+  check_schedules(text, 20, 4321u + (unsigned)_i);
+  free(text);
+}
+END_TEST
+
 Suite *suite_schedule(void) {
   Suite *suite = suite_create("schedule");
   TCase *tc = tcase_create("primitives");
@@ -438,6 +492,8 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, cache_write_accumulates_a_tile);
   tcase_add_test(tc, reverse_compute_inline_refuses_what_it_cannot_inline);
   tcase_add_test(tc, reverse_compute_inline_merges_elementwise_stages);
+  tcase_add_loop_test(tc, default_schedule_inlines_epilogues, 0,
+                      (int)(sizeof(fused_workloads) / sizeof(fused_workloads[0])));
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
   suite_add_tcase(suite, tc);
