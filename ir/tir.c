@@ -176,6 +176,23 @@ void tsl_stmt_walk(tsl_stmt *stmt, tsl_stmt_visit visit, void *context) {
   }
 }
 
+typedef struct stmt_search {
+  tsl_stmt_match matches;
+  const void *key;
+  tsl_stmt *found;
+} stmt_search;
+
+static void match_stmt(tsl_stmt *stmt, void *context) {
+  stmt_search *search = context;
+  if (!search->found && search->matches(stmt, search->key)) search->found = stmt;
+}
+
+tsl_stmt *tsl_stmt_find(tsl_stmt *stmt, tsl_stmt_match matches, const void *key) {
+  stmt_search search = {matches, key, NULL};
+  tsl_stmt_walk(stmt, match_stmt, &search);
+  return search.found;
+}
+
 /* ---- regions ----------------------------------------------------------------------------- */
 
 /* What a block touches of one buffer, per axis: a single index written in the block's own

@@ -192,4 +192,9 @@ typedef void (*tsl_stmt_visit)(tsl_stmt *stmt, void *context);
 /* Calls visit on every statement, parents before children. */
 void tsl_stmt_walk(tsl_stmt *stmt, tsl_stmt_visit visit, void *context);
 
+/* The first statement, parents before children, that `matches` accepts (given `key`); NULL
+ * when there is none. */
+typedef bool (*tsl_stmt_match)(const tsl_stmt *stmt, const void *key);
+tsl_stmt *tsl_stmt_find(tsl_stmt *stmt, tsl_stmt_match matches, const void *key);
+
 #endif

@@ -59,22 +59,12 @@ static tsl_stmt **slot_of(tsl_primfunc *func, const tsl_stmt *target) {
   return length > 0 ? slots[length - 1] : NULL;
 }
 
-typedef struct block_search {
-  const char *name;
-  tsl_stmt *found;
-} block_search;
-
-static void match_block(tsl_stmt *stmt, void *context) {
-  block_search *search = context;
-  if (stmt->kind == TSL_STMT_BLOCK && !search->found && strcmp(stmt->block.name, search->name) == 0) {
-    search->found = stmt;
-  }
+static bool is_block_named(const tsl_stmt *stmt, const void *name) {
+  return stmt->kind == TSL_STMT_BLOCK && strcmp(stmt->block.name, name) == 0;
 }
 
 tsl_stmt *tsl_sch_get_block(tsl_primfunc *func, const char *name) {
-  block_search search = {name, NULL};
-  tsl_stmt_walk(func->body, match_block, &search);
-  return search.found;
+  return tsl_stmt_find(func->body, is_block_named, name);
 }
 
 int tsl_sch_get_loops(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **loops) {
@@ -665,17 +655,35 @@ static tsl_expr *linear_expr(tsl_arena *arena, const linear *form) {
   return value ? value : tsl_index(arena, 0);
 }
 
-typedef struct writer_count {
+/* The blocks that read and that write a buffer (by their regions), and the first of each. */
+typedef struct buffer_users {
   const tsl_buffer *buffer;
-  int count;
-} writer_count;
+  int num_readers, num_writers;
+  tsl_stmt *reader, *writer;
+} buffer_users;
 
-static void count_writer(tsl_stmt *stmt, void *context) {
-  writer_count *writers = context;
-  if (stmt->kind == TSL_STMT_BLOCK && stmt->block.body->kind == TSL_STMT_STORE &&
-      stmt->block.body->store.buffer == writers->buffer) {
-    writers->count++;
+static bool in_regions(const tsl_region *regions, int count, const tsl_buffer *buffer) {
+  for (int i = 0; i < count; i++) {
+    if (regions[i].buffer == buffer) return true;
   }
+  return false;
+}
+
+static void count_user(tsl_stmt *stmt, void *context) {
+  buffer_users *users = context;
+  if (stmt->kind != TSL_STMT_BLOCK) return;
+  if (in_regions(stmt->block.reads, stmt->block.num_reads, users->buffer)) {
+    if (users->num_readers++ == 0) users->reader = stmt;
+  }
+  if (in_regions(stmt->block.writes, stmt->block.num_writes, users->buffer)) {
+    if (users->num_writers++ == 0) users->writer = stmt;
+  }
+}
+
+static buffer_users users_of(tsl_stmt *stmt, const tsl_buffer *buffer) {
+  buffer_users users = {.buffer = buffer};
+  tsl_stmt_walk(stmt, count_user, &users);
+  return users;
 }
 
 typedef struct buffer_read {
@@ -694,6 +702,13 @@ static bool reads_buffer(const tsl_expr *expr, const tsl_buffer *buffer) {
   return read.found;
 }
 
+static bool is_param(const tsl_primfunc *func, const tsl_buffer *buffer) {
+  for (int i = 0; i < func->num_params; i++) {
+    if (func->params[i] == buffer) return true;
+  }
+  return false;
+}
+
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error) {
   tsl_arena *arena = func->arena;
@@ -709,8 +724,7 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
   }
   tsl_buffer *buffer = block->block.body->store.buffer;
   /* The copy after each iteration needs the buffer: a parameter, or allocated around loop. */
-  bool param = false, allocated = false;
-  for (int i = 0; i < func->num_params; i++) param = param || func->params[i] == buffer;
+  bool param = is_param(func, buffer), allocated = false;
   tsl_stmt *path[MAX_PATH];
   int length = path_to(&func->body, loop, path, NULL, 0);
   for (int i = 0; i < length; i++) {
@@ -738,9 +752,8 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
   }
   /* A block that reads what it writes (a reduction's update) needs the values first written
    * inside the loop too: by its own init, or by an init block below the loop. */
-  writer_count writers = {buffer, 0};
-  tsl_stmt_walk(loop->loop.body, count_writer, &writers);
-  if (!block->block.init && reads_buffer(block->block.body->store.value, buffer) && writers.count < 2) {
+  if (!block->block.init && reads_buffer(block->block.body->store.value, buffer) &&
+      users_of(loop->loop.body, buffer).num_writers < 2) {
     return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: block '%s' updates '%s', whose init runs outside the loop",
                     block->block.name, buffer->name);
   }
@@ -795,5 +808,170 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
   loop->loop.body = tsl_alloc(arena, scan.local, tsl_seq(arena, 2, steps));
   refresh_regions(func);
   if (copy) *copy = copy_block;
+  return TSL_OK;
+}
+
+/* ---- reverse_compute_inline -------------------------------------------------------------- */
+
+enum { MAX_INLINE_READS = 32 };
+
+static bool is_spatial_block(const tsl_stmt *block) {
+  if (block->block.init) return false;
+  for (int i = 0; i < block->block.num_iters; i++) {
+    if (block->block.iters[i].kind != TSL_ITER_SPATIAL) return false;
+  }
+  return true;
+}
+
+/* Whether `indices` are the block's variables, in order. */
+static bool at_block_vars(const tsl_stmt *block, int num_indices, tsl_expr *const *indices) {
+  if (num_indices != block->block.num_iters) return false;
+  for (int i = 0; i < num_indices; i++) {
+    if (indices[i]->kind != TSL_EXPR_VAR || indices[i]->var != block->block.iters[i].var) return false;
+  }
+  return true;
+}
+
+/* What the consumer's value reads: each buffer, and whether every load of it is at the
+ * block's variables; whether it uses a variable that is not the block's. */
+typedef struct consumer_reads {
+  const tsl_stmt *block;
+  int count;
+  tsl_buffer *buffers[MAX_INLINE_READS];
+  bool identity[MAX_INLINE_READS];
+  bool too_many, foreign_var;
+} consumer_reads;
+
+static void scan_consumer(const tsl_expr *expr, void *context) {
+  consumer_reads *reads = context;
+  if (expr->kind == TSL_EXPR_VAR) {
+    bool own = false;
+    for (int i = 0; i < reads->block->block.num_iters; i++) own = own || reads->block->block.iters[i].var == expr->var;
+    reads->foreign_var = reads->foreign_var || !own;
+  }
+  if (expr->kind != TSL_EXPR_LOAD) return;
+  bool identity = at_block_vars(reads->block, expr->load.num_indices, expr->load.indices);
+  for (int i = 0; i < reads->count; i++) {
+    if (reads->buffers[i] == expr->load.buffer) {
+      reads->identity[i] = reads->identity[i] && identity;
+      return;
+    }
+  }
+  if (reads->count == MAX_INLINE_READS) {
+    reads->too_many = true;
+    return;
+  }
+  reads->buffers[reads->count] = expr->load.buffer;
+  reads->identity[reads->count++] = identity;
+}
+
+/* The consumer's value at the producer's store: its variables become the producer's indices
+ * and its loads of the produced buffer the producer's value. */
+typedef struct inline_rewrite {
+  var_map at_producer;
+  const tsl_buffer *buffer;
+  tsl_expr *value;
+} inline_rewrite;
+
+static tsl_expr *producer_index(const tsl_var *var, void *context) {
+  return mapped(var, &((inline_rewrite *)context)->at_producer);
+}
+
+static tsl_expr *producer_value(tsl_expr *load, void *context) {
+  inline_rewrite *inlined = context;
+  return load->load.buffer == inlined->buffer ? inlined->value : NULL;
+}
+
+static bool allocates(const tsl_stmt *stmt, const void *buffer) {
+  return stmt->kind == TSL_STMT_ALLOC && stmt->alloc.buffer == buffer;
+}
+
+/* Takes items[index] out of a sequence (a sequence of one becomes its item). */
+static void remove_item(tsl_primfunc *func, tsl_stmt *seq, int index) {
+  tsl_stmt **slot = slot_of(func, seq);
+  memmove(&seq->seq.items[index], &seq->seq.items[index + 1], sizeof(tsl_stmt *) * (size_t)(seq->seq.count - index - 1));
+  seq->seq.count--;
+  if (seq->seq.count == 1) *slot = seq->seq.items[0];
+}
+
+/* The produced buffer the consumer reads: the one buffer it loads that another block writes,
+ * loaded only at the consumer's variables. NULL, with *problem set, when there is none. */
+static tsl_buffer *produced_buffer(tsl_primfunc *func, tsl_stmt *consumer, const char **problem) {
+  const tsl_stmt *store = consumer->block.body;
+  consumer_reads reads = {.block = consumer};
+  tsl_expr_walk(store->store.value, scan_consumer, &reads);
+  if (reads.too_many) return *problem = "it reads too many buffers", NULL;
+  if (reads.foreign_var) return *problem = "its value uses variables other than its own", NULL;
+  tsl_buffer *produced = NULL;
+  for (int i = 0; i < reads.count; i++) {
+    if (reads.buffers[i] == store->store.buffer) return *problem = "it reads the buffer it writes", NULL;
+    if (users_of(func->body, reads.buffers[i]).num_writers == 0) continue;
+    if (produced) return *problem = "it reads more than one buffer that a block writes", NULL;
+    if (!reads.identity[i]) return *problem = "it reads the produced buffer at indices other than its variables", NULL;
+    produced = reads.buffers[i];
+  }
+  if (!produced) *problem = "it reads no buffer that a block writes";
+  return produced;
+}
+
+tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer,
+                                          tsl_error *error) {
+  if (consumer->kind != TSL_STMT_BLOCK || consumer->block.body->kind != TSL_STMT_STORE || !slot_of(func, consumer)) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: not a block of function '%s' whose body is a store", func->name);
+  }
+  const char *name = consumer->block.name, *problem = NULL;
+  tsl_stmt *store = consumer->block.body;
+  tsl_buffer *output = store->store.buffer, *buffer = NULL;
+  if (!is_spatial_block(consumer)) problem = "it reduces";
+  else if (!at_block_vars(consumer, store->store.num_indices, store->store.indices)) problem = "it does not store at its variables in order";
+  else buffer = produced_buffer(func, consumer, &problem);
+  if (problem) return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: block '%s' cannot be inlined: %s", name, problem);
+  buffer_users users = users_of(func->body, buffer);
+  tsl_stmt *producer = users.writer;
+  if (is_param(func, buffer)) problem = "it is a parameter of the function";
+  else if (users.num_writers != 1) problem = "more than one block writes it";
+  else if (!is_spatial_block(producer) || producer->block.body->kind != TSL_STMT_STORE) problem = "the block that writes it reduces, or its body is not a store";
+  else if (users.num_readers != 1) problem = "another block reads it too";
+  else if (output->rank != buffer->rank || memcmp(output->shape, buffer->shape, sizeof(int64_t) * (size_t)buffer->rank)) problem = "the consumer's output has another shape";
+  for (int i = 0; !problem && i < consumer->block.num_iters; i++) {
+    const tsl_block_iter *iter = &consumer->block.iters[i];
+    if (iter->min != 0 || iter->extent != buffer->shape[i]) problem = "the consumer's variables do not range over its shape";
+  }
+  if (problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: block '%s' cannot be inlined into the producer of '%s': %s", name, buffer->name, problem);
+  }
+  /* The consumer's loops are a statement of a sequence that runs the producer in an earlier
+   * one; the statements from there to the consumer's must leave its output alone. */
+  tsl_stmt *path[MAX_PATH], *producer_path[MAX_PATH];
+  int depth = path_to(&func->body, consumer, path, NULL, 0) - 2;
+  while (depth >= 0 && path[depth]->kind == TSL_STMT_FOR) depth--;
+  int producer_depth = path_to(&func->body, producer, producer_path, NULL, 0);
+  tsl_stmt *seq = depth >= 0 ? path[depth] : NULL;
+  int first = -1, last = -1;
+  for (int i = 0; seq && seq->kind == TSL_STMT_SEQ && i < seq->seq.count; i++) {
+    if (producer_depth > depth + 1 && producer_path[depth] == seq && seq->seq.items[i] == producer_path[depth + 1]) first = i;
+    if (seq->seq.items[i] == path[depth + 1]) last = i;
+  }
+  if (first < 0 || last < first + 1) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: block '%s' does not run in its own loops after block '%s'", name, producer->block.name);
+  }
+  for (int i = first; i < last; i++) {
+    buffer_users between = users_of(seq->seq.items[i], output);
+    if (between.num_readers || between.num_writers) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: a block between '%s' and '%s' uses '%s'", producer->block.name, name, output->name);
+    }
+  }
+  tsl_stmt *producer_store = producer->block.body;
+  inline_rewrite inlined = {.buffer = buffer, .value = producer_store->store.value};
+  for (int i = 0; i < consumer->block.num_iters; i++) {
+    map_add(&inlined.at_producer, consumer->block.iters[i].var, producer_store->store.indices[i]);
+  }
+  tsl_expr_rewriter rewriter = {producer_index, producer_value, &inlined};
+  producer_store->store.value = tsl_expr_rewrite(func->arena, store->store.value, &rewriter);
+  producer_store->store.buffer = output;
+  remove_item(func, seq, last);
+  tsl_stmt *alloc = tsl_stmt_find(func->body, allocates, buffer);
+  if (alloc) *slot_of(func, alloc) = alloc->alloc.body;
+  refresh_regions(func);
   return TSL_OK;
 }

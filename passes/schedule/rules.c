@@ -8,6 +8,8 @@
  *                   loops, initialised before them and copied out after.
  *   vectorize       any other nest whose innermost loop writes contiguously: that loop split
  *                   into vector lanes.
+ *                   The elementwise stages that read what the tile writes back (a fused
+ *                   kernel's epilogue) are inlined into the write-back.
  *   parallel        one outer spatial loop on the thread pool, when the nest does enough work.
  *
  * Where a rule does not apply it changes nothing; a reduction it cannot tile still gets its
@@ -182,6 +184,25 @@ static const tsl_var *loop_of_axis(tsl_primfunc *func, tsl_stmt *block, int axis
   return NULL;
 }
 
+static bool block_reads(const tsl_stmt *stmt, const void *buffer) {
+  if (stmt->kind != TSL_STMT_BLOCK) return false;
+  for (int i = 0; i < stmt->block.num_reads; i++) {
+    if (stmt->block.reads[i].buffer == buffer) return true;
+  }
+  return false;
+}
+
+/* The elementwise stages after a tile's write-back (a fused kernel's epilogue: bias, scale,
+ * residual, activation), one after another, move into the write-back, where they run on the
+ * tile while it is in registers instead of in a pass of their own over memory. */
+static void inline_consumers(tsl_primfunc *func, tsl_stmt *write_back) {
+  tsl_error error;
+  for (;;) {
+    tsl_stmt *consumer = tsl_stmt_find(func->body, block_reads, write_back->block.body->store.buffer);
+    if (!consumer || tsl_sch_reverse_compute_inline(func, consumer, &error)) return;
+  }
+}
+
 static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n) {
   tsl_stmt *block = n->block;
   if (!block->block.init) return false;
@@ -252,6 +273,7 @@ static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n
     const tsl_var *copy_x = loop_of_axis(func, copy, rank - 1);
     const tsl_var *copy_u = u_var && u_axis >= 0 ? loop_of_axis(func, copy, u_axis) : NULL;
     mark_loops(func, copy, copy_u, copy_x);
+    inline_consumers(func, copy);
   }
   parallelize(func, block, work);
   return true;
@@ -300,15 +322,25 @@ static void schedule_nest(tsl_primfunc *func, const tsl_target *target, tsl_stmt
   parallelize(func, n.block, work);
 }
 
+static bool holds(const tsl_stmt *seq, const tsl_stmt *item) {
+  for (int i = 0; i < seq->seq.count; i++) {
+    if (seq->seq.items[i] == item) return true;
+  }
+  return false;
+}
+
 static void schedule(tsl_primfunc *func, const tsl_target *target, tsl_stmt *stmt) {
   switch (stmt->kind) {
   case TSL_STMT_SEQ: {
-    /* The nests are collected first: scheduling one rewrites the statements around it. */
+    /* The nests are collected first: scheduling one rewrites the statements around it, and
+     * may inline a later one into it (which then needs no schedule of its own). */
     int count = stmt->seq.count;
     tsl_stmt **items = malloc(sizeof(tsl_stmt *) * (size_t)(count + 1));
     TSL_CHECK_ALLOC(items);
     for (int i = 0; i < count; i++) items[i] = stmt->seq.items[i];
-    for (int i = 0; i < count; i++) schedule(func, target, items[i]);
+    for (int i = 0; i < count; i++) {
+      if (holds(stmt, items[i])) schedule(func, target, items[i]);
+    }
     free(items);
     return;
   }

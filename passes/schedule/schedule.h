@@ -53,6 +53,18 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error);
 
+/* Moves the computation of `consumer`, an elementwise block, into the block that produces what
+ * it reads: TVM's reverse_compute_inline. The consumer must be spatial, store at its variables
+ * in order, and read exactly one buffer that another block writes, at its variables only, over
+ * that buffer's whole shape, the same as its output's. That buffer must not be a parameter; one
+ * spatial block whose body is a store, the producer, writes it, in a statement of a sequence
+ * before the consumer's loops, and no other block reads it; no block in between may use the
+ * consumer's output. The producer's store `buffer[indices] = value` becomes the consumer's
+ * store at `indices`, its loads of the buffer replaced by `value`; the consumer's loops and
+ * the buffer's allocation go. */
+tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer,
+                                          tsl_error *error);
+
 /* The schedule every kernel gets without tuning: the rules of passes/schedule/rules.c with
  * decisions from the target (its vector width and cores). */
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target);

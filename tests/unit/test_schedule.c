@@ -2,9 +2,10 @@
  * schedule changes what a function computes. The property test draws random sequences of
  * primitives on kernels lowered from operator calls (products, convolutions with strides,
  * groups and dilations, depthwise convolution, pooling, reductions, softmax, epilogues) and
- * compares every scheduled kernel, compiled and run, with the unscheduled one on random
- * inputs. */
+ * on fused kernels (a product or convolution followed by an elementwise epilogue), and compares
+ * every scheduled kernel, compiled and run, with the unscheduled one on random inputs. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,80 @@ static tsl_primfunc *lower_first(const char *graph_text) {
   ck_assert_msg(tsl_lower_node(graph->nodes[0], "kernel", &func, &error) == TSL_OK, "%s", error.message);
   tsl_graph_free(graph);
   return func;
+}
+
+static void infer_regions(tsl_stmt *stmt, void *context) {
+  if (stmt->kind == TSL_STMT_BLOCK) tsl_block_infer_regions(context, stmt);
+}
+
+/* A kernel from its TIR text; blocks written with empty regions get theirs from their bodies. */
+static tsl_primfunc *parse_kernel(const char *text) {
+  tsl_primfunc *func;
+  tsl_error error;
+  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "kernel", &func, &error) == TSL_OK, "%s\n%s", error.message, text);
+  tsl_stmt_walk(func->body, infer_regions, func->arena);
+  return func;
+}
+
+/* The TIR text of the kernel lowered from the graph's first node. */
+static char *lowered_text(const char *graph_text) {
+  tsl_primfunc *func = lower_first(graph_text);
+  char *text = tsl_primfunc_print(func);
+  tsl_primfunc_free(func);
+  return text;
+}
+
+/* An elementwise block `name` over the whole of `like`'s shape, with variables %<vars>0, …
+ * (loops %<vars>l0, …), that stores `value` into `output`. */
+typedef struct epilogue {
+  const char *name, *output, *vars, *value;
+} epilogue;
+
+static void write_epilogue(tsl_text *text, const tsl_buffer *like, const epilogue *stage) {
+  for (int axis = 0; axis < like->rank; axis++) {
+    tsl_text_printf(text, "for %%%sl%d in 0..%lld {\n", stage->vars, axis, (long long)like->shape[axis]);
+  }
+  tsl_text_printf(text, "block \"%s\" [", stage->name);
+  for (int axis = 0; axis < like->rank; axis++) {
+    tsl_text_printf(text, "%s%%%s%d: spatial 0..%lld = %%%sl%d", axis ? ", " : "", stage->vars, axis,
+                    (long long)like->shape[axis], stage->vars, axis);
+  }
+  tsl_text_printf(text, "] reads [] writes [] {\n%%%s[", stage->output);
+  for (int axis = 0; axis < like->rank; axis++) tsl_text_printf(text, "%s%%%s%d", axis ? ", " : "", stage->vars, axis);
+  tsl_text_printf(text, "] = %s\n}\n", stage->value);
+  for (int axis = 0; axis < like->rank; axis++) tsl_text_puts(text, "}\n");
+}
+
+/* A kernel as graph fusion makes it: the graph's first node lowered, then the epilogue stages
+ * reading its output. With `scratch` that output becomes a buffer the kernel allocates and
+ * `params` (TIR text, "%bias: f32[48], out %y: f32[37, 48]") take its place; without, they
+ * follow it. */
+static char *fused_text(const char *graph_text, const char *params, bool scratch, int count,
+                        const epilogue *stages) {
+  tsl_primfunc *anchor = lower_first(graph_text);
+  ck_assert(anchor->is_output[anchor->num_params - 1]);
+  const tsl_buffer *output = anchor->params[anchor->num_params - 1];
+  char *printed = tsl_primfunc_print(anchor);
+  const char *output_param = strstr(printed, "out %"), *header_end = strstr(printed, ") {\n");
+  ck_assert(output_param && header_end && output_param < header_end);
+  const char *body = header_end + 4, *end = printed + strlen(printed) - 2;
+  tsl_text text = {0};
+  if (scratch) {
+    tsl_text_append(&text, printed, (size_t)(output_param - printed));
+    tsl_text_printf(&text, "%s) {\nalloc ", params);
+    const char *scratch_type = output_param + strlen("out ");
+    tsl_text_append(&text, scratch_type, (size_t)(header_end - scratch_type));
+    tsl_text_puts(&text, " {\n");
+  } else {
+    tsl_text_append(&text, printed, (size_t)(header_end - printed));
+    tsl_text_printf(&text, ", %s) {\n", params);
+  }
+  tsl_text_append(&text, body, (size_t)(end - body));
+  for (int i = 0; i < count; i++) write_epilogue(&text, output, &stages[i]);
+  tsl_text_puts(&text, scratch ? "}\n}\n" : "}\n");
+  free(printed);
+  tsl_primfunc_free(anchor);
+  return tsl_text_take(&text);
 }
 
 static tsl_target host_target(void) {
@@ -87,7 +162,7 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 7) {
+  switch (next_random(state) % 8) {
   case 0: {
     int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
     int64_t factor = 1 + next_random(state) % 8;
@@ -120,6 +195,7 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   case 4: status = tsl_sch_parallel(func, loop, &error); break;
   case 5: status = tsl_sch_decompose_reduction(func, block, loop, NULL, &error); break;
   case 6: status = tsl_sch_cache_write_at(func, block, loop, NULL, &error); break;
+  case 7: status = tsl_sch_reverse_compute_inline(func, block, &error); break;
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
@@ -128,10 +204,11 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   free(after);
 }
 
-/* Runs the unscheduled kernel and `schedules` randomly scheduled copies (and the default
- * schedule) on the same random inputs; every output must match within 1e-4 relative. */
-static void check_schedules(const char *graph_text, int schedules, unsigned seed) {
-  tsl_primfunc *reference = lower_first(graph_text);
+/* Runs the unscheduled kernel (TIR text) and `schedules` randomly scheduled copies (and the
+ * default schedule) on the same random inputs; every output must match within 1e-4
+ * relative. */
+static void check_schedules(const char *kernel_text, int schedules, unsigned seed) {
+  tsl_primfunc *reference = parse_kernel(kernel_text);
   int count = reference->num_params;
   void *inputs[count + 1], *expected[count + 1], *actual[count + 1];
   unsigned state = seed;
@@ -149,7 +226,7 @@ static void check_schedules(const char *graph_text, int schedules, unsigned seed
   run(reference, expected);
   tsl_target target = host_target();
   for (int s = 0; s <= schedules; s++) {
-    tsl_primfunc *func = lower_first(graph_text);
+    tsl_primfunc *func = parse_kernel(kernel_text);
     if (s == 0) {
       tsl_default_schedule(func, &target);
     } else {
@@ -216,7 +293,9 @@ static const char *const workloads[] = {
 };
 
 START_TEST(random_schedules_compute_the_same) {
-  check_schedules(workloads[_i], 20, 1234u + (unsigned)_i);
+  char *text = lowered_text(workloads[_i]);
+  check_schedules(text, 20, 1234u + (unsigned)_i);
+  free(text);
 }
 END_TEST
 
@@ -225,6 +304,7 @@ END_TEST
 static const char *const matmul_text =
     "graph \"g\" {\n  input %a: f32[8, 12]\n  input %b: f32[12, 10]\n"
     "  %y: f32[8, 10] = matmul(%a, %b)\n  output %y\n}\n";
+
 
 static void expect_refusal(tsl_status status, const tsl_error *error, const char *words) {
   ck_assert_int_eq(status, TSL_ERROR_INPUT);
@@ -295,12 +375,125 @@ START_TEST(cache_write_accumulates_a_tile) {
 }
 END_TEST
 
+/* Each refusal leaves the kernel printing as it did. */
+static void expect_inline_refusal(const char *text, const char *block_name, const char *words) {
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_stmt *block = tsl_sch_get_block(func, block_name);
+  ck_assert_ptr_nonnull(block);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_refusal(tsl_sch_reverse_compute_inline(func, block, &error), &error, words);
+  char *after = tsl_primfunc_print(func);
+  ck_assert_str_eq(after, before);
+  free(before);
+  free(after);
+  tsl_primfunc_free(func);
+}
+
+START_TEST(reverse_compute_inline_refuses_what_it_cannot_inline) {
+  const epilogue relu = {"relu", "out", "u", "max(%matmul[%u0, %u1], f32(0.0))"};
+  char *text = fused_text(matmul_text, "out %out: f32[8, 10]", true, 1, &relu);
+  expect_inline_refusal(text, "matmul", "it reduces");
+  expect_inline_refusal(text, "relu", "the block that writes it reduces");
+  free(text);
+  const epilogue flipped = {"flip", "out", "u", "%matmul[%u0, (9 - %u1)]"};
+  text = fused_text(matmul_text, "out %out: f32[8, 10]", true, 1, &flipped);
+  expect_inline_refusal(text, "flip", "at indices other than its variables");
+  free(text);
+  const epilogue two_readers[2] = {{"relu", "out", "u", "max(%tanh[%u0, %u1], f32(0.0))"},
+                                   {"copy", "other", "t", "%tanh[%t0, %t1]"}};
+  text = fused_text(workloads[10], "out %out: f32[8, 40], out %other: f32[8, 40]", true, 2, two_readers);
+  expect_inline_refusal(text, "relu", "another block reads it too");
+  free(text);
+  text = fused_text(matmul_text, "out %out: f32[8, 10]", false, 1, &relu);
+  expect_inline_refusal(text, "relu", "a parameter");
+  free(text);
+}
+END_TEST
+
+/* An elementwise producer takes its consumer's computation; the consumer's loops and the
+ * buffer between them go. */
+START_TEST(reverse_compute_inline_merges_elementwise_stages) {
+  const epilogue scale = {"scale", "out", "u", "((%tanh[%u0, %u1] * f32(3.0)) + %tanh[%u0, %u1])"};
+  char *text = fused_text(workloads[10], "out %out: f32[8, 40]", true, 1, &scale);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_error error;
+  ck_assert_msg(tsl_sch_reverse_compute_inline(func, tsl_sch_get_block(func, "scale"), &error) == TSL_OK, "%s", error.message);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *inlined = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(inlined, "%out[%v0, %v1] = ((tanh(%x[%v0, %v1]) * f32(3.0)) + tanh(%x[%v0, %v1]))"), "%s", inlined);
+  ck_assert_msg(!strstr(inlined, "\"scale\"") && !strstr(inlined, "alloc"), "%s", inlined);
+  free(inlined);
+  tsl_primfunc_free(func);
+  check_schedules(text, 10, 99u);
+  free(text);
+}
+END_TEST
+
+/* ---- fused kernels ----------------------------------------------------------------------- */
+
+static const char *const conv_text =
+    "graph \"g\" {\n  input %x: f32[1, 8, 10, 10]\n  input %w: f32[16, 8, 3, 3]\n"
+    "  %y: f32[1, 16, 10, 10] = conv(%x, %w) {pads=[1, 1, 1, 1]}\n  output %y\n}\n";
+
+static const char *const wide_matmul_text =
+    "graph \"g\" {\n  input %a: f32[37, 64]\n  input %b: f32[64, 48]\n"
+    "  %y: f32[37, 48] = matmul(%a, %b)\n  output %y\n}\n";
+
+/* An anchor and its epilogue, as graph fusion lowers them. */
+typedef struct fused_workload {
+  const char *anchor, *params;
+  epilogue stage;
+} fused_workload;
+
+static const fused_workload fused_workloads[] = {
+    {wide_matmul_text, "%bias: f32[48], out %out: f32[37, 48]",
+     {"bias_relu", "out", "u", "max((%matmul[%u0, %u1] + %bias[%u1]), f32(0.0))"}},
+    {conv_text, "%scale: f32[16], %shift: f32[16], %residual: f32[1, 16, 10, 10], out %out: f32[1, 16, 10, 10]",
+     {"scale_shift_add_relu", "out", "u",
+      "max((((%conv[%u0, %u1, %u2, %u3] * %scale[%u1]) + %shift[%u1]) + %residual[%u0, %u1, %u2, %u3]), f32(0.0))"}},
+    {matmul_text, "out %out: f32[8, 10]",
+     {"gelu", "out", "u",
+      "((f32(0.5) * %matmul[%u0, %u1]) * (f32(1.0) + erf((%matmul[%u0, %u1] * f32(0.70710677)))))"}},
+};
+
+static char *fused_workload_text(const fused_workload *workload) {
+  return fused_text(workload->anchor, workload->params, true, 1, &workload->stage);
+}
+
+/* The default schedule runs the epilogue in the register tile's write-back: no nest of its
+ * own, no scratch buffer; and it computes what the unscheduled kernel does, as do random
+ * schedules. */
+START_TEST(default_schedule_inlines_epilogues) {
+  const fused_workload *workload = &fused_workloads[_i];
+  char *text = fused_workload_text(workload);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_target target = host_target();
+  tsl_default_schedule(func, &target);
+  char *scheduled = tsl_primfunc_print(func);
+  char block_name[128];
+  snprintf(block_name, sizeof(block_name), "\"%s\"", workload->stage.name);
+  ck_assert_msg(!strstr(scheduled, block_name), "the epilogue still runs on its own:\n%s", scheduled);
+  ck_assert_msg(!strstr(scheduled, "alloc %matmul:") && !strstr(scheduled, "alloc %conv:"),
+                "the scratch buffer is still allocated:\n%s", scheduled);
+  ck_assert_msg(strstr(scheduled, "_write\""), "%s", scheduled);
+  free(scheduled);
+  tsl_primfunc_free(func);
+  check_schedules(text, 20, 4321u + (unsigned)_i);
+  free(text);
+}
+END_TEST
+
 Suite *suite_schedule(void) {
   Suite *suite = suite_create("schedule");
   TCase *tc = tcase_create("primitives");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, primitives_refuse_what_they_cannot_do);
   tcase_add_test(tc, cache_write_accumulates_a_tile);
+  tcase_add_test(tc, reverse_compute_inline_refuses_what_it_cannot_inline);
+  tcase_add_test(tc, reverse_compute_inline_merges_elementwise_stages);
+  tcase_add_loop_test(tc, default_schedule_inlines_epilogues, 0,
+                      (int)(sizeof(fused_workloads) / sizeof(fused_workloads[0])));
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
   suite_add_tcase(suite, tc);
