@@ -210,7 +210,7 @@ static int run(int argc, char **argv) {
   /* The passes run when their result is asked for (or a dump of them). */
   tsl_graph *optimized = NULL;
   bool fused = strcmp(ir, "fused") == 0;
-  if ((stats || json || fused || compile.passes.dump_after) &&
+  if ((stats || json || fused || compile.passes.dump_after || compile.passes.num_disabled) &&
       tsl_optimize(graph, &compile, &optimized, &error)) {
     tsl_graph_free(graph);
     free(bindings);
