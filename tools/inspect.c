@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "ir/graph.h"
+#include "codegen/llvm/llvm.h"
 #include "passes/graph/graph_passes.h"
+#include "passes/lower/lower.h"
+#include "passes/schedule/schedule.h"
 #include "tools/cli.h"
 
 static int run(int argc, char **argv);
@@ -14,7 +17,7 @@ const tsl_command tsl_command_inspect = {
     .name = "inspect",
     .summary = "print a model's graph IR, or its statistics",
     .usage =
-        "usage: tessel inspect MODEL [--stats] [--json] [--ir imported|fused]\n"
+        "usage: tessel inspect MODEL [--stats] [--json] [--ir imported|fused|tir]\n"
         "                      [--bind NAME=FILE.pb]... [-O0..3] [--disable-pass NAME]...\n"
         "                      [--dump-after NAME]\n"
         "\n"
@@ -22,6 +25,8 @@ const tsl_command tsl_command_inspect = {
         "\n"
         "  --ir fused          print the graph after the graph passes instead: each fused\n"
         "                      kernel is a block `kernel N { ... }`\n"
+        "  --ir tir            print each kernel's TIR as its default schedule leaves it for\n"
+        "                      this machine (docs/tir.md)\n"
         "  --stats             print statistics instead: nodes per operator, parameters,\n"
         "                      weight bytes, multiply-accumulates, inputs and outputs, and\n"
         "                      the kernels the model compiles to at the opt level\n"
@@ -159,6 +164,25 @@ static void print_stats_text(const char *path, const tsl_graph *graph, int kerne
   free(counts);
 }
 
+/* Every kernel's PrimFunc, lowered and scheduled by the default rules for this machine. */
+static int print_kernels(const tsl_graph *graph) {
+  tsl_error error;
+  tsl_target target;
+  tsl_lowered *lowered;
+  if (tsl_target_parse("llvm", &target, &error) || tsl_llvm_complete_target(&target, &error) ||
+      tsl_lower(graph, &lowered, &error)) {
+    return cli_report(&error);
+  }
+  for (int i = 0; i < lowered->num_funcs; i++) {
+    tsl_default_schedule(lowered->funcs[i], &target);
+    char *text = tsl_primfunc_print(lowered->funcs[i]);
+    fputs(text, stdout);
+    free(text);
+  }
+  tsl_lowered_free(lowered);
+  return 0;
+}
+
 static int run(int argc, char **argv) {
   const char *path = NULL, *ir = "imported";
   bool stats = false, json = false;
@@ -170,8 +194,9 @@ static int run(int argc, char **argv) {
       continue;
     } else if (strcmp(argv[i], "--ir") == 0) {
       ir = i + 1 < argc ? argv[++i] : "";
-      if (strcmp(ir, "imported") != 0 && strcmp(ir, "fused") != 0) {
-        status = cli_usage_error(&tsl_command_inspect, "--ir takes imported or fused, not '%s'", ir);
+      if (strcmp(ir, "imported") != 0 && strcmp(ir, "fused") != 0 && strcmp(ir, "tir") != 0) {
+        status = cli_usage_error(&tsl_command_inspect, "--ir takes imported, fused or tir, not '%s'",
+                                 ir);
       }
     } else if (strcmp(argv[i], "--stats") == 0) {
       stats = true;
@@ -209,8 +234,8 @@ static int run(int argc, char **argv) {
   }
   /* The passes run when their result is asked for (or a dump of them). */
   tsl_graph *optimized = NULL;
-  bool fused = strcmp(ir, "fused") == 0;
-  if ((stats || json || fused || compile.passes.dump_after || compile.passes.num_disabled) &&
+  bool fused = strcmp(ir, "fused") == 0, tir = strcmp(ir, "tir") == 0;
+  if ((stats || json || fused || tir || compile.passes.dump_after || compile.passes.num_disabled) &&
       tsl_optimize(graph, &compile, &optimized, &error)) {
     tsl_graph_free(graph);
     free(bindings);
@@ -221,6 +246,8 @@ static int run(int argc, char **argv) {
     print_stats_json(path, graph, kernels);
   } else if (stats) {
     print_stats_text(path, graph, kernels, compile.passes.opt_level);
+  } else if (tir) {
+    status = print_kernels(optimized);
   } else if (!compile.passes.dump_after || fused) {
     char *text = tsl_graph_print(fused ? optimized : graph);
     fputs(text, stdout);
@@ -229,5 +256,5 @@ static int run(int argc, char **argv) {
   tsl_graph_free(optimized);
   tsl_graph_free(graph);
   free(bindings);
-  return 0;
+  return status;
 }

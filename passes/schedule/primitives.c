@@ -823,11 +823,15 @@ static bool is_spatial_block(const tsl_stmt *block) {
   return true;
 }
 
-/* Whether `indices` are the block's variables, in order. */
+/* Whether `indices` are the block's variables, in order (0 standing for a variable that can
+ * only be 0, as a broadcast writes it). */
 static bool at_block_vars(const tsl_stmt *block, int num_indices, tsl_expr *const *indices) {
   if (num_indices != block->block.num_iters) return false;
   for (int i = 0; i < num_indices; i++) {
-    if (indices[i]->kind != TSL_EXPR_VAR || indices[i]->var != block->block.iters[i].var) return false;
+    const tsl_block_iter *iter = &block->block.iters[i];
+    bool zero = indices[i]->kind == TSL_EXPR_INT && indices[i]->int_value == 0 && iter->min == 0 &&
+                iter->extent == 1;
+    if (!zero && (indices[i]->kind != TSL_EXPR_VAR || indices[i]->var != iter->var)) return false;
   }
   return true;
 }

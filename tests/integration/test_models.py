@@ -149,6 +149,15 @@ def check_fusion(name, model_path, tessel, report, checks):
         stray = [ops for ops in ops_of if ops & {"relu", "add"} and "conv" not in ops]
         checks.expect(f"{name} ReLU and residual adds fused", not stray,
                       f"kernels with relu or add but no conv: {stray[:3]}")
+        # The epilogue runs in the register tile's write-back: no kernel keeps a whole
+        # convolution output (the buffer `sum`) in memory.
+        tir = subprocess.run([tessel, "inspect", "--ir", "tir", str(model_path)],
+                             capture_output=True, text=True, timeout=INSPECT_TIMEOUT_SECONDS)
+        scratch = re.findall(r"alloc %sum\w*: f32\[[^]]*\] \{", tir.stdout)
+        checks.expect(f"{name} epilogues in the write-back",
+                      tir.returncode == 0 and tir.stdout.count("func ") == len(kernels)
+                      and not scratch,
+                      f"{tir.stdout.count('func ')} kernels in TIR; whole outputs kept: {scratch[:3]}")
     if name == "bert":
         spans = {}
         for index, kernel in enumerate(kernels):

@@ -4,9 +4,10 @@
                [--min-time SECONDS] [--markdown] [MODEL...]
 
 For each model (generated into the models folder when missing): ONNX Runtime's median latency
-(CPU execution provider, all graph optimisations, N intra-op threads) and `tessel bench`'s, on
-the same inputs, interleaved so that load on a shared machine hits both alike. Prints the
-ratio tessel / ONNX Runtime (below 1: tessel is faster). --markdown prints the table of
+(CPU execution provider, all graph optimisations, N intra-op threads) and `tessel bench`'s at
+-O3 and at -O0 (no graph passes), on the same inputs, interleaved so that load on a shared
+machine hits all alike. Prints the ratios tessel -O3 / ONNX Runtime (below 1: tessel is faster)
+and -O3 / -O0 (what the graph passes gain). --markdown prints the table of
 docs/performance.md.
 """
 
@@ -63,9 +64,10 @@ def ort_median(path, threads, min_time):
     return float(np.median(latencies))
 
 
-def tessel_median(tessel, path, threads, min_time):
+def tessel_median(tessel, path, threads, min_time, opt_level):
     result = subprocess.run([str(tessel), "bench", str(path), "--json", "--threads", str(threads),
-                             "--min-time", str(min_time)], capture_output=True, text=True)
+                             "--min-time", str(min_time), f"-O{opt_level}"],
+                            capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip())
     return json.loads(result.stdout)["median_ms"]
@@ -86,19 +88,23 @@ def main():
         if not path.exists():
             generate.write_model(name, str(path))
         ort = ort_median(path, args.threads, args.min_time)
-        tessel = tessel_median(args.tessel, path, args.threads, args.min_time)
+        tessel = tessel_median(args.tessel, path, args.threads, args.min_time, 3)
         ort_again = ort_median(path, args.threads, args.min_time)
+        unoptimized = tessel_median(args.tessel, path, args.threads, args.min_time, 0)
         anchor = (ort + ort_again) / 2
-        rows.append((name, tessel, anchor, tessel / anchor))
-        print(f"{name}: tessel {tessel:.2f} ms, ONNX Runtime {anchor:.2f} ms "
-              f"(runs {ort:.2f} and {ort_again:.2f}), ratio {tessel / anchor:.2f}", flush=True)
+        rows.append((name, tessel, unoptimized, anchor))
+        print(f"{name}: tessel {tessel:.2f} ms (-O0 {unoptimized:.2f} ms), ONNX Runtime "
+              f"{anchor:.2f} ms (runs {ort:.2f} and {ort_again:.2f}), ratio {tessel / anchor:.2f}, "
+              f"-O3 / -O0 {tessel / unoptimized:.2f}", flush=True)
     if args.markdown:
         print(f"\nMeasured on {platform.processor() or platform.machine()}, {args.threads} threads, "
               f"ONNX Runtime {onnxruntime.__version__}:\n")
-        print("| model | tessel (ms) | ONNX Runtime (ms) | tessel / ONNX Runtime |")
-        print("|---|---|---|---|")
-        for name, tessel, anchor, ratio in rows:
-            print(f"| {name} | {tessel:.2f} | {anchor:.2f} | {ratio:.2f} |")
+        print("| model | tessel -O3 (ms) | tessel -O0 (ms) | ONNX Runtime (ms) "
+              "| -O3 / ONNX Runtime | -O3 / -O0 |")
+        print("|---|---|---|---|---|---|")
+        for name, tessel, unoptimized, anchor in rows:
+            print(f"| {name} | {tessel:.2f} | {unoptimized:.2f} | {anchor:.2f} "
+                  f"| {tessel / anchor:.2f} | {tessel / unoptimized:.2f} |")
     return 0
 
 
