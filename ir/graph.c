@@ -264,7 +264,7 @@ void tsl_graph_sort(tsl_graph *graph) {
     }
     TSL_CHECK(progress); /* a cycle */
   }
-  memcpy(graph->nodes, order, sizeof(tsl_node *) * (size_t)count);
+  if (count) memcpy(graph->nodes, order, sizeof(tsl_node *) * (size_t)count);
   free(ready);
   free(placed);
   free(order);

@@ -213,7 +213,7 @@ static void order_groups(fuser *f) {
       if (edges[2 * e] == g) waiting[edges[2 * e + 1]]--;
     }
   }
-  memcpy(graph->nodes, order, sizeof(tsl_node *) * (size_t)count);
+  if (count) memcpy(graph->nodes, order, sizeof(tsl_node *) * (size_t)count);
   free(index);
   free(first);
   free(waiting);
