@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets for a bounded time: `run.sh BUILD_DIR SECONDS`. Seeds: the ONNX
-# conformance models (import) or the graph texts tessel prints for them (text), and the inputs
+# conformance models (import) or the graph texts tessel prints for them, imported and fused
+# (text), and the inputs
 # of earlier findings in tests/fuzz/regressions, which run first. Exits non-zero on a finding.
 set -euo pipefail
 build=$1
@@ -16,10 +17,13 @@ if [ ! -d "$seeds/onnx" ]; then
     cp "$model" "$seeds/onnx/$(basename "$(dirname "$model")").onnx"
   done
   cp "$onnx_tests"/light/*.onnx "$seeds/onnx/"
-  # Graph texts: what tessel prints for the first few hundred node cases.
+  # Graph texts: what tessel prints for the first few hundred node cases, as imported and
+  # after the graph passes (kernel blocks, constants written by value).
   count=0
   for model in "$seeds"/onnx/test_*.onnx; do
-    "$root/build/tools/tessel" inspect "$model" > "$seeds/text/$(basename "$model" .onnx).tsl" 2>/dev/null || rm -f "$seeds/text/$(basename "$model" .onnx).tsl"
+    name=$(basename "$model" .onnx)
+    "$root/build/tools/tessel" inspect "$model" > "$seeds/text/$name.tsl" 2>/dev/null || rm -f "$seeds/text/$name.tsl"
+    "$root/build/tools/tessel" inspect --ir fused "$model" > "$seeds/text/$name.fused.tsl" 2>/dev/null || rm -f "$seeds/text/$name.fused.tsl"
     count=$((count + 1))
     [ $count -lt 400 ] || break
   done
