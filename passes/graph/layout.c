@@ -103,22 +103,37 @@ static void alter_pool(layouter *l, tsl_node *node) {
   set_blocked(l, node, blocked_copy(l, node, inputs));
 }
 
-/* An operand of an elementwise operator in the blocked layout, or NULL where it has none: a
- * blocked value of the output's shape, a constant of ones (which broadcasts in any layout), or
- * a per-channel constant, transformed. */
-static tsl_value *blocked_operand(layouter *l, tsl_value *value, const tsl_type *out) {
+/* What an operand of an elementwise operator on blocked values is. */
+typedef enum operand_kind {
+  OPERAND_UNFIT,       /* none of these: the operator stays in NCHW */
+  OPERAND_BLOCKED,     /* a value of the output's shape, with a blocked version */
+  OPERAND_ONES,        /* a constant of one element, which broadcasts in any layout */
+  OPERAND_NCHW_CHANNEL, /* a per-channel constant [1, C, 1, 1] */
+  OPERAND_CHW_CHANNEL, /* a per-channel constant [C, 1, 1] */
+} operand_kind;
+
+static operand_kind kind_of_operand(const layouter *l, const tsl_value *value, const tsl_type *out) {
   const tsl_type *type = &value->type;
-  if (l->blocked[value->id] && tsl_type_equal(type, out)) return l->blocked[value->id];
-  if (!l->constant[value->id] || type->rank > 4) return NULL;
+  if (l->blocked[value->id] && tsl_type_equal(type, out)) return OPERAND_BLOCKED;
+  if (!l->constant[value->id]) return OPERAND_UNFIT;
   int64_t elements = tsl_type_elements(type);
-  if (elements == 1) return value;
-  if (elements != out->dims[1]) return NULL;
-  if (type->rank == 4 && type->dims[1] == elements) return to_blocked(l, value);
-  if (type->rank == 3 && type->dims[0] == elements) {
+  if (elements == 1 && type->rank <= 4) return OPERAND_ONES;
+  if (elements != out->dims[1]) return OPERAND_UNFIT;
+  if (type->rank == 4 && type->dims[1] == elements) return OPERAND_NCHW_CHANNEL;
+  if (type->rank == 3 && type->dims[0] == elements) return OPERAND_CHW_CHANNEL;
+  return OPERAND_UNFIT;
+}
+
+/* The operand in the blocked layout. */
+static tsl_value *blocked_operand(layouter *l, tsl_value *value, operand_kind kind) {
+  switch (kind) {
+  case OPERAND_BLOCKED: return l->blocked[value->id];
+  case OPERAND_NCHW_CHANNEL: return to_blocked(l, value);
+  case OPERAND_CHW_CHANNEL:
     return transform(l, value, "CHW",
                      tsl_arena_printf(l->graph->arena, "CHW%lldc", (long long)l->block));
+  default: return value;
   }
-  return NULL;
 }
 
 /* Operators that compute each element from the elements at the same position, whatever the
@@ -131,7 +146,10 @@ static bool layout_free(const tsl_op_def *def) {
 
 static void alter_elementwise(layouter *l, tsl_node *node) {
   const tsl_type *out = &node->outputs[0]->type;
-  if (node->num_outputs != 1 || out->rank != 4 || !layout_free(tsl_op_get(node->op))) return;
+  if (node->num_outputs != 1 || node->num_inputs > TSL_MAX_PORTS || out->rank != 4 ||
+      !layout_free(tsl_op_get(node->op))) {
+    return;
+  }
   bool reads_native = false;
   for (int i = 0; i < node->num_inputs; i++) {
     tsl_value *input = node->inputs[i];
@@ -139,21 +157,14 @@ static void alter_elementwise(layouter *l, tsl_node *node) {
                    (input && l->native[input->id] && tsl_type_equal(&input->type, out));
   }
   if (!reads_native) return;
-  /* Check every operand before building any transform. */
+  operand_kind kinds[TSL_MAX_PORTS];
   for (int i = 0; i < node->num_inputs; i++) {
-    tsl_value *input = node->inputs[i];
-    if (!input || (l->blocked[input->id] && tsl_type_equal(&input->type, out))) continue;
-    int64_t elements = tsl_type_elements(&input->type);
-    bool per_channel = input->type.rank == 4 ? input->type.dims[1] == elements
-                                             : input->type.rank == 3 && input->type.dims[0] == elements;
-    if (!l->constant[input->id] || input->type.rank > 4 ||
-        (elements != 1 && (elements != out->dims[1] || !per_channel))) {
-      return;
-    }
+    kinds[i] = node->inputs[i] ? kind_of_operand(l, node->inputs[i], out) : OPERAND_ONES;
+    if (kinds[i] == OPERAND_UNFIT) return;
   }
   tsl_value *inputs[TSL_MAX_PORTS];
   for (int i = 0; i < node->num_inputs; i++) {
-    inputs[i] = node->inputs[i] ? blocked_operand(l, node->inputs[i], out) : NULL;
+    inputs[i] = node->inputs[i] ? blocked_operand(l, node->inputs[i], kinds[i]) : NULL;
   }
   set_blocked(l, node, blocked_copy(l, node, inputs));
 }
