@@ -41,11 +41,13 @@ tsl_status tsl_evaluate_graph(void *context, const tsl_graph *graph, tsl_tensor_
   return status;
 }
 
-tsl_status tsl_optimize(const tsl_graph *graph, const tsl_compile_options *options,
-                        tsl_graph **optimized, tsl_error *error) {
+tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
+                        const tsl_compile_options *options, tsl_graph **optimized,
+                        tsl_error *error) {
   tsl_compile_options defaults = tsl_compile_defaults();
   tsl_pass_options passes = (options ? options : &defaults)->passes;
   passes.evaluate = tsl_evaluate_graph;
+  passes.vector_lanes = target->vector_bits / 32;
   tsl_graph *copy = tsl_graph_clone(graph);
   tsl_status status = tsl_graph_optimize(copy, &passes, error);
   if (status) {
@@ -111,7 +113,7 @@ tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,
                     target->triple);
   }
   tsl_graph *optimized;
-  TRY(tsl_optimize(graph, options, &optimized, error));
+  TRY(tsl_optimize(graph, target, options, &optimized, error));
   tsl_lowered *lowered;
   tsl_status status = tsl_lower(optimized, &lowered, error);
   tsl_graph_free(optimized);
@@ -163,7 +165,7 @@ tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
                                 int *kernels, tsl_error *error) {
   TRY(tsl_llvm_complete_target(target, error));
   tsl_graph *optimized;
-  TRY(tsl_optimize(graph, options, &optimized, error));
+  TRY(tsl_optimize(graph, target, options, &optimized, error));
   tsl_lowered *lowered;
   tsl_status status = tsl_lower(optimized, &lowered, error);
   tsl_graph_free(optimized);

@@ -22,9 +22,11 @@ tsl_status tsl_evaluate_graph(void *context, const tsl_graph *graph, tsl_tensor_
                               tsl_error *error);
 
 /* Runs the graph passes of the options on a copy of the graph, which the caller frees: what
- * the compile functions below lower. */
-tsl_status tsl_optimize(const tsl_graph *graph, const tsl_compile_options *options,
-                        tsl_graph **optimized, tsl_error *error);
+ * the compile functions below lower. The target (completed: tsl_llvm_complete_target) gives
+ * the vector lanes of the blocked activation layout. */
+tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
+                        const tsl_compile_options *options, tsl_graph **optimized,
+                        tsl_error *error);
 
 /* Compiles into this process. The target must be the host. */
 tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,

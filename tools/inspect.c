@@ -164,17 +164,13 @@ static void print_stats_text(const char *path, const tsl_graph *graph, int kerne
   free(counts);
 }
 
-/* Every kernel's PrimFunc, lowered and scheduled by the default rules for this machine. */
-static int print_kernels(const tsl_graph *graph) {
+/* Every kernel's PrimFunc, lowered and scheduled by the default rules for the target. */
+static int print_kernels(const tsl_graph *graph, const tsl_target *target) {
   tsl_error error;
-  tsl_target target;
   tsl_lowered *lowered;
-  if (tsl_target_parse("llvm", &target, &error) || tsl_llvm_complete_target(&target, &error) ||
-      tsl_lower(graph, &lowered, &error)) {
-    return cli_report(&error);
-  }
+  if (tsl_lower(graph, &lowered, &error)) return cli_report(&error);
   for (int i = 0; i < lowered->num_funcs; i++) {
-    tsl_default_schedule(lowered->funcs[i], &target);
+    tsl_default_schedule(lowered->funcs[i], target);
     char *text = tsl_primfunc_print(lowered->funcs[i]);
     fputs(text, stdout);
     free(text);
@@ -232,11 +228,13 @@ static int run(int argc, char **argv) {
     free(bindings);
     return cli_report(&error);
   }
-  /* The passes run when their result is asked for (or a dump of them). */
+  /* The passes run when their result is asked for (or a dump of them), for this machine. */
   tsl_graph *optimized = NULL;
+  tsl_target host;
   bool fused = strcmp(ir, "fused") == 0, tir = strcmp(ir, "tir") == 0;
   if ((stats || json || fused || tir || compile.passes.dump_after || compile.passes.num_disabled) &&
-      tsl_optimize(graph, &compile, &optimized, &error)) {
+      (tsl_target_parse("llvm", &host, &error) || tsl_llvm_complete_target(&host, &error) ||
+       tsl_optimize(graph, &host, &compile, &optimized, &error))) {
     tsl_graph_free(graph);
     free(bindings);
     return cli_report(&error);
@@ -247,7 +245,7 @@ static int run(int argc, char **argv) {
   } else if (stats) {
     print_stats_text(path, graph, kernels, compile.passes.opt_level);
   } else if (tir) {
-    status = print_kernels(optimized);
+    status = print_kernels(optimized, &host);
   } else if (!compile.passes.dump_after || fused) {
     char *text = tsl_graph_print(fused ? optimized : graph);
     fputs(text, stdout);

@@ -12,6 +12,7 @@
 
 #include "ir/check.h"
 #include "ir/ops/compute.h"
+#include "ir/ops/layout.h"
 
 /* ---- expressions --------------------------------------------------------------------------- */
 
@@ -107,35 +108,47 @@ static tsl_te_tensor *sum_target(tsl_compute_call *call, tsl_dtype dtype, bool f
   return stage(call, "sum", dtype, type->rank, type->dims);
 }
 
-/* Output 0 from a sum stage: plus bias[channel] (axis 1) where given, cast to the output's dtype.
- * Nothing to do when the sum went straight into the output. */
+/* Output 0 from a sum stage: plus bias[channel] (axis 1; in layout NCHW{block}c, the block's
+ * axis last: bias[axis 1 · block + last]) where given, cast to the output's dtype. Nothing to do
+ * when the sum went straight into the output. */
 static void finish_sum(tsl_compute_call *call, const tsl_te_tensor *sum,
-                       const tsl_te_tensor *bias) {
+                       const tsl_te_tensor *bias, int64_t block) {
   if (sum == call->outputs[0]) return;
   tsl_arena *a = arena_of(call);
   tsl_te_tensor *out = compute_output(call, 0);
   tsl_expr *at[TSL_MAX_RANK];
   compute_axes(call, out, at);
   tsl_expr *value = tsl_te_read(call->program, sum, at);
-  if (bias) value = add(a, value, read_as(call, value->dtype, bias, &at[1]));
+  tsl_expr *channel = at[1];
+  if (block) channel = add(a, mul(a, at[1], tsl_index(a, block)), at[out->type.rank - 1]);
+  if (bias) value = add(a, value, read_as(call, value->dtype, bias, &channel));
   out->body = tsl_cast(a, out->type.dtype, value);
 }
 
 /* ---- windows ------------------------------------------------------------------------------- */
 
 /* A convolution or pooling window over the spatial axes of x [N, C, D…] producing y [N, M, O…],
- * from the call's attributes (empty lists: strides and dilations of 1, no padding). */
+ * from the call's attributes (empty lists: strides and dilations of 1, no padding). In layout
+ * NCHW{x}c the channels' block follows the spatial axes: x [N, C/x, D…, x]. */
 typedef struct window {
   int axes;
+  int64_t block; /* x of layout NCHW{x}c; 0: NCHW */
   int64_t in[TSL_MAX_RANK], out[TSL_MAX_RANK]; /* spatial sizes of x and y */
   int64_t kernel[TSL_MAX_RANK], strides[TSL_MAX_RANK], dilations[TSL_MAX_RANK];
   int64_t pads[2 * TSL_MAX_RANK]; /* every axis's begin, then every axis's end */
 } window;
 
+/* The channel block of the call's `layout`; 0 where it has none or it is NCHW. */
+static int64_t channel_block(const tsl_compute_call *call) {
+  if (tsl_op_attr_index(call->op, "layout") < 0) return 0;
+  return tsl_layout_channel_block(compute_attr(call, "layout")->s);
+}
+
 static window read_window(const tsl_compute_call *call, const tsl_type *x, const int64_t *kernel) {
   const tsl_attr *strides = compute_attr(call, "strides");
   const tsl_attr *dilations = compute_attr(call, "dilations"), *pads = compute_attr(call, "pads");
-  window win = {.axes = x->rank - 2};
+  int64_t block = channel_block(call);
+  window win = {.axes = x->rank - (block > 0 ? 3 : 2), .block = block};
   for (int axis = 0; axis < win.axes; axis++) {
     win.in[axis] = x->dims[2 + axis];
     win.out[axis] = call->output_types[0].dims[2 + axis];
@@ -181,6 +194,7 @@ static void window_taps(tsl_compute_call *call, const window *win, tsl_expr *con
     taps[axis] = tsl_te_reduce_axis(call->program, "rk", win->kernel[axis]);
     x_at[2 + axis] = window_tap(a, win, axis, at[2 + axis], var_of(a, &taps[axis]), inside);
   }
+  if (win->block) x_at[2 + win->axes] = at[2 + win->axes];
 }
 
 /* The window's taps as one row-major number. */
@@ -222,6 +236,7 @@ static const tsl_te_tensor *zero_padded(tsl_compute_call *call, const tsl_te_ten
     dims[2 + axis] = begin[axis] + win->in[axis] + end[axis];
     padded = padded || begin[axis] > 0 || end[axis] > 0;
   }
+  if (win->block) dims[2 + win->axes] = win->block;
   if (!padded) return x;
   tsl_te_tensor *stage_x = stage(call, "pad", x->type.dtype, x->type.rank, dims);
   tsl_expr *at[TSL_MAX_RANK], *x_at[TSL_MAX_RANK], *inside = NULL;
@@ -238,6 +253,7 @@ static const tsl_te_tensor *zero_padded(tsl_compute_call *call, const tsl_te_ten
     win->pads[axis] -= begin[axis];
     win->pads[win->axes + axis] = 0;
   }
+  if (win->block) x_at[2 + win->axes] = at[2 + win->axes];
   tsl_expr *value = tsl_te_read(call->program, x, x_at);
   stage_x->body = choose(a, inside, value, tsl_const(a, x->type.dtype, 0));
   return stage_x;
@@ -262,6 +278,39 @@ static tsl_expr *conv_sum(tsl_compute_call *call, const tsl_te_tensor *x, const 
   return tsl_reduce(a, TSL_REDUCE_SUM, term, 1 + win->axes, axes, inside);
 }
 
+/* conv_sum in layout NCHW{x}c: Σ over the input channel blocks, the taps and the channels of a
+ * block of x[n, co, taps…, ci] · w[mo, co, k…, ci, mi]; depthwise, Σ over the taps of
+ * x[n, mo, taps…, mi] · w[mo, 0, k…, mi]. The output's channel in its block, mi, is the last
+ * index of y and of w, so the vector lanes along it load w contiguously. */
+static tsl_expr *blocked_conv_sum(tsl_compute_call *call, const tsl_te_tensor *x,
+                                  const window *win, tsl_expr *const *at, tsl_dtype dtype) {
+  tsl_arena *a = arena_of(call);
+  const tsl_te_tensor *w = call->inputs[1];
+  bool depthwise = compute_attr(call, "groups")->i != 1;
+  int inner = 2 + win->axes; /* the block's axis in x and y */
+  tsl_iter axes[TSL_MAX_RANK];
+  int count = 0;
+  if (!depthwise) axes[count++] = tsl_te_reduce_axis(call->program, "rc", w->type.dims[1]);
+  tsl_expr *x_at[TSL_MAX_RANK], *w_at[TSL_MAX_RANK], *inside;
+  window_taps(call, win, at, axes + count, x_at, &inside);
+  count += win->axes;
+  w_at[0] = at[1];
+  w_at[1] = depthwise ? tsl_index(a, 0) : var_of(a, &axes[0]);
+  for (int axis = 0; axis < win->axes; axis++) w_at[2 + axis] = var_of(a, &axes[count - win->axes + axis]);
+  if (depthwise) {
+    w_at[inner] = at[inner];
+  } else {
+    axes[count] = tsl_te_reduce_axis(call->program, "ci", win->block);
+    x_at[1] = var_of(a, &axes[0]);
+    x_at[inner] = var_of(a, &axes[count]);
+    w_at[inner] = x_at[inner];
+    w_at[inner + 1] = at[inner];
+    count++;
+  }
+  tsl_expr *term = mul(a, read_as(call, dtype, x, x_at), read_as(call, dtype, w, w_at));
+  return tsl_reduce(a, TSL_REDUCE_SUM, term, count, axes, inside);
+}
+
 /* Also the sum of conv_integer and qlinear_conv (compute_quant.c), on their zero-centred i32
  * operands. */
 bool tsl_compute_conv(tsl_compute_call *call) {
@@ -271,8 +320,9 @@ bool tsl_compute_conv(tsl_compute_call *call) {
   tsl_te_tensor *sum = sum_target(call, accumulator(x->type.dtype), bias != NULL);
   tsl_expr *at[TSL_MAX_RANK];
   compute_axes(call, sum, at);
-  sum->body = conv_sum(call, x, &win, at, sum->type.dtype);
-  finish_sum(call, sum, bias);
+  sum->body = win.block ? blocked_conv_sum(call, x, &win, at, sum->type.dtype)
+                       : conv_sum(call, x, &win, at, sum->type.dtype);
+  finish_sum(call, sum, bias, win.block);
   return true;
 }
 
@@ -332,7 +382,7 @@ bool tsl_compute_conv_transpose(tsl_compute_call *call) {
   tsl_expr *at[TSL_MAX_RANK];
   compute_axes(call, sum, at);
   sum->body = conv_transpose_sum(call, at, sum->type.dtype);
-  finish_sum(call, sum, bias);
+  finish_sum(call, sum, bias, 0);
   return true;
 }
 
@@ -411,7 +461,7 @@ bool tsl_compute_deform_conv(tsl_compute_call *call) {
   tsl_expr *at[TSL_MAX_RANK];
   compute_axes(call, sum, at);
   sum->body = deform_conv_sum(call, at, sum->type.dtype);
-  finish_sum(call, sum, bias);
+  finish_sum(call, sum, bias, 0);
   return true;
 }
 
@@ -622,7 +672,7 @@ bool tsl_compute_matmul(tsl_compute_call *call) {
   tsl_expr *term = mul(a, read_as(call, sum->type.dtype, call->inputs[0], left_at),
                        read_as(call, sum->type.dtype, call->inputs[1], right_at));
   sum->body = tsl_reduce(a, TSL_REDUCE_SUM, term, 1, &k, NULL);
-  finish_sum(call, sum, NULL);
+  finish_sum(call, sum, NULL, 0);
   return true;
 }
 
@@ -775,7 +825,7 @@ bool tsl_compute_einsum(tsl_compute_call *call) {
     product = product ? mul(a, product, factor) : factor;
   }
   sum->body = count ? tsl_reduce(a, TSL_REDUCE_SUM, product, count, axes, NULL) : product;
-  finish_sum(call, sum, NULL);
+  finish_sum(call, sum, NULL, 0);
   return true;
 }
 

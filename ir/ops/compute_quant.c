@@ -203,6 +203,15 @@ static bool integer_product(tsl_compute_call *call, tsl_op_kind kind, tsl_te_ten
                             int count, const tsl_type *type, tsl_te_tensor **sum) {
   tsl_compute_call product = *call;
   product.op = tsl_op_get(kind);
+  /* The quantised operator's attributes are the product's first ones (CONV_ATTRS); the rest
+   * (conv's layout) keep their defaults. */
+  enum { MAX_ATTRS = 16 };
+  tsl_attr attrs[MAX_ATTRS];
+  TSL_CHECK(call->op->num_attrs <= product.op->num_attrs && product.op->num_attrs <= MAX_ATTRS);
+  for (int i = 0; i < product.op->num_attrs; i++) {
+    attrs[i] = i < call->op->num_attrs ? call->attrs[i] : product.op->defaults[i];
+  }
+  product.attrs = attrs;
   product.inputs = inputs;
   product.num_inputs = count;
   product.output_types = type;

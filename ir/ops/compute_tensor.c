@@ -3,11 +3,13 @@
  * is kept inside its tensor: indices are clamped, and a select picks the value afterwards.
  * Scatters, which write some elements in order, are externs; resampling (resize, grid_sample)
  * sums weighted taps in a reduction over small per-axis tables. */
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
 #include "ir/check.h"
 #include "ir/ops/compute.h"
+#include "ir/ops/layout.h"
 
 /* ---- shared ------------------------------------------------------------------------------ */
 
@@ -173,6 +175,46 @@ bool tsl_compute_reshape(tsl_compute_call *call) {
   tsl_expr *flat = flatten(arena, out->type.rank, out->type.dims, indices);
   unflatten(arena, flat, x->type.rank, x->type.dims, source);
   out->body = tsl_te_read(call->program, x, source);
+  return true;
+}
+
+/* y in layout dst reads x in layout src: each axis's index is put together from dst's outer
+ * index and block index (outer·block + inner), then taken apart again as src blocks it. */
+bool tsl_compute_layout_transform(tsl_compute_call *call) {
+  tsl_arena *arena = arena_of(call);
+  tsl_layout src, dst;
+  TSL_CHECK(tsl_layout_parse(compute_attr(call, "src")->s, &src));
+  TSL_CHECK(tsl_layout_parse(compute_attr(call, "dst")->s, &dst));
+  tsl_te_tensor *out = compute_output(call, 0);
+  tsl_expr *at[TSL_MAX_RANK], *index[128], *source[TSL_MAX_RANK];
+  int64_t src_block[128] = {0};
+  compute_axes(call, out, at);
+  for (int i = 0; i < dst.rank; i++) {
+    if (!dst.blocks[i]) index[(int)dst.axes[i]] = at[i];
+  }
+  for (int i = 0; i < dst.rank; i++) {
+    if (!dst.blocks[i]) continue;
+    int axis = toupper((unsigned char)dst.axes[i]);
+    index[axis] = tsl_binary(arena, TSL_EXPR_ADD,
+                             tsl_binary(arena, TSL_EXPR_MUL, index[axis],
+                                        tsl_index(arena, dst.blocks[i])),
+                             at[i]);
+  }
+  for (int i = 0; i < src.rank; i++) {
+    if (src.blocks[i]) src_block[toupper((unsigned char)src.axes[i])] = src.blocks[i];
+  }
+  for (int i = 0; i < src.rank; i++) {
+    int axis = toupper((unsigned char)src.axes[i]);
+    tsl_expr *whole = index[axis];
+    if (src.blocks[i]) {
+      source[i] = tsl_binary(arena, TSL_EXPR_FLOOR_MOD, whole, tsl_index(arena, src.blocks[i]));
+    } else if (src_block[axis]) {
+      source[i] = tsl_binary(arena, TSL_EXPR_FLOOR_DIV, whole, tsl_index(arena, src_block[axis]));
+    } else {
+      source[i] = whole;
+    }
+  }
+  out->body = tsl_te_read(call->program, call->inputs[0], source);
   return true;
 }
 

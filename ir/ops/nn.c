@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ir/ops/layout.h"
 #include "ir/ops/rules.h"
 
 /* The index of the input port called `name`, or -1 when the operator has none. The convolution
@@ -201,13 +202,72 @@ static bool conv_shape(tsl_type_call *call) {
          rule_output(call, 0, x->dtype, x->rank, dims);
 }
 
+/* The channel block of a convolution or pool's `layout` (ir/ops/layout.h): 0 where the operator
+ * has none or it blocks no channels, else x of "NCHW{x}c", whose x must then be
+ * [N, C/x, spatial…, x]. */
+static bool read_channel_block(tsl_type_call *call, int64_t *block) {
+  *block = 0;
+  if (tsl_op_attr_index(call->op, "layout") < 0) return true;
+  const char *text = rule_string(call, "layout");
+  tsl_layout layout;
+  *block = tsl_layout_channel_block(text);
+  if (*block < 0 || !tsl_layout_parse(text, &layout)) {
+    return rule_fail(call, "layout \"%s\" is neither NCHW nor blocked channels NCHW{x}c", text);
+  }
+  const tsl_type *x = call->inputs[0];
+  if (*block > 0 && (x->rank != layout.rank || x->dims[x->rank - 1] != *block)) {
+    return rule_fail_input(call, 0, "layout \"%s\" needs [N, C/%lld, spatial…, %lld]", text,
+                           (long long)*block, (long long)*block);
+  }
+  return true;
+}
+
+/* conv in layout NCHW{x}c: x [N, C/x, D…, x], w [M/x, C/x, k…, x (input), x (output)] or,
+ * depthwise (groups = C = M), [M/x, 1, k…, x]; b [M]; y [N, M/x, O…, x]. */
+static bool blocked_conv_shape(tsl_type_call *call, int64_t block) {
+  const tsl_type *x = call->inputs[0], *w = call->inputs[1];
+  int axes = x->rank - 3;
+  int64_t channels = x->dims[1] * block, groups = rule_int(call, "groups");
+  bool depthwise = groups != 1;
+  if (depthwise && groups != channels) {
+    return rule_fail(call, "groups is %lld; in layout \"%s\" it must be 1 or the %lld channels "
+                     "(depthwise)", (long long)groups, rule_string(call, "layout"),
+                     (long long)channels);
+  }
+  int64_t dims[TSL_MAX_RANK] = {depthwise ? x->dims[1] : w->dims[0], depthwise ? 1 : x->dims[1]};
+  if (w->rank >= 2 + axes) memcpy(dims + 2, w->dims + 2, sizeof(int64_t) * (size_t)axes);
+  dims[2 + axes] = block;
+  dims[3 + axes] = block;
+  if (!require_shape(call, 1, depthwise ? 3 + axes : 4 + axes, dims,
+                     depthwise ? "output channel blocks, 1, kernel…, output channels of a block"
+                               : "output channel blocks, input channel blocks, kernel…, input "
+                                 "channels of a block, output channels of a block") ||
+      !require_kernel(call, 1)) {
+    return false;
+  }
+  int64_t outputs = w->dims[0] * block;
+  if (rule_input(call, 2) && !require_shape(call, 2, 1, &outputs, "one per output channel")) {
+    return false;
+  }
+  window win;
+  if (!read_window(call, axes, 0, &win)) return false;
+  int64_t out[TSL_MAX_RANK] = {x->dims[0], w->dims[0]};
+  memcpy(win.kernel, w->dims + 2, sizeof(int64_t) * (size_t)axes);
+  out[2 + axes] = block;
+  return input_windows(call, &win, 0, false, out + 2) &&
+         rule_output(call, 0, x->dtype, x->rank, out);
+}
+
 /* conv itself takes floats; conv_integer and qlinear_conv check their dtypes, call this for the
  * shape and then set the output's dtype. */
 bool tsl_rule_conv(tsl_type_call *call) {
   bool typed = call->op->kind != TSL_OP_conv ||
                (rule_require_float(call, 0) && rule_require_same_dtype(call, 1, 0) &&
                 (!rule_input(call, 2) || rule_require_same_dtype(call, 2, 0)));
-  return typed && conv_shape(call);
+  int64_t block;
+  if (!typed || !read_channel_block(call, &block)) return false;
+  if (block > 0) return rule_require_min_rank(call, 0, 4) && blocked_conv_shape(call, block);
+  return conv_shape(call);
 }
 
 /* out = stride·(in-1) + output_padding + extent - pads along spatial axis `axis`; ONNX allows no
@@ -379,13 +439,21 @@ static bool pool_dtype_fits(tsl_type_call *call) {
 /* max_pool, avg_pool and lp_pool; max_pool's indices are i64 of the same shape. */
 bool tsl_rule_pool(tsl_type_call *call) {
   const tsl_type *x = call->inputs[0];
-  if (!pool_dtype_fits(call) || !rule_require_min_rank(call, 0, 3)) return false;
+  int64_t block;
+  if (!pool_dtype_fits(call) || !rule_require_min_rank(call, 0, 3) ||
+      !read_channel_block(call, &block)) {
+    return false;
+  }
+  if (block > 0 && call->num_outputs > 1) {
+    return rule_fail(call, "max_pool's indices need layout \"NCHW\"");
+  }
   window win;
-  int axes = x->rank - 2;
+  int axes = x->rank - (block > 0 ? 3 : 2);
   if (!read_kernel(call, axes, &win) || !read_window(call, axes, 0, &win)) return false;
   bool ceil_mode = rule_int(call, "ceil_mode") != 0;
   int64_t dims[TSL_MAX_RANK] = {x->dims[0], x->dims[1]};
   if (!input_windows(call, &win, 0, ceil_mode, dims + 2)) return false;
+  if (block > 0) dims[2 + axes] = block;
   return rule_output(call, 0, x->dtype, x->rank, dims) &&
          (call->num_outputs < 2 || rule_output(call, 1, TSL_DTYPE_I64, x->rank, dims));
 }

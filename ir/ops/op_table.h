@@ -182,8 +182,9 @@
     "local response normalisation across channels")                                                \
   /* convolution, pooling, products */                                                             \
   X(conv, OUT_ELEMWISE_FUSABLE, "x w b?", "y", conv, conv,                                         \
-    TSL_ATTRS(CONV_ATTRS),                                                                         \
-    "N-d convolution of x [N, C, …] with w [M, C/groups, k…], plus bias")                          \
+    TSL_ATTRS(CONV_ATTRS, A_STRING("layout", "\"NCHW\"")),                                         \
+    "N-d convolution of x [N, C, …] with w [M, C/groups, k…], plus bias; layout \"NCHW{x}c\": "   \
+    "x [N, C/x, H, W, x], w [M/x, C/x, kh, kw, x, x] (depthwise [M/x, 1, kh, kw, x]), y blocked") \
   X(conv_transpose, OUT_ELEMWISE_FUSABLE, "x w b?", "y", conv_transpose, conv_transpose,                     \
     TSL_ATTRS(CONV_ATTRS, A_INTS("output_padding", "[]")),                                         \
     "N-d transposed convolution of x with w [C, M/groups, k…], plus bias")                         \
@@ -199,11 +200,11 @@
               A_INTS("pads", "[]"), A_INTS("dilations", "[]")),                                    \
     "sums the blocks in the columns of x [N, C·∏block_shape, L] into y [N, C, image_shape…]")      \
   X(max_pool, OUT_ELEMWISE_FUSABLE, "x", "y indices?", pool, pool,                                 \
-    TSL_ATTRS(POOL_ATTRS, A_INT("storage_order", "0")),                                            \
-    "max over windows; optional i64 indices into the flattened input")                             \
+    TSL_ATTRS(POOL_ATTRS, A_INT("storage_order", "0"), A_STRING("layout", "\"NCHW\"")),           \
+    "max over windows; optional i64 indices into the flattened input; layout as conv's")           \
   X(avg_pool, OUT_ELEMWISE_FUSABLE, "x", "y", pool, pool,                                          \
-    TSL_ATTRS(POOL_ATTRS, A_INT("count_include_pad", "0")),                                        \
-    "mean over windows")                                                                           \
+    TSL_ATTRS(POOL_ATTRS, A_INT("count_include_pad", "0"), A_STRING("layout", "\"NCHW\"")),       \
+    "mean over windows; layout as conv's")                                                         \
   X(lp_pool, OUT_ELEMWISE_FUSABLE, "x", "y", pool, pool,                                           \
     TSL_ATTRS(POOL_ATTRS, A_INT("p", "2")),                                                        \
     "p-norm over windows")                                                                         \
@@ -270,6 +271,9 @@
     TSL_ATTRS(CONV_ATTRS),                                                                         \
     "integer convolution of (x - x_zero_point) and (w - w_zero_point), as i32")                    \
   /* layout, shape and indexing */                                                                 \
+  X(layout_transform, INJECTIVE, "x", "y", layout_transform, layout_transform,                     \
+    TSL_ATTRS(A_STRING("src", NULL), A_STRING("dst", NULL)),                                       \
+    "x from layout src to dst (\"NCHW\" ↔ \"NCHW16c\", \"OIHW\" → \"OIHW16i16o\"; ir/ops/layout.h)") \
   X(reshape, INJECTIVE, "x", "y", reshape, reshape,                                                   \
     TSL_ATTRS(A_INTS("shape", NULL)),                                                              \
     "x with the exact shape `shape`")                                                              \

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ctype.h>
+
+#include "ir/ops/layout.h"
 #include "ir/ops/rules.h"
 
 /* An ints attribute that lists the dimensions of a shape. */
@@ -50,6 +53,68 @@ bool tsl_rule_reshape(tsl_type_call *call) {
                            tsl_shape_str(shape->count, shape->ints).text);
   }
   return rule_output(call, 0, x->dtype, shape->count, shape->ints);
+}
+
+/* The layout attribute `name`, parsed. */
+static bool read_layout(tsl_type_call *call, const char *name, tsl_layout *layout) {
+  const char *text = rule_string(call, name);
+  if (tsl_layout_parse(text, layout)) return true;
+  return rule_fail(call, "%s \"%s\" is no layout: axes are upper-case letters, each at most "
+                   "once, and a block is a number and the axis in lower case (\"NCHW16c\")",
+                   name, text);
+}
+
+/* x in layout src is y in layout dst: both name the same axes, and the elements of each axis
+ * divide into dst's block of it. */
+bool tsl_rule_layout_transform(tsl_type_call *call) {
+  const tsl_type *x = call->inputs[0];
+  tsl_layout src, dst;
+  if (!read_layout(call, "src", &src) || !read_layout(call, "dst", &dst)) return false;
+  if (src.rank != x->rank) {
+    return rule_fail_input(call, 0, "src \"%s\" has %d axes", rule_string(call, "src"), src.rank);
+  }
+  int64_t elements[128]; /* by upper-case axis: how many elements it has */
+  bool named[128] = {false};
+  int axes = 0;
+  for (int i = 0; i < src.rank; i++) {
+    char axis = (char)toupper((unsigned char)src.axes[i]);
+    if (src.blocks[i] && x->dims[i] != src.blocks[i]) {
+      return rule_fail_input(call, 0, "its axis %d is src's block %lld%c", i,
+                             (long long)src.blocks[i], src.axes[i]);
+    }
+    if (!named[(int)axis]) elements[(int)axis] = 1;
+    named[(int)axis] = true;
+    if (!src.blocks[i]) axes++;
+    elements[(int)axis] *= x->dims[i];
+  }
+  int64_t dims[TSL_MAX_RANK];
+  for (int i = 0; i < dst.rank; i++) {
+    char axis = (char)toupper((unsigned char)dst.axes[i]);
+    if (!named[(int)axis]) {
+      return rule_fail(call, "dst \"%s\" has axis %c, which src \"%s\" lacks",
+                       rule_string(call, "dst"), axis, rule_string(call, "src"));
+    }
+    if (dst.blocks[i]) {
+      dims[i] = dst.blocks[i];
+      continue;
+    }
+    axes--;
+    int64_t block = 1;
+    for (int j = 0; j < dst.rank; j++) {
+      if (dst.blocks[j] && toupper((unsigned char)dst.axes[j]) == axis) block = dst.blocks[j];
+    }
+    if (elements[(int)axis] % block != 0) {
+      return rule_fail_input(call, 0, "its axis %c has %lld elements, which do not divide into "
+                             "blocks of %lld (dst \"%s\")", axis, (long long)elements[(int)axis],
+                             (long long)block, rule_string(call, "dst"));
+    }
+    dims[i] = elements[(int)axis] / block;
+  }
+  if (axes != 0) {
+    return rule_fail(call, "src \"%s\" and dst \"%s\" do not name the same axes",
+                     rule_string(call, "src"), rule_string(call, "dst"));
+  }
+  return rule_output(call, 0, x->dtype, dst.rank, dims);
 }
 
 bool tsl_rule_transpose(tsl_type_call *call) {

@@ -24,6 +24,7 @@ typedef struct tsl_pass_options {
   void *dump_context;
   bool verify; /* verify the graph after every pass (tests and debug builds always do) */
   tsl_evaluate_fn evaluate; /* NULL: constants are not folded */
+  int vector_lanes; /* f32 lanes of the target's vectors: alter_layout's channel block; 0: none */
   void *evaluate_context;
 } tsl_pass_options;
 
@@ -52,6 +53,7 @@ tsl_status tsl_graph_optimize(tsl_graph *graph, const tsl_pass_options *options,
 
 /* The passes (each in its own file). */
 extern const tsl_graph_pass tsl_pass_simplify_inference; /* simplify.c */
+extern const tsl_graph_pass tsl_pass_alter_layout;       /* layout.c */
 extern const tsl_graph_pass tsl_pass_fold_constants;     /* fold.c */
 extern const tsl_graph_pass tsl_pass_cse;                /* cse.c */
 extern const tsl_graph_pass tsl_pass_dce;                /* dce.c */

@@ -6,8 +6,8 @@
 #include "passes/graph/graph_passes.h"
 
 const tsl_graph_pass *const tsl_graph_passes[] = {
-    &tsl_pass_simplify_inference, &tsl_pass_fold_constants, &tsl_pass_cse, &tsl_pass_dce,
-    &tsl_pass_fuse, NULL,
+    &tsl_pass_simplify_inference, &tsl_pass_alter_layout, &tsl_pass_fold_constants, &tsl_pass_cse,
+    &tsl_pass_dce, &tsl_pass_fuse, NULL,
 };
 
 const tsl_graph_pass *tsl_graph_pass_find(const char *name) {
@@ -21,11 +21,13 @@ const tsl_graph_pass *tsl_graph_pass_find(const char *name) {
  * -O1: inference simplifications (BatchNorm folded into the convolution before it, no-op
  *      reshapes and transposes gone), then whatever became constant is computed now.
  * -O2: and common subexpressions merged, and operators fused into kernels.
- * -O3: the default; for now the same as -O2 (the blocked activation layout will go here). */
+ * -O3: the default; and before the folding, convolutions and pools on activations in blocked
+ *      channels NCHW{x}c, x the target's vector lanes (their weights then packed by the fold). */
 int tsl_graph_pipeline(int opt_level, const tsl_graph_pass **passes) {
   int count = 0;
   if (opt_level >= 1) {
     passes[count++] = &tsl_pass_simplify_inference;
+    if (opt_level >= 3) passes[count++] = &tsl_pass_alter_layout;
     passes[count++] = &tsl_pass_fold_constants;
   }
   if (opt_level >= 2) passes[count++] = &tsl_pass_cse;

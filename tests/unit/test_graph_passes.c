@@ -3,6 +3,7 @@
  *
  *   # what the case shows
  *   passes: fold_constants dce
+ *   vector_lanes: 4          (optional: the target's f32 lanes, for alter_layout; default 0)
  *   input:
  *   graph "g" { … }
  *   expected:
@@ -55,6 +56,8 @@ static void run_case(const char *path) {
   ck_assert_msg(tsl_graph_parse(input, strlen(input), path, NULL, &graph, &error) == TSL_OK,
                 "%s", error.message);
   tsl_pass_options options = {.verify = true, .evaluate = tsl_evaluate_graph};
+  const char *lanes = strstr(text, "\nvector_lanes:");
+  if (lanes && lanes < strstr(text, "input:\n")) options.vector_lanes = atoi(lanes + 14);
   const tsl_graph_pass *list[16];
   int count = 0;
   for (char *name = strtok(passes, " "); name; name = strtok(NULL, " ")) {
@@ -91,11 +94,85 @@ START_TEST(pass_cases) {
 }
 END_TEST
 
+/* A small network of what alter_layout blocks: a convolution with bias, a per-channel scale, a
+ * depthwise convolution with stride, max and average pools with padding, a residual add; 16
+ * channels, which divide into the host's vector lanes (4, 8 or 16). Weights are inputs bound to
+ * constants (the pass blocks convolutions on constant weights only). */
+static const char *const blocked_network =
+    "graph \"g\" {\n"
+    "  input %x: f32[1, 16, 7, 7]\n"
+    "  input %w: f32[16, 16, 3, 3]\n"
+    "  input %b: f32[16]\n"
+    "  input %s: f32[1, 16, 1, 1]\n"
+    "  input %dw: f32[16, 1, 3, 3]\n"
+    "  %c: f32[1, 16, 7, 7] = conv(%x, %w, %b) {pads=[1, 1, 1, 1]}\n"
+    "  %m: f32[1, 16, 7, 7] = mul(%c, %s)\n"
+    "  %r: f32[1, 16, 7, 7] = relu(%m)\n"
+    "  %d: f32[1, 16, 4, 4] = conv(%r, %dw) {strides=[2, 2], pads=[1, 1, 1, 1], groups=16}\n"
+    "  %p: f32[1, 16, 4, 4] = max_pool(%d) {kernel=[3, 3], pads=[1, 1, 1, 1]}\n"
+    "  %a: f32[1, 16, 4, 4] = add(%p, %d)\n"
+    "  %q: f32[1, 16, 2, 2] = avg_pool(%a) {kernel=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]}\n"
+    "  output %q\n"
+    "  output %r\n"
+    "}\n";
+
+/* Runs the network compiled at `opt_level` on x; the outputs go to q and r. */
+static void run_blocked_network(int opt_level, const float *x, float *q, float *r) {
+  tsl_graph *graph = parse_ok(blocked_network);
+  const char *weights[] = {"w", "b", "s", "dw"};
+  for (int i = 0; i < 4; i++) {
+    tsl_value *value = tsl_graph_find(graph, weights[i]);
+    tsl_tensor_data *data = tsl_tensor_data_new(&value->type);
+    float *elements = data->bytes;
+    for (int64_t e = 0; e < tsl_type_elements(&value->type); e++) {
+      elements[e] = (float)((e * 7 + i * 3) % 11) / 11.0f - 0.4f;
+    }
+    tsl_value_make_constant(graph, value, data);
+  }
+  tsl_error error;
+  tsl_target target;
+  ck_assert_int_eq(tsl_target_parse("llvm", &target, &error), TSL_OK);
+  tsl_compile_options options = {.passes = {.opt_level = opt_level}};
+  tsl_model *model;
+  ck_assert_msg(tsl_compile_jit(graph, &target, &options, &model, &error) == TSL_OK, "%s",
+                error.message);
+  if (opt_level == 3) { /* the pass did block the network */
+    tsl_graph *optimized;
+    ck_assert_int_eq(tsl_optimize(graph, &target, &options, &optimized, &error), TSL_OK);
+    int blocked = 0;
+    for (int n = 0; n < optimized->num_nodes; n++) {
+      const tsl_attr *layout = tsl_op_attr_index(tsl_op_get(optimized->nodes[n]->op), "layout") >= 0
+                                   ? tsl_node_attr(optimized->nodes[n], "layout")
+                                   : NULL;
+      blocked += layout && strcmp(layout->s, "NCHW") != 0;
+    }
+    ck_assert_int_eq(blocked, 4);
+    tsl_graph_free(optimized);
+  }
+  const void *inputs[] = {x};
+  void *outputs[] = {q, r};
+  ck_assert_msg(tsl_model_run(model, inputs, outputs, &error) == TSL_OK, "%s", error.message);
+  tsl_model_free(model);
+  tsl_graph_free(graph);
+}
+
+START_TEST(blocked_layout_computes_as_nchw) {
+  enum { X = 16 * 7 * 7, Q = 16 * 2 * 2, R = 16 * 7 * 7 };
+  static float x[X], q0[Q], r0[R], q3[Q], r3[R];
+  for (int i = 0; i < X; i++) x[i] = (float)((i * 13) % 17) / 17.0f - 0.5f;
+  run_blocked_network(0, x, q0, r0);
+  run_blocked_network(3, x, q3, r3);
+  for (int i = 0; i < Q; i++) ck_assert_float_eq_tol(q3[i], q0[i], 1e-5f);
+  for (int i = 0; i < R; i++) ck_assert_float_eq_tol(r3[i], r0[i], 1e-5f);
+}
+END_TEST
+
 Suite *suite_graph_passes(void) {
   Suite *suite = suite_create("graph_passes");
   TCase *tc = tcase_create("cases");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, pass_cases);
+  tcase_add_test(tc, blocked_layout_computes_as_nchw);
   suite_add_tcase(suite, tc);
   return suite;
 }

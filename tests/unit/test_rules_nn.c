@@ -46,6 +46,36 @@ START_TEST(conv_rule) {
 }
 END_TEST
 
+/* layout "NCHW{x}c": x [N, C/x, H, W, x]; w [M/x, C/x, kh, kw, x, x] or, depthwise,
+ * [M/x, 1, kh, kw, x]; b [M]. Pools keep the blocks. */
+START_TEST(blocked_layout_rules) {
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 2, 5, 5, 4]\n"
+                  "  input %w: f32[3, 2, 3, 3, 4, 4]\n  input %b: f32[12]\n"
+                  "  %y: f32[1, 3, 3, 3, 4] = conv(%x, %w, %b) {layout=\"NCHW4c\"}\n"
+                  "  input %dw: f32[2, 1, 3, 3, 4]\n"
+                  "  %d: f32[1, 2, 3, 3, 4] = conv(%x, %dw) {strides=[2, 2], pads=[1, 1, 1, 1], "
+                  "groups=8, layout=\"NCHW4c\"}\n"
+                  "  %p: f32[1, 2, 2, 2, 4] = max_pool(%x) {kernel=[2, 2], strides=[2, 2], "
+                  "layout=\"NCHW4c\"}\n"
+                  "  %a: f32[1, 2, 3, 3, 4] = avg_pool(%x) {kernel=[3, 3], strides=[2, 2], "
+                  "pads=[1, 1, 1, 1], layout=\"NCHW4c\"}\n"
+                  "  output %y\n  output %d\n  output %p\n  output %a\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 2, 5, 5, 8]\n  input %w: f32[3, 2, 3, 3, 4, 4]\n"
+              "  %y: f32[1, 3, 3, 3, 4] = conv(%x, %w) {layout=\"NCHW4c\"}\n  output %y\n}\n",
+              "input 0 (x) has shape [1, 2, 5, 5, 8]; layout \"NCHW4c\" needs [N, C/4, spatial…, 4]");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 2, 5, 5, 4]\n  input %w: f32[3, 2, 3, 3, 4]\n"
+              "  %y: f32[1, 3, 3, 3, 4] = conv(%x, %w) {layout=\"NCHW4c\"}\n  output %y\n}\n",
+              "input 1 (w) has shape [3, 2, 3, 3, 4]; conv needs [3, 2, 3, 3, 4, 4]");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 2, 5, 5, 4]\n  input %w: f32[2, 1, 3, 3, 4]\n"
+              "  %y: f32[1, 2, 3, 3, 4] = conv(%x, %w) {groups=2, layout=\"NCHW4c\"}\n"
+              "  output %y\n}\n",
+              "groups is 2; in layout \"NCHW4c\" it must be 1 or the 8 channels (depthwise)");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 2, 5, 5, 4]\n  input %w: f32[3, 2, 3, 3, 4, 4]\n"
+              "  %y: f32[1, 3, 3, 3, 4] = conv(%x, %w) {layout=\"NHWC\"}\n  output %y\n}\n",
+              "layout \"NHWC\" is neither NCHW nor blocked channels NCHW{x}c");
+}
+END_TEST
+
 START_TEST(conv_transpose_rule) {
   /* convtranspose_pads; convtranspose_group_2; convtranspose_3d */
   EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 1, 3, 3]\n  input %w: f32[1, 2, 3, 3]\n"
@@ -891,6 +921,7 @@ Suite *suite_rules_nn(void) {
   Suite *suite = suite_create("rules_nn");
   TCase *windows = tcase_create("windows");
   tcase_add_test(windows, conv_rule);
+  tcase_add_test(windows, blocked_layout_rules);
   tcase_add_test(windows, conv_transpose_rule);
   tcase_add_test(windows, deform_conv_rule);
   tcase_add_test(windows, causal_conv_with_state_rule);

@@ -32,6 +32,30 @@ START_TEST(transpose_rule) {
 }
 END_TEST
 
+START_TEST(layout_transform_rule) {
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 32, 5, 5]\n"
+                  "  %y: f32[1, 2, 5, 5, 16] = layout_transform(%x) {src=\"NCHW\", dst=\"NCHW16c\"}\n"
+                  "  %z: f32[1, 4, 5, 5, 8] = layout_transform(%y) {src=\"NCHW16c\", dst=\"NCHW8c\"}\n"
+                  "  input %w: f32[32, 16, 3, 3]\n"
+                  "  %v: f32[2, 1, 3, 3, 16, 16] = layout_transform(%w) {src=\"OIHW\", "
+                  "dst=\"OIHW16i16o\"}\n"
+                  "  output %z\n  output %v\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 24, 5, 5]\n"
+              "  %y: f32[1, 1, 5, 5, 16] = layout_transform(%x) {src=\"NCHW\", dst=\"NCHW16c\"}\n"
+              "  output %y\n}\n",
+              "input 0 (x) has shape [1, 24, 5, 5]; its axis C has 24 elements, which do not divide "
+              "into blocks of 16 (dst \"NCHW16c\")");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 32, 5, 5]\n"
+              "  %y: f32[1, 2, 5, 5, 16] = layout_transform(%x) {src=\"NCHW\", dst=\"NCHW16C\"}\n"
+              "  output %y\n}\n",
+              "dst \"NCHW16C\" is no layout");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 32, 5, 5]\n"
+              "  %y: f32[1, 2, 5, 16] = layout_transform(%x) {src=\"NCHW\", dst=\"NCH16c\"}\n"
+              "  output %y\n}\n",
+              "src \"NCHW\" and dst \"NCH16c\" do not name the same axes");
+}
+END_TEST
+
 START_TEST(bit_cast_rule) {
   /* bitcast_2d_float32_to_int32; bitcast_bool_to_uint8; bitcast_int64_to_float64;
    * bitcast_scalar_float32_to_int32; bitcast_uint16_to_int16 */
@@ -450,6 +474,7 @@ Suite *suite_rules_tensor(void) {
   TCase *layout = tcase_create("layout");
   tcase_add_test(layout, reshape_rule);
   tcase_add_test(layout, transpose_rule);
+  tcase_add_test(layout, layout_transform_rule);
   tcase_add_test(layout, bit_cast_rule);
   tcase_add_test(layout, concat_rule);
   tcase_add_test(layout, split_rule);
