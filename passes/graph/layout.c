@@ -5,9 +5,10 @@
  * computes in layout NCHW{x}c: its input through a layout_transform unless it is blocked
  * already, its weight through one to OIHW{x}i{x}o (depthwise OIHW{x}o), which fold_constants
  * computes since the weight is made of constants. The blocked layout carries on through max
- * and average pools and through elementwise and broadcast operators whose other operands are
- * blocked too or are per-channel constants ([1, C, 1, 1] or [C, 1, 1], given a layout_transform
- * of their own, also folded). Whatever else reads a blocked value reads it through one
+ * and average pools, concatenations along the channels, reductions over H and W that keep them
+ * (global pools), and elementwise and broadcast operators whose other operands are blocked too
+ * or are per-channel constants ([1, C, 1, 1] or [C, 1, 1], given a layout_transform of their
+ * own, also folded). Whatever else reads a blocked value reads it through one
  * layout_transform back to NCHW: the node that computed the value in NCHW becomes that
  * transform, so the value keeps its name (graph outputs theirs) and its readers are unchanged;
  * where nothing reads it, it goes. */
@@ -101,6 +102,42 @@ static void alter_pool(layouter *l, tsl_node *node) {
   if (node->num_outputs != 1 || !is_nchw_f32(x) || !l->native[x->id] || !unblocked(node)) return;
   tsl_value *inputs[] = {l->blocked[x->id]};
   set_blocked(l, node, blocked_copy(l, node, inputs));
+}
+
+/* A concatenation of blocked values along the channels: in NCHW{x}c that is a concatenation
+ * along the axis of channel blocks, each input's channels being whole blocks. */
+static void alter_concat(layouter *l, tsl_node *node) {
+  int64_t axis = tsl_node_attr(node, "axis")->i;
+  if (node->num_inputs < 1 || (axis != 1 && axis != -3) || !is_nchw_f32(node->outputs[0])) return;
+  tsl_value **inputs = TSL_ARENA_ARRAY(l->graph->arena, tsl_value *, node->num_inputs);
+  for (int i = 0; i < node->num_inputs; i++) {
+    if (!node->inputs[i] || !l->native[node->inputs[i]->id]) return;
+    inputs[i] = l->blocked[node->inputs[i]->id];
+  }
+  tsl_node *copy = blocked_copy(l, node, inputs);
+  tsl_node_set_attr(l->graph, copy, "axis", tsl_attr_int(1));
+  set_blocked(l, node, copy);
+}
+
+/* A reduction over the spatial axes that keeps them (a global pool): H and W are axes 2 and 3
+ * in both layouts, and its small output goes back to NCHW instead of its large input. */
+static void alter_reduce(layouter *l, tsl_node *node) {
+  tsl_value *x = node->inputs[0];
+  const tsl_attr *axes = tsl_node_attr(node, "axes");
+  if (!is_nchw_f32(x) || !l->native[x->id] || !tsl_node_attr(node, "keepdims")->i ||
+      axes->count == 0) {
+    return;
+  }
+  for (int i = 0; i < axes->count; i++) {
+    int64_t axis = axes->ints[i] < 0 ? axes->ints[i] + 4 : axes->ints[i];
+    if (axis != 2 && axis != 3) return;
+  }
+  tsl_value *inputs[] = {l->blocked[x->id]};
+  tsl_node *copy = blocked_copy(l, node, inputs);
+  int64_t spatial[2];
+  for (int i = 0; i < axes->count; i++) spatial[i] = axes->ints[i] < 0 ? axes->ints[i] + 4 : axes->ints[i];
+  tsl_node_set_attr(l->graph, copy, "axes", tsl_attr_ints(l->graph->arena, axes->count, spatial));
+  set_blocked(l, node, copy);
 }
 
 /* What an operand of an elementwise operator on blocked values is. */
@@ -220,6 +257,11 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
       alter_conv(&l, node);
     } else if (node->op == TSL_OP_max_pool || node->op == TSL_OP_avg_pool) {
       alter_pool(&l, node);
+    } else if (node->op == TSL_OP_concat) {
+      alter_concat(&l, node);
+    } else if (node->op == TSL_OP_reduce_mean || node->op == TSL_OP_reduce_max ||
+               node->op == TSL_OP_reduce_sum) {
+      alter_reduce(&l, node);
     } else {
       alter_elementwise(&l, node);
     }

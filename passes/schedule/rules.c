@@ -15,13 +15,14 @@
  * Where a rule does not apply it changes nothing; a reduction it cannot tile still gets its
  * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ir/check.h"
 #include "passes/schedule/schedule.h"
 
 enum {
   MIN_PARALLEL_WORK = 1 << 14, /* below this many iterations a nest runs on one thread */
-  ENOUGH_TO_SHARE = 8,         /* iterations of a parallel loop that keep the threads busy */
+  MAX_IMBALANCE_PERCENT = 115, /* a parallel loop's slowest thread against an even share */
   MAX_DEPTH = TSL_SCH_MAX_LOOPS,
   MAX_REGISTER_ROWS = 8,       /* rows of a register block */
 };
@@ -127,10 +128,21 @@ static int vector_lanes(const tsl_target *target, tsl_dtype dtype) {
 
 /* ---- rules ------------------------------------------------------------------------------- */
 
-/* The first loop around `block` above its reduction loops with enough iterations to share (or
- * else the first with two), on the thread pool, when the nest does enough work. */
-static void parallelize(tsl_primfunc *func, tsl_stmt *block, int64_t work) {
+/* The threads the kernel will run on: the target's cores, or this machine's. */
+static int64_t threads_of(const tsl_target *target) {
+  if (target->cores > 0) return target->cores;
+  long online = target->host ? sysconf(_SC_NPROCESSORS_ONLN) : 0;
+  return online > 0 ? online : 4;
+}
+
+/* The outermost loop around `block` above its reduction loops whose iterations share evenly
+ * among the threads (the slowest thread at most 15% above an even share), on the thread pool,
+ * when the nest does enough work: outermost, so that the threads start once per kernel stage
+ * rather than once per iteration of the loops around. Failing that, the first with two. */
+static void parallelize(tsl_primfunc *func, const tsl_target *target, tsl_stmt *block,
+                        int64_t work) {
   if (work < MIN_PARALLEL_WORK) return;
+  int64_t threads = threads_of(target);
   tsl_stmt *loops[MAX_DEPTH];
   int depth = tsl_sch_get_loops(func, block, loops);
   tsl_stmt *chosen = NULL;
@@ -144,7 +156,8 @@ static void parallelize(tsl_primfunc *func, tsl_stmt *block, int64_t work) {
     }
     if (reduce || !spatial) break;
     int64_t extent = constant_extent(loops[i]);
-    if (extent >= ENOUGH_TO_SHARE) {
+    int64_t rounds = (extent + threads - 1) / threads;
+    if (extent >= 2 && rounds * threads * 100 <= extent * MAX_IMBALANCE_PERCENT) {
       chosen = loops[i];
       break;
     }
@@ -275,7 +288,7 @@ static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n
     mark_loops(func, copy, copy_u, copy_x);
     inline_consumers(func, copy);
   }
-  parallelize(func, block, work);
+  parallelize(func, target, block, work);
   return true;
 }
 
@@ -319,7 +332,7 @@ static void schedule_nest(tsl_primfunc *func, const tsl_target *target, tsl_stmt
   if (reduces && tile_reduction(func, target, &n)) return;
   if (reduces) sink_contiguous(func, &n);
   else vectorize_innermost(func, target, &n);
-  parallelize(func, n.block, work);
+  parallelize(func, target, n.block, work);
 }
 
 static bool holds(const tsl_stmt *seq, const tsl_stmt *item) {

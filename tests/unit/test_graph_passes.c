@@ -95,7 +95,8 @@ START_TEST(pass_cases) {
 END_TEST
 
 /* A small network of what alter_layout blocks: a convolution with bias, a per-channel scale, a
- * depthwise convolution with stride, max and average pools with padding, a residual add; 16
+ * depthwise convolution with stride, max and average pools with padding, a residual add, a
+ * concatenation along the channels and a global mean; 16
  * channels, which divide into the host's vector lanes (4, 8 or 16). Weights are inputs bound to
  * constants (the pass blocks convolutions on constant weights only). */
 static const char *const blocked_network =
@@ -111,13 +112,17 @@ static const char *const blocked_network =
     "  %d: f32[1, 16, 4, 4] = conv(%r, %dw) {strides=[2, 2], pads=[1, 1, 1, 1], groups=16}\n"
     "  %p: f32[1, 16, 4, 4] = max_pool(%d) {kernel=[3, 3], pads=[1, 1, 1, 1]}\n"
     "  %a: f32[1, 16, 4, 4] = add(%p, %d)\n"
+    "  %a2: f32[1, 16, 2, 2] = max_pool(%a) {kernel=[2, 2], strides=[2, 2]}\n"
     "  %q: f32[1, 16, 2, 2] = avg_pool(%a) {kernel=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]}\n"
+    "  %k: f32[1, 32, 2, 2] = concat(%q, %a2) {axis=1}\n"
+    "  %g: f32[1, 32, 1, 1] = reduce_mean(%k) {axes=[-2, -1]}\n"
     "  output %q\n"
     "  output %r\n"
+    "  output %g\n"
     "}\n";
 
-/* Runs the network compiled at `opt_level` on x; the outputs go to q and r. */
-static void run_blocked_network(int opt_level, const float *x, float *q, float *r) {
+/* Runs the network compiled at `opt_level` on x; the outputs go to q, r and g. */
+static void run_blocked_network(int opt_level, const float *x, float *q, float *r, float *g) {
   tsl_graph *graph = parse_ok(blocked_network);
   const char *weights[] = {"w", "b", "s", "dw"};
   for (int i = 0; i < 4; i++) {
@@ -146,24 +151,25 @@ static void run_blocked_network(int opt_level, const float *x, float *q, float *
                                    : NULL;
       blocked += layout && strcmp(layout->s, "NCHW") != 0;
     }
-    ck_assert_int_eq(blocked, 4);
+    ck_assert_int_eq(blocked, 5);
     tsl_graph_free(optimized);
   }
   const void *inputs[] = {x};
-  void *outputs[] = {q, r};
+  void *outputs[] = {q, r, g};
   ck_assert_msg(tsl_model_run(model, inputs, outputs, &error) == TSL_OK, "%s", error.message);
   tsl_model_free(model);
   tsl_graph_free(graph);
 }
 
 START_TEST(blocked_layout_computes_as_nchw) {
-  enum { X = 16 * 7 * 7, Q = 16 * 2 * 2, R = 16 * 7 * 7 };
-  static float x[X], q0[Q], r0[R], q3[Q], r3[R];
+  enum { X = 16 * 7 * 7, Q = 16 * 2 * 2, R = 16 * 7 * 7, G = 32 };
+  static float x[X], q0[Q], r0[R], g0[G], q3[Q], r3[R], g3[G];
   for (int i = 0; i < X; i++) x[i] = (float)((i * 13) % 17) / 17.0f - 0.5f;
-  run_blocked_network(0, x, q0, r0);
-  run_blocked_network(3, x, q3, r3);
+  run_blocked_network(0, x, q0, r0, g0);
+  run_blocked_network(3, x, q3, r3, g3);
   for (int i = 0; i < Q; i++) ck_assert_float_eq_tol(q3[i], q0[i], 1e-5f);
   for (int i = 0; i < R; i++) ck_assert_float_eq_tol(r3[i], r0[i], 1e-5f);
+  for (int i = 0; i < G; i++) ck_assert_float_eq_tol(g3[i], g0[i], 1e-5f);
 }
 END_TEST
 
