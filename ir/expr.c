@@ -449,3 +449,29 @@ tsl_expr *tsl_expr_substitute(tsl_arena *arena, tsl_expr *expr, tsl_var_substitu
   tsl_expr_rewriter rewriter = {substitute, NULL, context};
   return tsl_expr_rewrite(arena, expr, &rewriter);
 }
+
+/* What tsl_expr_uses_var and tsl_expr_loads look for: a variable or a buffer. */
+typedef struct search {
+  const void *target;
+  tsl_expr_kind kind;
+  bool found;
+} search;
+
+static void find(const tsl_expr *expr, void *context) {
+  search *s = context;
+  if (expr->kind != s->kind) return;
+  const void *seen = expr->kind == TSL_EXPR_VAR ? (const void *)expr->var : (const void *)expr->load.buffer;
+  if (seen == s->target) s->found = true;
+}
+
+bool tsl_expr_uses_var(const tsl_expr *expr, const tsl_var *var) {
+  search s = {var, TSL_EXPR_VAR, false};
+  tsl_expr_walk(expr, find, &s);
+  return s.found;
+}
+
+bool tsl_expr_loads(const tsl_expr *expr, const struct tsl_buffer *buffer) {
+  search s = {buffer, TSL_EXPR_LOAD, false};
+  tsl_expr_walk(expr, find, &s);
+  return s.found;
+}

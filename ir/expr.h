@@ -192,6 +192,9 @@ bool tsl_expr_is_int(const tsl_expr *expr, int64_t value);
 /* The same expression: same kinds, dtypes, immediates, variables, buffers and operands. */
 bool tsl_expr_equal(const tsl_expr *a, const tsl_expr *b);
 bool tsl_expr_is_const(const tsl_expr *expr);
+/* Does the expression use the variable anywhere / load from the buffer anywhere? */
+bool tsl_expr_uses_var(const tsl_expr *expr, const tsl_var *var);
+bool tsl_expr_loads(const tsl_expr *expr, const struct tsl_buffer *buffer);
 
 /* The identity of a reducer for dtype: 0 for sum, 1 for product, the lowest value for max, the
  * highest for min. */

@@ -22,8 +22,7 @@ static tsl_te_tensor *add_tensor(tsl_te_program *program, tsl_te_kind kind, cons
   return tensor;
 }
 
-tsl_te_tensor *tsl_te_placeholder(tsl_te_program *program, const char *name,
-                                  const tsl_type *type) {
+tsl_te_tensor *tsl_te_placeholder(tsl_te_program *program, const char *name, const tsl_type *type) {
   return add_tensor(program, TSL_TE_PLACEHOLDER, name, type);
 }
 
@@ -57,27 +56,14 @@ tsl_expr *tsl_te_axis(tsl_te_program *program, const tsl_te_tensor *tensor, int 
 }
 
 tsl_iter tsl_te_reduce_axis(tsl_te_program *program, const char *name, int64_t extent) {
-  return (tsl_iter){.var = tsl_primfunc_var(program->func, name, TSL_DTYPE_I64), .min = 0,
-                    .extent = extent};
+  return (tsl_iter){
+      .var = tsl_primfunc_var(program->func, name, TSL_DTYPE_I64), .min = 0, .extent = extent};
 }
 
 /* ---- inlining --------------------------------------------------------------------------- */
 
-typedef struct read_search {
-  const tsl_buffer *buffer;
-  bool found;
-} read_search;
-
-static void find_read(const tsl_expr *expr, void *context) {
-  read_search *search = context;
-  if (expr->kind == TSL_EXPR_LOAD && expr->load.buffer == search->buffer) search->found = true;
-}
-
 bool tsl_te_reads(const tsl_te_tensor *reader, const tsl_te_tensor *tensor) {
-  if (reader->kind != TSL_TE_COMPUTE) return false;
-  read_search search = {.buffer = tensor->buffer};
-  tsl_expr_walk(reader->body, find_read, &search);
-  return search.found;
+  return reader->kind == TSL_TE_COMPUTE && tsl_expr_loads(reader->body, tensor->buffer);
 }
 
 typedef struct inliner {
@@ -221,8 +207,8 @@ void tsl_te_lower(tsl_te_program *program, tsl_te_tensor *const *inputs, int num
     if (tensor->kind == TSL_TE_COMPUTE) {
       tsl_expr_walk(tensor->body, check_producer, &(order_check){program, i});
       steps[count++] = lower_compute(program, tensor);
-    }
-    else if (tensor->kind == TSL_TE_EXTERN) steps[count++] = tensor->statement;
+    } else if (tensor->kind == TSL_TE_EXTERN)
+      steps[count++] = tensor->statement;
   }
   tsl_stmt *body = count ? tsl_seq(arena, count, steps) : tsl_seq(arena, 0, NULL);
   /* Tensors that are neither inputs nor outputs are scratch the function allocates. */

@@ -32,8 +32,8 @@ const tsl_command tsl_command_inspect = {
         "                      the kernels the model compiles to at the opt level\n"
         "  --json              print the statistics as one JSON object\n"
         "  --bind NAME=FILE    give graph input NAME the value in FILE (an ONNX TensorProto);\n"
-        "                      needed when an input decides a shape (Reshape's shape, ...)\n"
-        CLI_PASS_USAGE,
+        "                      needed when an input decides a shape (Reshape's shape, "
+        "...)\n" CLI_PASS_USAGE,
     .run = run,
 };
 
@@ -103,13 +103,12 @@ static void print_stats_json(const char *path, const tsl_graph *graph, int kerne
   for (int i = 0; i < distinct; i++)
     json_object_set_new(ops, counts[i].name, json_integer(counts[i].count));
   endpoints inputs = graph_endpoints(graph, false), outputs = graph_endpoints(graph, true);
-  json_t *root =
-      json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", path, "nodes",
-                (json_int_t)stats.nodes, "kernels", (json_int_t)kernels, "params",
-                (json_int_t)stats.params, "weight_bytes", (json_int_t)stats.weight_bytes, "macs",
-                (json_int_t)stats.macs, "ops", ops,
-                "inputs", values_json(inputs.values, inputs.names, inputs.count), "outputs",
-                values_json(outputs.values, outputs.names, outputs.count));
+  json_t *root = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", path, "nodes",
+                           (json_int_t)stats.nodes, "kernels", (json_int_t)kernels, "params",
+                           (json_int_t)stats.params, "weight_bytes", (json_int_t)stats.weight_bytes,
+                           "macs", (json_int_t)stats.macs, "ops", ops, "inputs",
+                           values_json(inputs.values, inputs.names, inputs.count), "outputs",
+                           values_json(outputs.values, outputs.names, outputs.count));
   char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   puts(text);
   free(text);
@@ -138,8 +137,7 @@ static void print_endpoints(const char *title, endpoints e) {
   }
 }
 
-static void print_stats_text(const char *path, const tsl_graph *graph, int kernels,
-                             int opt_level) {
+static void print_stats_text(const char *path, const tsl_graph *graph, int kernels, int opt_level) {
   tsl_graph_stats stats = tsl_graph_get_stats(graph);
   char params[32], bytes[32], macs[32];
   printf("model:        %s\n", path);
@@ -191,8 +189,8 @@ static int run(int argc, char **argv) {
     } else if (strcmp(argv[i], "--ir") == 0) {
       ir = i + 1 < argc ? argv[++i] : "";
       if (strcmp(ir, "imported") != 0 && strcmp(ir, "fused") != 0 && strcmp(ir, "tir") != 0) {
-        status = cli_usage_error(&tsl_command_inspect, "--ir takes imported, fused or tir, not '%s'",
-                                 ir);
+        status = cli_usage_error(&tsl_command_inspect,
+                                 "--ir takes imported, fused or tir, not '%s'", ir);
       }
     } else if (strcmp(argv[i], "--stats") == 0) {
       stats = true;

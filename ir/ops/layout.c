@@ -14,7 +14,8 @@ bool tsl_layout_parse(const char *text, tsl_layout *layout) {
   layout->rank = 0;
   for (const char *at = text; *at;) {
     int64_t block = 0;
-    while (isdigit((unsigned char)*at) && block < (int64_t)1 << 40) block = block * 10 + (*at++ - '0');
+    while (isdigit((unsigned char)*at) && block < (int64_t)1 << 40)
+      block = block * 10 + (*at++ - '0');
     char axis = *at++;
     bool upper = isupper((unsigned char)axis), lower = islower((unsigned char)axis);
     if (layout->rank == TSL_MAX_RANK || (!upper && !lower) || upper != (block == 0) ||

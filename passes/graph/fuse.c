@@ -25,19 +25,19 @@
 #include "passes/graph/graph_passes.h"
 
 typedef struct group_info {
-  bool opaque; /* an opaque operator: nothing joins it */
-  bool anchor; /* holds a convolution, product or pooling */
-  bool reduce; /* holds a reduction */
+  bool opaque;           /* an opaque operator: nothing joins it */
+  bool anchor;           /* holds a convolution, product or pooling */
+  bool reduce;           /* holds a reduction */
   bool elementwise_only; /* holds only elementwise and broadcast nodes */
 } group_info;
 
 typedef struct fuser {
   tsl_graph *graph;
-  int *group_of;  /* by node id */
-  group_info *groups; /* by group id (the id of the group's first node) */
+  int *group_of;            /* by node id */
+  group_info *groups;       /* by group id (the id of the group's first node) */
   const tsl_node **node_of; /* by node id */
   int *next, *last; /* by node id: the next node of its group, -1 at the end; a group's last */
-  int *mark;      /* by group id: visit stamps of the dependency search */
+  int *mark;        /* by group id: visit stamps of the dependency search */
   int stamp;
 } fuser;
 
@@ -159,9 +159,9 @@ static void place(fuser *f, const tsl_node *node) {
 static void order_groups(fuser *f) {
   tsl_graph *graph = f->graph;
   int count = graph->num_nodes, ids = graph->num_node_ids + 1;
-  int *index = malloc(sizeof(int) * (size_t)ids);  /* group id → dense index */
+  int *index = malloc(sizeof(int) * (size_t)ids);         /* group id → dense index */
   int *first = malloc(sizeof(int) * (size_t)(count + 1)); /* dense index → first node */
-  int *waiting = calloc((size_t)count + 1, sizeof(int)); /* producers not yet placed */
+  int *waiting = calloc((size_t)count + 1, sizeof(int));  /* producers not yet placed */
   int *seen = calloc((size_t)count + 1, sizeof(int));
   bool *done = calloc((size_t)count + 1, sizeof(bool));
   tsl_node **order = malloc(sizeof(tsl_node *) * (size_t)(count + 1));
@@ -258,8 +258,9 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
 
 const tsl_graph_pass tsl_pass_fuse = {
     .name = "fuse",
-    .summary = "group operators into kernels: epilogues into convolutions and products, "
-               "elementwise chains, reductions with what they read",
+    .summary =
+        "group operators into kernels: epilogues into convolutions and products, "
+        "elementwise chains, reductions with what they read",
     .run = run,
 };
 

@@ -15,7 +15,7 @@ typedef tsl_status (*tsl_evaluate_fn)(void *context, const tsl_graph *graph,
                                       tsl_tensor_data **outputs, tsl_error *error);
 
 typedef struct tsl_pass_options {
-  int opt_level; /* 0 to 3 */
+  int opt_level;               /* 0 to 3 */
   const char *const *disabled; /* names of passes to leave out */
   int num_disabled;
   /* Called with the graph after the pass named `dump_after` ("all": after every pass). */
@@ -48,8 +48,7 @@ tsl_status tsl_graph_run_passes(tsl_graph *graph, const tsl_graph_pass *const *p
 
 /* Runs the pipeline of options->opt_level on the graph. Refuses unknown pass names in
  * `disabled` and `dump_after`. */
-tsl_status tsl_graph_optimize(tsl_graph *graph, const tsl_pass_options *options,
-                              tsl_error *error);
+tsl_status tsl_graph_optimize(tsl_graph *graph, const tsl_pass_options *options, tsl_error *error);
 
 /* The passes (each in its own file). */
 extern const tsl_graph_pass tsl_pass_simplify_inference; /* simplify.c */

@@ -54,8 +54,8 @@ static tsl_node *blocked_copy(layouter *l, const tsl_node *node, tsl_value *cons
   tsl_graph *graph = l->graph;
   tsl_value *output = node->outputs[0];
   const char *name = tsl_arena_printf(graph->arena, "%s_%s", output->name, l->layout);
-  tsl_node *copy = tsl_graph_add_node(graph, node->op, node->name, node->num_inputs, inputs, 1,
-                                      &name);
+  tsl_node *copy =
+      tsl_graph_add_node(graph, node->op, node->name, node->num_inputs, inputs, 1, &name);
   const tsl_op_def *def = tsl_op_get(node->op);
   for (int i = 0; i < def->num_attrs; i++) {
     copy->attrs[i] = tsl_attr_copy(graph->arena, &node->attrs[i]);
@@ -135,21 +135,23 @@ static void alter_reduce(layouter *l, tsl_node *node) {
   tsl_value *inputs[] = {l->blocked[x->id]};
   tsl_node *copy = blocked_copy(l, node, inputs);
   int64_t spatial[2];
-  for (int i = 0; i < axes->count; i++) spatial[i] = axes->ints[i] < 0 ? axes->ints[i] + 4 : axes->ints[i];
+  for (int i = 0; i < axes->count; i++)
+    spatial[i] = axes->ints[i] < 0 ? axes->ints[i] + 4 : axes->ints[i];
   tsl_node_set_attr(l->graph, copy, "axes", tsl_attr_ints(l->graph->arena, axes->count, spatial));
   set_blocked(l, node, copy);
 }
 
 /* What an operand of an elementwise operator on blocked values is. */
 typedef enum operand_kind {
-  OPERAND_UNFIT,       /* none of these: the operator stays in NCHW */
-  OPERAND_BLOCKED,     /* a value of the output's shape, with a blocked version */
-  OPERAND_ONES,        /* a constant of one element, which broadcasts in any layout */
+  OPERAND_UNFIT,        /* none of these: the operator stays in NCHW */
+  OPERAND_BLOCKED,      /* a value of the output's shape, with a blocked version */
+  OPERAND_ONES,         /* a constant of one element, which broadcasts in any layout */
   OPERAND_NCHW_CHANNEL, /* a per-channel constant [1, C, 1, 1] */
-  OPERAND_CHW_CHANNEL, /* a per-channel constant [C, 1, 1] */
+  OPERAND_CHW_CHANNEL,  /* a per-channel constant [C, 1, 1] */
 } operand_kind;
 
-static operand_kind kind_of_operand(const layouter *l, const tsl_value *value, const tsl_type *out) {
+static operand_kind kind_of_operand(const layouter *l, const tsl_value *value,
+                                    const tsl_type *out) {
   const tsl_type *type = &value->type;
   if (l->blocked[value->id] && tsl_type_equal(type, out)) return OPERAND_BLOCKED;
   if (!l->constant[value->id]) return OPERAND_UNFIT;
@@ -190,8 +192,8 @@ static void alter_elementwise(layouter *l, tsl_node *node) {
   bool reads_native = false;
   for (int i = 0; i < node->num_inputs; i++) {
     tsl_value *input = node->inputs[i];
-    reads_native = reads_native ||
-                   (input && l->native[input->id] && tsl_type_equal(&input->type, out));
+    reads_native =
+        reads_native || (input && l->native[input->id] && tsl_type_equal(&input->type, out));
   }
   if (!reads_native) return;
   operand_kind kinds[TSL_MAX_PORTS];
@@ -280,7 +282,8 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
 
 const tsl_graph_pass tsl_pass_alter_layout = {
     .name = "alter_layout",
-    .summary = "convolutions and pools on activations in blocked channels NCHW{x}c, x the "
-               "target's vector lanes",
+    .summary =
+        "convolutions and pools on activations in blocked channels NCHW{x}c, x the "
+        "target's vector lanes",
     .run = run,
 };

@@ -6,8 +6,13 @@
 #include "passes/graph/graph_passes.h"
 
 const tsl_graph_pass *const tsl_graph_passes[] = {
-    &tsl_pass_simplify_inference, &tsl_pass_alter_layout, &tsl_pass_fold_constants, &tsl_pass_cse,
-    &tsl_pass_dce, &tsl_pass_fuse, NULL,
+    &tsl_pass_simplify_inference,
+    &tsl_pass_alter_layout,
+    &tsl_pass_fold_constants,
+    &tsl_pass_cse,
+    &tsl_pass_dce,
+    &tsl_pass_fuse,
+    NULL,
 };
 
 const tsl_graph_pass *tsl_graph_pass_find(const char *name) {
@@ -63,8 +68,7 @@ static tsl_status check_names(const tsl_pass_options *options, tsl_error *error)
   return TSL_OK;
 }
 
-tsl_status tsl_graph_optimize(tsl_graph *graph, const tsl_pass_options *options,
-                              tsl_error *error) {
+tsl_status tsl_graph_optimize(tsl_graph *graph, const tsl_pass_options *options, tsl_error *error) {
   if (options->opt_level < 0 || options->opt_level > 3) {
     return tsl_fail(error, TSL_ERROR_INPUT, "-O%d: the opt levels are -O0 to -O3",
                     options->opt_level);

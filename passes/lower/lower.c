@@ -176,7 +176,7 @@ tsl_status tsl_lower_node(const tsl_node *node, const char *name, tsl_primfunc *
 typedef struct planner {
   const tsl_graph *graph;
   tsl_plan *plan;
-  int *tensor_of;    /* by value id: plan tensor, -1 none */
+  int *tensor_of;            /* by value id: plan tensor, -1 none */
   int *first_use, *last_use; /* by plan tensor: the calls that make and last read it */
   int tensors_capacity, calls_capacity;
 } planner;
@@ -198,8 +198,8 @@ static int add_tensor(planner *p, const char *name, const tsl_type *type, tsl_st
   }
   int index = plan->num_tensors++;
   tsl_plan_tensor *t = &plan->tensors[index];
-  *t = (tsl_plan_tensor){.name = copy_string(name), .dtype = type->dtype, .rank = type->rank,
-                         .storage = storage};
+  *t = (tsl_plan_tensor){
+      .name = copy_string(name), .dtype = type->dtype, .rank = type->rank, .storage = storage};
   memcpy(t->dims, type->dims, sizeof(int64_t) * (size_t)type->rank);
   p->first_use[index] = p->last_use[index] = -1;
   return index;
@@ -242,8 +242,8 @@ static void plan_workspace(planner *p) {
       for (int j = 0; j < num_placed; j++) {
         const tsl_plan_tensor *other = &plan->tensors[placed[j]];
         int64_t other_size = align_up(tsl_plan_tensor_bytes(other));
-        bool live_together = p->first_use[i] <= p->last_use[placed[j]] &&
-                             p->first_use[placed[j]] <= p->last_use[i];
+        bool live_together =
+            p->first_use[i] <= p->last_use[placed[j]] && p->first_use[placed[j]] <= p->last_use[i];
         bool overlap = offset < other->offset + other_size && other->offset < offset + size;
         if (live_together && overlap) {
           offset = other->offset + other_size;

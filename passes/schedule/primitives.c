@@ -153,22 +153,6 @@ static bool is_constant(const tsl_expr *expr, int64_t *value) {
   return true;
 }
 
-typedef struct var_search {
-  const tsl_var *var;
-  bool found;
-} var_search;
-
-static void find_var(const tsl_expr *expr, void *context) {
-  var_search *search = context;
-  if (expr->kind == TSL_EXPR_VAR && expr->var == search->var) search->found = true;
-}
-
-static bool uses_var(const tsl_expr *expr, const tsl_var *var) {
-  var_search search = {var, false};
-  tsl_expr_walk(expr, find_var, &search);
-  return search.found;
-}
-
 /* ---- split and reorder ------------------------------------------------------------------- */
 
 tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const int64_t *factors,
@@ -180,7 +164,8 @@ tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const in
   }
   const char *name = loop->loop.var->name;
   if (!is_constant(loop->loop.extent, &extent) || !is_constant(loop->loop.min, &min) || min != 0) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "split: loop '%s' does not run from 0 to a constant", name);
+    return tsl_fail(error, TSL_ERROR_INPUT, "split: loop '%s' does not run from 0 to a constant",
+                    name);
   }
   if (count < 1 || count > TSL_SCH_MAX_LOOPS) {
     return tsl_fail(error, TSL_ERROR_INPUT, "split: %d factors for loop '%s'", count, name);
@@ -189,19 +174,27 @@ tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const in
   int inferred = -1;
   for (int i = 0; i < count; i++) {
     sizes[i] = factors[i];
-    if (factors[i] == -1 && inferred < 0) inferred = i;
-    else if (factors[i] < 1) return tsl_fail(error, TSL_ERROR_INPUT, "split: factor %lld of loop '%s'", (long long)factors[i], name);
-    else known *= factors[i];
+    if (factors[i] == -1 && inferred < 0)
+      inferred = i;
+    else if (factors[i] < 1)
+      return tsl_fail(error, TSL_ERROR_INPUT, "split: factor %lld of loop '%s'",
+                      (long long)factors[i], name);
+    else
+      known *= factors[i];
   }
   if (inferred >= 0) {
     if (known == 0 || extent % known) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "split: loop '%s' of extent %lld is not a multiple of %lld", name, (long long)extent, (long long)known);
+      return tsl_fail(error, TSL_ERROR_INPUT,
+                      "split: loop '%s' of extent %lld is not a multiple of %lld", name,
+                      (long long)extent, (long long)known);
     }
     sizes[inferred] = extent / known;
     known = extent;
   }
   if (known != extent) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "split: factors multiply to %lld, but loop '%s' has extent %lld", (long long)known, name, (long long)extent);
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "split: factors multiply to %lld, but loop '%s' has extent %lld",
+                    (long long)known, name, (long long)extent);
   }
   /* loop becomes the outermost; new loops go inside it around its old body. */
   tsl_stmt *made[TSL_SCH_MAX_LOOPS];
@@ -245,10 +238,12 @@ tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops
   tsl_stmt *path[MAX_PATH], **slots[MAX_PATH];
   int deepest = -1, positions[TSL_SCH_MAX_LOOPS];
   for (int i = 0; i < count; i++) {
-    if (loops[i]->kind != TSL_STMT_FOR) return tsl_fail(error, TSL_ERROR_INPUT, "reorder: not a loop");
+    if (loops[i]->kind != TSL_STMT_FOR)
+      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: not a loop");
     int length = path_to(&func->body, loops[i], path, slots, 0);
     if (length < 0) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loop '%s' is not in function '%s'", loops[i]->loop.var->name, func->name);
+      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loop '%s' is not in function '%s'",
+                      loops[i]->loop.var->name, func->name);
     }
     if (length > deepest) deepest = length;
   }
@@ -264,23 +259,30 @@ tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops
       if (path[d] == loops[i]) positions[i] = d;
     }
     if (positions[i] < 0) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loops '%s' and '%s' are not nested one in the other", loops[i]->loop.var->name, deep->loop.var->name);
+      return tsl_fail(error, TSL_ERROR_INPUT,
+                      "reorder: loops '%s' and '%s' are not nested one in the other",
+                      loops[i]->loop.var->name, deep->loop.var->name);
     }
     for (int j = 0; j < i; j++) {
-      if (positions[j] == positions[i]) return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loop '%s' given twice", loops[i]->loop.var->name);
+      if (positions[j] == positions[i])
+        return tsl_fail(error, TSL_ERROR_INPUT, "reorder: loop '%s' given twice",
+                        loops[i]->loop.var->name);
     }
     if (positions[i] < top) top = positions[i];
   }
   for (int d = top; d < deepest; d++) {
     if (path[d]->kind != TSL_STMT_FOR || (d + 1 < deepest && path[d]->loop.body != path[d + 1])) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "reorder: the loops from '%s' to '%s' are not nested directly one in another",
+      return tsl_fail(error, TSL_ERROR_INPUT,
+                      "reorder: the loops from '%s' to '%s' are not nested directly one in another",
                       path[top]->loop.var->name, deep->loop.var->name);
     }
   }
   for (int d = top; d < deepest; d++) {
     for (int e = top; e < deepest; e++) {
-      if (uses_var(path[d]->loop.min, path[e]->loop.var) || uses_var(path[d]->loop.extent, path[e]->loop.var)) {
-        return tsl_fail(error, TSL_ERROR_INPUT, "reorder: the range of loop '%s' depends on loop '%s'",
+      if (tsl_expr_uses_var(path[d]->loop.min, path[e]->loop.var) ||
+          tsl_expr_uses_var(path[d]->loop.extent, path[e]->loop.var)) {
+        return tsl_fail(error, TSL_ERROR_INPUT,
+                        "reorder: the range of loop '%s' depends on loop '%s'",
                         path[d]->loop.var->name, path[e]->loop.var->name);
       }
     }
@@ -318,9 +320,11 @@ static void scan_bindings(tsl_stmt *stmt, void *context) {
   if (stmt->kind != TSL_STMT_BLOCK) return;
   for (int i = 0; i < stmt->block.num_iters; i++) {
     const tsl_block_iter *iter = &stmt->block.iters[i];
-    if (!uses_var(iter->binding, scan->var)) continue;
-    if (iter->kind == TSL_ITER_REDUCE) scan->binds_reduce = true;
-    else scan->binds_spatial = true;
+    if (!tsl_expr_uses_var(iter->binding, scan->var)) continue;
+    if (iter->kind == TSL_ITER_REDUCE)
+      scan->binds_reduce = true;
+    else
+      scan->binds_spatial = true;
   }
 }
 
@@ -331,14 +335,17 @@ static tsl_status set_kind(tsl_primfunc *func, tsl_stmt *loop, tsl_loop_kind kin
     return tsl_fail(error, TSL_ERROR_INPUT, "%s: not a loop of function '%s'", what, func->name);
   }
   if (kind != TSL_LOOP_PARALLEL && !is_constant(loop->loop.extent, NULL)) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "%s: loop '%s' has no constant extent", what, loop->loop.var->name);
+    return tsl_fail(error, TSL_ERROR_INPUT, "%s: loop '%s' has no constant extent", what,
+                    loop->loop.var->name);
   }
   if (kind == TSL_LOOP_PARALLEL || kind == TSL_LOOP_VECTORIZED) {
     binding_scan scan = {loop->loop.var, false, false};
     tsl_stmt_walk(loop->loop.body, scan_bindings, &scan);
     if (scan.binds_reduce) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "%s: loop '%s' binds a reduction variable, so its iterations write the same outputs",
-                      what, loop->loop.var->name);
+      return tsl_fail(
+          error, TSL_ERROR_INPUT,
+          "%s: loop '%s' binds a reduction variable, so its iterations write the same outputs",
+          what, loop->loop.var->name);
     }
   }
   loop->loop.loop_kind = kind;
@@ -392,7 +399,10 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
   tsl_stmt *chain[TSL_SCH_MAX_LOOPS];
   int depth = loops_between(func, loop, block, chain);
   if (depth < 0) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: the loop is not one of the loops directly around block '%s'", block->block.name);
+    return tsl_fail(
+        error, TSL_ERROR_INPUT,
+        "decompose_reduction: the loop is not one of the loops directly around block '%s'",
+        block->block.name);
   }
   /* The init runs once for each output: no reduction loop may run around it. */
   tsl_stmt *around[TSL_SCH_MAX_LOOPS];
@@ -401,7 +411,8 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
     binding_scan scan = {around[i]->loop.var, false, false};
     scan_bindings(block, &scan);
     if (scan.binds_reduce) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: reduction loop '%s' of block '%s' runs around the loop",
+      return tsl_fail(error, TSL_ERROR_INPUT,
+                      "decompose_reduction: reduction loop '%s' of block '%s' runs around the loop",
                       around[i]->loop.var->name, block->block.name);
     }
   }
@@ -413,8 +424,10 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
     binding_scan scan = {chain[i]->loop.var, false, false};
     scan_bindings(block, &scan);
     if (scan.binds_reduce && scan.binds_spatial) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: loop '%s' binds spatial and reduction variables of block '%s'",
-                      chain[i]->loop.var->name, block->block.name);
+      return tsl_fail(
+          error, TSL_ERROR_INPUT,
+          "decompose_reduction: loop '%s' binds spatial and reduction variables of block '%s'",
+          chain[i]->loop.var->name, block->block.name);
     }
     if (!scan.binds_spatial) continue;
     tsl_var *var = (tsl_var *)fresh_var(func, chain[i]->loop.var, "_init");
@@ -429,7 +442,8 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
   for (int i = 0; i < block->block.num_iters; i++) {
     const tsl_block_iter *iter = &block->block.iters[i];
     if (iter->kind != TSL_ITER_SPATIAL) continue;
-    if (num_iters >= TSL_SCH_MAX_LOOPS) return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: too many variables");
+    if (num_iters >= TSL_SCH_MAX_LOOPS)
+      return tsl_fail(error, TSL_ERROR_INPUT, "decompose_reduction: too many variables");
     tsl_var *var = (tsl_var *)fresh_var(func, iter->var, "_init");
     iters[num_iters] = *iter;
     iters[num_iters].var = var;
@@ -442,7 +456,8 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
   rewrite_stmt(arena, init_body, &loop_copies);
   char name[256];
   snprintf(name, sizeof(name), "%s_init", block->block.name);
-  tsl_stmt *init_block = tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, NULL, init_body);
+  tsl_stmt *init_block =
+      tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, NULL, init_body);
   tsl_stmt *nest = init_block;
   for (int i = num_copied - 1; i >= 0; i--) {
     copied[i]->loop.body = nest;
@@ -484,11 +499,15 @@ static bool to_linear(const tsl_expr *expr, int64_t scale, linear *form) {
   switch (expr->kind) {
   case TSL_EXPR_INT: form->constant += expr->int_value * scale; return true;
   case TSL_EXPR_VAR: linear_add(form, expr->var, scale); return true;
-  case TSL_EXPR_ADD: return to_linear(expr->op.a, scale, form) && to_linear(expr->op.b, scale, form);
-  case TSL_EXPR_SUB: return to_linear(expr->op.a, scale, form) && to_linear(expr->op.b, -scale, form);
+  case TSL_EXPR_ADD:
+    return to_linear(expr->op.a, scale, form) && to_linear(expr->op.b, scale, form);
+  case TSL_EXPR_SUB:
+    return to_linear(expr->op.a, scale, form) && to_linear(expr->op.b, -scale, form);
   case TSL_EXPR_MUL:
-    if (expr->op.b->kind == TSL_EXPR_INT) return to_linear(expr->op.a, scale * expr->op.b->int_value, form);
-    if (expr->op.a->kind == TSL_EXPR_INT) return to_linear(expr->op.b, scale * expr->op.a->int_value, form);
+    if (expr->op.b->kind == TSL_EXPR_INT)
+      return to_linear(expr->op.a, scale * expr->op.b->int_value, form);
+    if (expr->op.a->kind == TSL_EXPR_INT)
+      return to_linear(expr->op.b, scale * expr->op.a->int_value, form);
     return false;
   default: return false;
   }
@@ -563,13 +582,15 @@ static tsl_expr **local_indices(cache_scan *scan, tsl_expr *const *indices) {
       if (!loop) {
         linear_add(&outer, form.vars[i], form.coefficients[i]);
       } else if (form.coefficients[i] != 1 || inner) {
-        scan->problem = "an axis is indexed by more than one loop inside, or with a step other than 1";
+        scan->problem =
+            "an axis is indexed by more than one loop inside, or with a step other than 1";
         return NULL;
       } else {
         inner = loop;
       }
     }
-    if (!scan->seen) scan->outer[axis] = outer;
+    if (!scan->seen)
+      scan->outer[axis] = outer;
     else if (!same_linear(&outer, &scan->outer[axis])) {
       scan->problem = "the accesses inside the loop reach different parts of the buffer";
       return NULL;
@@ -649,7 +670,8 @@ static tsl_expr *linear_expr(tsl_arena *arena, const linear *form) {
   for (int i = 0; i < form->count; i++) {
     if (form->coefficients[i] == 0) continue;
     tsl_expr *term = tsl_var_ref(arena, (tsl_var *)form->vars[i]);
-    if (form->coefficients[i] != 1) term = tsl_binary(arena, TSL_EXPR_MUL, term, tsl_index(arena, form->coefficients[i]));
+    if (form->coefficients[i] != 1)
+      term = tsl_binary(arena, TSL_EXPR_MUL, term, tsl_index(arena, form->coefficients[i]));
     value = value ? tsl_binary(arena, TSL_EXPR_ADD, value, term) : term;
   }
   return value ? value : tsl_index(arena, 0);
@@ -686,22 +708,6 @@ static buffer_users users_of(tsl_stmt *stmt, const tsl_buffer *buffer) {
   return users;
 }
 
-typedef struct buffer_read {
-  const tsl_buffer *buffer;
-  bool found;
-} buffer_read;
-
-static void find_read(const tsl_expr *expr, void *context) {
-  buffer_read *read = context;
-  if (expr->kind == TSL_EXPR_LOAD && expr->load.buffer == read->buffer) read->found = true;
-}
-
-static bool reads_buffer(const tsl_expr *expr, const tsl_buffer *buffer) {
-  buffer_read read = {buffer, false};
-  tsl_expr_walk(expr, find_read, &read);
-  return read.found;
-}
-
 static bool is_param(const tsl_primfunc *func, const tsl_buffer *buffer) {
   for (int i = 0; i < func->num_params; i++) {
     if (func->params[i] == buffer) return true;
@@ -720,7 +726,8 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
   bool around = false;
   for (int i = 0; i < num_loops; i++) around = around || loops[i] == loop;
   if (!around) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: the loop is not around block '%s'", block->block.name);
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: the loop is not around block '%s'",
+                    block->block.name);
   }
   tsl_buffer *buffer = block->block.body->store.buffer;
   /* The copy after each iteration needs the buffer: a parameter, or allocated around loop. */
@@ -731,14 +738,16 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
     allocated = allocated || (path[i]->kind == TSL_STMT_ALLOC && path[i]->alloc.buffer == buffer);
   }
   if (!param && !allocated) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: buffer '%s' is not allocated around the loop", buffer->name);
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "cache_write: buffer '%s' is not allocated around the loop", buffer->name);
   }
   /* One iteration must finish what it writes: no reduction of the block may run outside. */
   for (int i = 0; i < num_loops && loops[i] != loop; i++) {
     binding_scan scan = {loops[i]->loop.var, false, false};
     scan_bindings(block, &scan);
     if (scan.binds_reduce) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: loop '%s' outside the cached loop reduces into block '%s'",
+      return tsl_fail(error, TSL_ERROR_INPUT,
+                      "cache_write: loop '%s' outside the cached loop reduces into block '%s'",
                       loops[i]->loop.var->name, block->block.name);
     }
   }
@@ -746,22 +755,27 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
     binding_scan scan = {loop->loop.var, false, false};
     scan_bindings(block, &scan);
     if (scan.binds_reduce) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: loop '%s' reduces into block '%s'; cache at a loop above the reduction",
-                      loop->loop.var->name, block->block.name);
+      return tsl_fail(
+          error, TSL_ERROR_INPUT,
+          "cache_write: loop '%s' reduces into block '%s'; cache at a loop above the reduction",
+          loop->loop.var->name, block->block.name);
     }
   }
   /* A block that reads what it writes (a reduction's update) needs the values first written
    * inside the loop too: by its own init, or by an init block below the loop. */
-  if (!block->block.init && reads_buffer(block->block.body->store.value, buffer) &&
+  if (!block->block.init && tsl_expr_loads(block->block.body->store.value, buffer) &&
       users_of(loop->loop.body, buffer).num_writers < 2) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: block '%s' updates '%s', whose init runs outside the loop",
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "cache_write: block '%s' updates '%s', whose init runs outside the loop",
                     block->block.name, buffer->name);
   }
   inner_loops inner = {0};
   tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
   for (int i = 0; i < inner.count; i++) {
-    if (!is_constant(inner.loops[i]->loop.extent, NULL) || !is_constant(inner.loops[i]->loop.min, NULL)) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: loop '%s' inside has no constant range", inner.loops[i]->loop.var->name);
+    if (!is_constant(inner.loops[i]->loop.extent, NULL) ||
+        !is_constant(inner.loops[i]->loop.min, NULL)) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "cache_write: loop '%s' inside has no constant range",
+                      inner.loops[i]->loop.var->name);
     }
   }
   /* The function's variables in scope at `loop` stay bound when the scan adds the bindings of
@@ -770,7 +784,8 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
   for (int axis = 0; axis < buffer->rank; axis++) scan.shape[axis] = 1;
   visit_cached(&scan, loop->loop.body);
   if (scan.problem) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write of '%s' in block '%s': %s", buffer->name, block->block.name, scan.problem);
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write of '%s' in block '%s': %s", buffer->name,
+                    block->block.name, scan.problem);
   }
   char name[256];
   snprintf(name, sizeof(name), "%s_local", buffer->name);
@@ -791,12 +806,16 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
     tsl_expr *position = tsl_binary(arena, TSL_EXPR_ADD, linear_expr(arena, &scan.outer[axis]),
                                     tsl_var_ref(arena, copy_loops[axis]));
     snprintf(var_name, sizeof(var_name), "v%d", axis);
-    iters[axis] = (tsl_block_iter){.var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64), .min = 0,
-                                   .extent = buffer->shape[axis], .kind = TSL_ITER_SPATIAL, .binding = position};
+    iters[axis] = (tsl_block_iter){.var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64),
+                                   .min = 0,
+                                   .extent = buffer->shape[axis],
+                                   .kind = TSL_ITER_SPATIAL,
+                                   .binding = position};
     store_at[axis] = tsl_var_ref(arena, iters[axis].var);
     load_at[axis] = tsl_var_ref(arena, copy_loops[axis]);
   }
-  tsl_stmt *store = tsl_store(arena, buffer, rank, store_at, tsl_load(arena, scan.local, rank, load_at));
+  tsl_stmt *store =
+      tsl_store(arena, buffer, rank, store_at, tsl_load(arena, scan.local, rank, load_at));
   snprintf(name, sizeof(name), "%s_write", buffer->name);
   tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
   tsl_stmt *nest = copy_block;
@@ -850,7 +869,8 @@ static void scan_consumer(const tsl_expr *expr, void *context) {
   consumer_reads *reads = context;
   if (expr->kind == TSL_EXPR_VAR) {
     bool own = false;
-    for (int i = 0; i < reads->block->block.num_iters; i++) own = own || reads->block->block.iters[i].var == expr->var;
+    for (int i = 0; i < reads->block->block.num_iters; i++)
+      own = own || reads->block->block.iters[i].var == expr->var;
     reads->foreign_var = reads->foreign_var || !own;
   }
   if (expr->kind != TSL_EXPR_LOAD) return;
@@ -893,7 +913,8 @@ static bool allocates(const tsl_stmt *stmt, const void *buffer) {
 /* Takes items[index] out of a sequence (a sequence of one becomes its item). */
 static void remove_item(tsl_primfunc *func, tsl_stmt *seq, int index) {
   tsl_stmt **slot = slot_of(func, seq);
-  memmove(&seq->seq.items[index], &seq->seq.items[index + 1], sizeof(tsl_stmt *) * (size_t)(seq->seq.count - index - 1));
+  memmove(&seq->seq.items[index], &seq->seq.items[index + 1],
+          sizeof(tsl_stmt *) * (size_t)(seq->seq.count - index - 1));
   seq->seq.count--;
   if (seq->seq.count == 1) *slot = seq->seq.items[0];
 }
@@ -908,10 +929,12 @@ static tsl_buffer *produced_buffer(tsl_primfunc *func, tsl_stmt *consumer, const
   if (reads.foreign_var) return *problem = "its value uses variables other than its own", NULL;
   tsl_buffer *produced = NULL;
   for (int i = 0; i < reads.count; i++) {
-    if (reads.buffers[i] == store->store.buffer) return *problem = "it reads the buffer it writes", NULL;
+    if (reads.buffers[i] == store->store.buffer)
+      return *problem = "it reads the buffer it writes", NULL;
     if (users_of(func->body, reads.buffers[i]).num_writers == 0) continue;
     if (produced) return *problem = "it reads more than one buffer that a block writes", NULL;
-    if (!reads.identity[i]) return *problem = "it reads the produced buffer at indices other than its variables", NULL;
+    if (!reads.identity[i])
+      return *problem = "it reads the produced buffer at indices other than its variables", NULL;
     produced = reads.buffers[i];
   }
   if (!produced) *problem = "it reads no buffer that a block writes";
@@ -920,29 +943,47 @@ static tsl_buffer *produced_buffer(tsl_primfunc *func, tsl_stmt *consumer, const
 
 tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer,
                                           tsl_error *error) {
-  if (consumer->kind != TSL_STMT_BLOCK || consumer->block.body->kind != TSL_STMT_STORE || !slot_of(func, consumer)) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: not a block of function '%s' whose body is a store", func->name);
+  if (consumer->kind != TSL_STMT_BLOCK || consumer->block.body->kind != TSL_STMT_STORE ||
+      !slot_of(func, consumer)) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "reverse_compute_inline: not a block of function '%s' whose body is a store",
+                    func->name);
   }
   const char *name = consumer->block.name, *problem = NULL;
   tsl_stmt *store = consumer->block.body;
   tsl_buffer *output = store->store.buffer, *buffer = NULL;
-  if (!is_spatial_block(consumer)) problem = "it reduces";
-  else if (!at_block_vars(consumer, store->store.num_indices, store->store.indices)) problem = "it does not store at its variables in order";
-  else buffer = produced_buffer(func, consumer, &problem);
-  if (problem) return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: block '%s' cannot be inlined: %s", name, problem);
+  if (!is_spatial_block(consumer))
+    problem = "it reduces";
+  else if (!at_block_vars(consumer, store->store.num_indices, store->store.indices))
+    problem = "it does not store at its variables in order";
+  else
+    buffer = produced_buffer(func, consumer, &problem);
+  if (problem)
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "reverse_compute_inline: block '%s' cannot be inlined: %s", name, problem);
   buffer_users users = users_of(func->body, buffer);
   tsl_stmt *producer = users.writer;
-  if (is_param(func, buffer)) problem = "it is a parameter of the function";
-  else if (users.num_writers != 1) problem = "more than one block writes it";
-  else if (!is_spatial_block(producer) || producer->block.body->kind != TSL_STMT_STORE) problem = "the block that writes it reduces, or its body is not a store";
-  else if (users.num_readers != 1) problem = "another block reads it too";
-  else if (output->rank != buffer->rank || memcmp(output->shape, buffer->shape, sizeof(int64_t) * (size_t)buffer->rank)) problem = "the consumer's output has another shape";
+  if (is_param(func, buffer))
+    problem = "it is a parameter of the function";
+  else if (users.num_writers != 1)
+    problem = "more than one block writes it";
+  else if (!is_spatial_block(producer) || producer->block.body->kind != TSL_STMT_STORE)
+    problem = "the block that writes it reduces, or its body is not a store";
+  else if (users.num_readers != 1)
+    problem = "another block reads it too";
+  else if (output->rank != buffer->rank ||
+           memcmp(output->shape, buffer->shape, sizeof(int64_t) * (size_t)buffer->rank))
+    problem = "the consumer's output has another shape";
   for (int i = 0; !problem && i < consumer->block.num_iters; i++) {
     const tsl_block_iter *iter = &consumer->block.iters[i];
-    if (iter->min != 0 || iter->extent != buffer->shape[i]) problem = "the consumer's variables do not range over its shape";
+    if (iter->min != 0 || iter->extent != buffer->shape[i])
+      problem = "the consumer's variables do not range over its shape";
   }
   if (problem) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: block '%s' cannot be inlined into the producer of '%s': %s", name, buffer->name, problem);
+    return tsl_fail(
+        error, TSL_ERROR_INPUT,
+        "reverse_compute_inline: block '%s' cannot be inlined into the producer of '%s': %s", name,
+        buffer->name, problem);
   }
   /* The consumer's loops are a statement of a sequence that runs the producer in an earlier
    * one; the statements from there to the consumer's must leave its output alone. */
@@ -953,16 +994,23 @@ tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer
   tsl_stmt *seq = depth >= 0 ? path[depth] : NULL;
   int first = -1, last = -1;
   for (int i = 0; seq && seq->kind == TSL_STMT_SEQ && i < seq->seq.count; i++) {
-    if (producer_depth > depth + 1 && producer_path[depth] == seq && seq->seq.items[i] == producer_path[depth + 1]) first = i;
+    if (producer_depth > depth + 1 && producer_path[depth] == seq &&
+        seq->seq.items[i] == producer_path[depth + 1])
+      first = i;
     if (seq->seq.items[i] == path[depth + 1]) last = i;
   }
   if (first < 0 || last < first + 1) {
-    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: block '%s' does not run in its own loops after block '%s'", name, producer->block.name);
+    return tsl_fail(
+        error, TSL_ERROR_INPUT,
+        "reverse_compute_inline: block '%s' does not run in its own loops after block '%s'", name,
+        producer->block.name);
   }
   for (int i = first; i < last; i++) {
     buffer_users between = users_of(seq->seq.items[i], output);
     if (between.num_readers || between.num_writers) {
-      return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_inline: a block between '%s' and '%s' uses '%s'", producer->block.name, name, output->name);
+      return tsl_fail(error, TSL_ERROR_INPUT,
+                      "reverse_compute_inline: a block between '%s' and '%s' uses '%s'",
+                      producer->block.name, name, output->name);
     }
   }
   tsl_stmt *producer_store = producer->block.body;

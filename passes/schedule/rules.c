@@ -24,7 +24,7 @@ enum {
   MIN_PARALLEL_WORK = 1 << 14, /* below this many iterations a nest runs on one thread */
   MAX_IMBALANCE_PERCENT = 115, /* a parallel loop's slowest thread against an even share */
   MAX_DEPTH = TSL_SCH_MAX_LOOPS,
-  MAX_REGISTER_ROWS = 8,       /* rows of a register block */
+  MAX_REGISTER_ROWS = 8, /* rows of a register block */
 };
 
 static int64_t constant_extent(const tsl_stmt *loop) {
@@ -85,22 +85,6 @@ static int contiguous_loop(const nest *n) {
   return -1;
 }
 
-typedef struct var_use {
-  const tsl_var *var;
-  bool found;
-} var_use;
-
-static void find_use(const tsl_expr *expr, void *context) {
-  var_use *use = context;
-  if (expr->kind == TSL_EXPR_VAR && expr->var == use->var) use->found = true;
-}
-
-static bool uses(const tsl_expr *expr, const tsl_var *var) {
-  var_use use = {var, false};
-  tsl_expr_walk(expr, find_use, &use);
-  return use.found;
-}
-
 /* Whether some load of an operand (not the output) that changes along `along` also changes
  * along `var`: then a register block over `var` would not reuse that load. */
 typedef struct operand_scan {
@@ -114,8 +98,8 @@ static void scan_operand(const tsl_expr *expr, void *context) {
   if (expr->kind != TSL_EXPR_LOAD || expr->load.buffer == scan->output) return;
   bool along = false, var = false;
   for (int i = 0; i < expr->load.num_indices; i++) {
-    along = along || uses(expr->load.indices[i], scan->along);
-    var = var || uses(expr->load.indices[i], scan->var);
+    along = along || tsl_expr_uses_var(expr->load.indices[i], scan->along);
+    var = var || tsl_expr_uses_var(expr->load.indices[i], scan->var);
   }
   if (along && var) scan->shared = false;
 }
@@ -150,9 +134,11 @@ static void parallelize(tsl_primfunc *func, const tsl_target *target, tsl_stmt *
     bool spatial = false, reduce = false;
     for (int j = 0; j < block->block.num_iters; j++) {
       const tsl_block_iter *iter = &block->block.iters[j];
-      if (!uses(iter->binding, loops[i]->loop.var)) continue;
-      if (iter->kind == TSL_ITER_REDUCE) reduce = true;
-      else spatial = true;
+      if (!tsl_expr_uses_var(iter->binding, loops[i]->loop.var)) continue;
+      if (iter->kind == TSL_ITER_REDUCE)
+        reduce = true;
+      else
+        spatial = true;
     }
     if (reduce || !spatial) break;
     int64_t extent = constant_extent(loops[i]);
@@ -189,10 +175,11 @@ static const tsl_var *loop_of_axis(tsl_primfunc *func, tsl_stmt *block, int axis
   const tsl_expr *index = store->store.indices[axis];
   const tsl_expr *binding = index;
   for (int j = 0; j < block->block.num_iters; j++) {
-    if (index->kind == TSL_EXPR_VAR && block->block.iters[j].var == index->var) binding = block->block.iters[j].binding;
+    if (index->kind == TSL_EXPR_VAR && block->block.iters[j].var == index->var)
+      binding = block->block.iters[j].binding;
   }
   for (int i = depth - 1; i >= 0; i--) {
-    if (uses(binding, loops[i]->loop.var)) return loops[i]->loop.var;
+    if (tsl_expr_uses_var(binding, loops[i]->loop.var)) return loops[i]->loop.var;
   }
   return NULL;
 }
@@ -211,7 +198,8 @@ static bool block_reads(const tsl_stmt *stmt, const void *buffer) {
 static void inline_consumers(tsl_primfunc *func, tsl_stmt *write_back) {
   tsl_error error;
   for (;;) {
-    tsl_stmt *consumer = tsl_stmt_find(func->body, block_reads, write_back->block.body->store.buffer);
+    tsl_stmt *consumer =
+        tsl_stmt_find(func->body, block_reads, write_back->block.body->store.buffer);
     if (!consumer || tsl_sch_reverse_compute_inline(func, consumer, &error)) return;
   }
 }
@@ -237,25 +225,32 @@ static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n
     if (i == x || kind_of(n, i) != TSL_ITER_SPATIAL || constant_extent(n->loops[i]) < 2) continue;
     const tsl_var *var = block->block.iters[n->iter_of[i]].var;
     bool indexes_output = false;
-    for (int a = 0; a < store->store.num_indices; a++) indexes_output = indexes_output || uses(store->store.indices[a], var);
+    for (int a = 0; a < store->store.num_indices; a++)
+      indexes_output = indexes_output || tsl_expr_uses_var(store->store.indices[a], var);
     operand_scan scan = {store->store.buffer, x_var, var, true};
     tsl_expr_walk(store->store.value, scan_operand, &scan);
-    if (indexes_output && scan.shared && (u < 0 || constant_extent(n->loops[i]) > constant_extent(n->loops[u]))) u = i;
+    if (indexes_output && scan.shared &&
+        (u < 0 || constant_extent(n->loops[i]) > constant_extent(n->loops[u])))
+      u = i;
   }
   int vectors_a_row = (int)((vector + lanes - 1) / lanes);
   int budget = (target && target->vector_bits >= 512 ? 24 : 12) / vectors_a_row;
-  int64_t rows = u >= 0 ? divisor_at_most(constant_extent(n->loops[u]), budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS) : 1;
+  int64_t rows = u >= 0 ? divisor_at_most(constant_extent(n->loops[u]),
+                                          budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS)
+                        : 1;
 
   int u_axis = -1; /* the output axis the register block runs along */
   for (int a = 0; a < store->store.num_indices && u >= 0; a++) {
-    if (uses(store->store.indices[a], block->block.iters[n->iter_of[u]].var)) u_axis = a;
+    if (tsl_expr_uses_var(store->store.indices[a], block->block.iters[n->iter_of[u]].var))
+      u_axis = a;
   }
   tsl_error error;
   int64_t work = 1;
   for (int i = 0; i < n->depth; i++) work *= constant_extent(n->loops[i]);
   tsl_stmt *x_loops[2], *u_loops[2] = {NULL, NULL};
   if (tsl_sch_split(func, n->loops[x], 2, (int64_t[]){-1, vector}, x_loops, &error)) return false;
-  if (rows > 1 && tsl_sch_split(func, n->loops[u], 2, (int64_t[]){-1, rows}, u_loops, &error)) TSL_UNREACHABLE();
+  if (rows > 1 && tsl_sch_split(func, n->loops[u], 2, (int64_t[]){-1, rows}, u_loops, &error))
+    TSL_UNREACHABLE();
   /* Outer spatial loops, then the reduction loops, then the tile. */
   tsl_stmt *order[MAX_DEPTH + 2];
   int count = 0, first_reduce = -1;
@@ -273,7 +268,8 @@ static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n
   order[count++] = x_loops[1];
   if (tsl_sch_reorder(func, count, order, &error)) TSL_UNREACHABLE();
   tsl_stmt *init, *copy;
-  if (tsl_sch_decompose_reduction(func, block, order[first_reduce], &init, &error)) TSL_UNREACHABLE();
+  if (tsl_sch_decompose_reduction(func, block, order[first_reduce], &init, &error))
+    TSL_UNREACHABLE();
   const tsl_var *u_var = u_loops[1] ? u_loops[1]->loop.var : NULL;
   /* The init's copies of the tile loops are its last loops. */
   tsl_stmt *init_loops[MAX_DEPTH];
@@ -326,12 +322,16 @@ static void schedule_nest(tsl_primfunc *func, const tsl_target *target, tsl_stmt
   nest n;
   if (!read_nest(outer, &n)) return;
   int64_t work = 1;
-  for (int i = 0; i < n.depth; i++) work *= constant_extent(n.loops[i]) > 0 ? constant_extent(n.loops[i]) : 1;
+  for (int i = 0; i < n.depth; i++)
+    work *= constant_extent(n.loops[i]) > 0 ? constant_extent(n.loops[i]) : 1;
   bool reduces = false;
-  for (int i = 0; i < n.block->block.num_iters; i++) reduces = reduces || n.block->block.iters[i].kind == TSL_ITER_REDUCE;
+  for (int i = 0; i < n.block->block.num_iters; i++)
+    reduces = reduces || n.block->block.iters[i].kind == TSL_ITER_REDUCE;
   if (reduces && tile_reduction(func, target, &n)) return;
-  if (reduces) sink_contiguous(func, &n);
-  else vectorize_innermost(func, target, &n);
+  if (reduces)
+    sink_contiguous(func, &n);
+  else
+    vectorize_innermost(func, target, &n);
   parallelize(func, target, n.block, work);
 }
 
