@@ -22,7 +22,8 @@ const tsl_command tsl_command_bench = {
         "(default 3), then until SECONDS have passed (default 2, at least 5 runs), on inputs\n"
         "filled as `tessel run` fills them, and prints the median, 90th percentile and\n"
         "minimum latency. --json prints one object {median_ms, p90_ms, min_ms, runs};\n"
-        "--profile adds each kernel's share of the time.\n"
+        "--profile adds each kernel's share of the time (with --json: \"kernels\", each\n"
+        "call's {kernel, ms} per run, in the order they run).\n"
         "\n" CLI_PASS_USAGE,
     .run = run,
 };
@@ -103,6 +104,17 @@ static void print_profile(tsl_model *model, double total_ms) {
   free(order);
 }
 
+/* Each kernel call's mean time per run, in the order of the plan. */
+static json_t *profile_json(tsl_model *model, int runs) {
+  json_t *kernels = json_array();
+  for (int i = 0; i < tsl_model_num_calls(model); i++) {
+    double ms = (double)tsl_model_call_nanoseconds(model, i) * 1e-6 / (runs ? runs : 1);
+    json_array_append_new(kernels, json_pack("{s:s, s:f}", "kernel",
+                                             tsl_model_call_kernel(model, i), "ms", ms));
+  }
+  return kernels;
+}
+
 static int run(int argc, char **argv) {
   bench_options options;
   int status = parse(argc, argv, &options);
@@ -144,6 +156,7 @@ static int run(int argc, char **argv) {
     if (options.json) {
       json_t *report = json_pack("{s:f, s:f, s:f, s:i}", "median_ms", median, "p90_ms", p90,
                                  "min_ms", min, "runs", runs);
+      if (options.profile) json_object_set_new(report, "kernels", profile_json(model, runs));
       char *text = json_dumps(report, JSON_COMPACT);
       puts(text);
       free(text);
@@ -152,7 +165,7 @@ static int run(int argc, char **argv) {
       printf("%s: median %.4g ms, p90 %.4g ms, min %.4g ms over %d runs (%d threads)\n",
              options.model, median, p90, min, runs, tsl_num_threads());
     }
-    if (options.profile) print_profile(model, total);
+    if (options.profile && !options.json) print_profile(model, total);
   }
   for (int i = 0; i < num_inputs; i++) free(inputs[i]);
   for (int i = 0; i < num_outputs; i++) free(outputs[i]);
