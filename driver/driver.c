@@ -22,7 +22,7 @@ tsl_status tsl_evaluate_graph(void *context, const tsl_graph *graph, tsl_tensor_
   (void)context;
   tsl_target target;
   TRY(tsl_target_parse("llvm", &target, error));
-  tsl_compile_options options = {.passes = {.opt_level = 0}};
+  tsl_compile_options options = {.passes = {.opt_level = 0}, .quick = true};
   tsl_model *model;
   TRY(tsl_compile_jit(graph, &target, &options, &model, error));
   void **buffers = calloc((size_t)graph->num_outputs + 1, sizeof(void *));
@@ -69,7 +69,7 @@ static tsl_status generate(const tsl_lowered *lowered, const tsl_target *target,
     tsl_default_schedule(lowered->funcs[i], target);
     status = tsl_llvm_add_function(llvm, lowered->funcs[i], error);
   }
-  if (!status) status = tsl_llvm_optimize(llvm, error);
+  if (!status && !(options && options->quick)) status = tsl_llvm_optimize(llvm, error);
   if (!status && options && options->dump_llvm) {
     FILE *file = fopen(options->dump_llvm, "w");
     char *text = tsl_llvm_print(llvm);

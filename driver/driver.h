@@ -11,6 +11,8 @@
 typedef struct tsl_compile_options {
   tsl_pass_options passes; /* opt level, passes left out, dumps (the driver sets evaluate) */
   const char *dump_llvm;   /* write the optimised LLVM IR here, when set */
+  bool quick; /* leave out LLVM's optimisation pipeline: compiles several times faster, runs
+               * slower; for code that runs once (constant folding's evaluator) */
 } tsl_compile_options;
 
 /* -O3, every pass, no dumps. NULL options mean these. */
