@@ -99,6 +99,14 @@ def main():
     expect(tessel, ["compile", model, "-o", work / "t.so", "--target", "llvm -mfrobnicate=1"], 2,
            "-mfrobnicate")
     expect(tessel, ["compile", model, "-o", work / "t.so", "--target", "cuda-nonsense"], 2)
+    # The graph passes' options: a level that does not exist, a pass that does not, no value.
+    expect(tessel, ["compile", model, "-o", work / "t.so", "-O7"], 2, "-O0 to -O3")
+    expect(tessel, ["compile", model, "-o", work / "t.so", "--disable-pass", "fusion"], 2,
+           "no pass is named 'fusion'", "fuse")
+    expect(tessel, ["run", model, "--dump-after", "nothing", "--output-dir", work], 2,
+           "no pass is named 'nothing'")
+    expect(tessel, ["bench", model, "--disable-pass"], 2, "needs a pass name")
+    expect(tessel, ["inspect", model, "--ir", "llvm"], 2, "imported, fused or tir")
     unwritable = work / "no-such-folder" / "model.so"
     expect(tessel, ["compile", model, "-o", unwritable], 2, "no-such-folder")
     leftovers = [p.name for p in work.iterdir() if "partial" in p.name]
