@@ -5,6 +5,9 @@
  * one's input; so does a transpose of a transpose, with the two permutations composed (and
  * then goes too when they cancel).
  *
+ * A gemm reading a constant operand transposed reads it as it is laid out after a transpose
+ * (computed by fold_constants), so that its rows run along the vector lanes.
+ *
  * BatchNorm at inference is y = x·s + t per channel, with s = scale/√(var+ε) and
  * t = bias - mean·s. After a convolution that nothing else reads, with constant weights and
  * parameters, it folds into the convolution: weight·s along the output channels, bias·s + t.
@@ -264,6 +267,33 @@ static void simplify_batch_norm(tsl_graph *graph, tsl_node *batch_norm, const in
   if (one_dtype(batch_norm)) decompose(graph, batch_norm);
 }
 
+/* ---- Products with a constant operand given transposed ---- */
+
+/* Is the value computed from constants alone (so that fold_constants computes it)? */
+static bool from_constants(const tsl_value *value) {
+  if (value->kind == TSL_VALUE_CONSTANT) return true;
+  if (value->kind != TSL_VALUE_NODE) return false;
+  for (int i = 0; i < value->node->num_inputs; i++) {
+    if (value->node->inputs[i] && !from_constants(value->node->inputs[i])) return false;
+  }
+  return true;
+}
+
+/* gemm(a, b) {trans_b=1} with b made of constants reads b transposed, element by element
+ * against the vector lanes; gemm(a, transpose(b)), folded, reads it row by row. Likewise a. */
+static void untranspose_constants(tsl_graph *graph, tsl_node *gemm) {
+  const char *flags[] = {"trans_a", "trans_b"};
+  for (int i = 0; i < 2; i++) {
+    tsl_value *operand = gemm->inputs[i];
+    if (!tsl_node_attr(gemm, flags[i])->i || !from_constants(operand)) continue;
+    tsl_node *transpose = build(graph, TSL_OP_transpose, 1, &operand,
+                                tsl_arena_printf(graph->arena, "%s_t", operand->name));
+    tsl_node_set_attr(graph, transpose, "perm", tsl_attr_ints(graph->arena, 2, (int64_t[]){1, 0}));
+    gemm->inputs[i] = typed(transpose);
+    tsl_node_set_attr(graph, gemm, flags[i], tsl_attr_int(0));
+  }
+}
+
 static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_error *error) {
   (void)options;
   (void)error;
@@ -274,6 +304,10 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
     if (graph->nodes[n]->op == TSL_OP_batch_norm) simplify_batch_norm(graph, graph->nodes[n], uses);
   }
   free(uses);
+  count = graph->num_nodes;
+  for (int n = 0; n < count; n++) {
+    if (graph->nodes[n]->op == TSL_OP_gemm) untranspose_constants(graph, graph->nodes[n]);
+  }
   tsl_graph_sort(graph);
   tsl_graph_remove_unused(graph);
   return TSL_OK;
@@ -281,6 +315,7 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
 
 const tsl_graph_pass tsl_pass_simplify_inference = {
     .name = "simplify_inference",
-    .summary = "fold BatchNorm into the convolution before it, drop no-op reshapes and transposes",
+    .summary = "fold BatchNorm into the convolution before it, drop no-op reshapes and "
+               "transposes, transpose gemm's constant operands ahead of time",
     .run = run,
 };
