@@ -9,7 +9,10 @@
 #include "ir/ops/compute.h"
 #include "ir/te.h"
 
-enum { ALIGNMENT = 64 };
+enum {
+  ALIGNMENT = 64,
+  MAX_INLINED_TERMS = 16, /* reductions this short compute a rule's intermediate where read */
+};
 
 static int64_t align_up(int64_t bytes) { return (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT; }
 
@@ -42,14 +45,21 @@ static bool inlinable(tsl_te_program *program, const tsl_te_tensor *tensor, cons
     return false;
   }
   /* An elementwise node's output is worth computing again wherever it is read; a compute rule's
-   * own intermediate (a convolution's zero-padded input) is not, inside a reduction. */
+   * own intermediate (a convolution's zero-padded input) is not inside a reduction that reads
+   * each of its elements many times, but is inside a short one (a depthwise convolution's
+   * taps): writing it out and reading it back would cost more. */
   bool cheap = from && from->pattern <= TSL_PATTERN_INJECTIVE;
   for (int i = 0; i < program->count && !cheap; i++) {
     const tsl_te_tensor *reader = program->tensors[i];
-    if (reader->kind == TSL_TE_COMPUTE && reader->body->kind == TSL_EXPR_REDUCE &&
-        tsl_te_reads(reader, tensor)) {
-      return false;
+    if (reader->kind != TSL_TE_COMPUTE || reader->body->kind != TSL_EXPR_REDUCE ||
+        !tsl_te_reads(reader, tensor)) {
+      continue;
     }
+    int64_t terms = 1;
+    for (int a = 0; a < reader->body->reduce.num_axes; a++) {
+      terms *= reader->body->reduce.axes[a].extent;
+    }
+    if (terms > MAX_INLINED_TERMS) return false;
   }
   return true;
 }
@@ -133,7 +143,7 @@ static tsl_status lower_group(tsl_node *const *nodes, int count, const bool *esc
   /* In a fused kernel, what one operator makes and only others inside read is not stored. */
   bool has_extern = false;
   for (int i = 0; i < program->count; i++) has_extern |= program->tensors[i]->kind == TSL_TE_EXTERN;
-  for (int i = 0; count > 1 && !has_extern && i < program->count; i++) {
+  for (int i = 0; !has_extern && i < program->count; i++) {
     tsl_te_tensor *tensor = program->tensors[i];
     const made *from = NULL;
     bool escapes_here = false;
