@@ -1027,3 +1027,180 @@ tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer
   refresh_regions(func);
   return TSL_OK;
 }
+
+/* ---- rfactor ----------------------------------------------------------------------------- */
+
+/* A reduction block's update `buffer[I] = combine(buffer[I], value)` (the accumulator on
+ * either side): its reducer and the value it folds in; false when the body has another form. */
+static bool read_update(const tsl_stmt *block, tsl_reducer *reducer, tsl_expr **value) {
+  const tsl_stmt *store = block->block.body;
+  if (store->kind != TSL_STMT_STORE) return false;
+  const tsl_expr *combine = store->store.value;
+  switch (combine->kind) {
+  case TSL_EXPR_ADD: *reducer = TSL_REDUCE_SUM; break;
+  case TSL_EXPR_MUL: *reducer = TSL_REDUCE_PROD; break;
+  case TSL_EXPR_MAX: *reducer = TSL_REDUCE_MAX; break;
+  case TSL_EXPR_MIN: *reducer = TSL_REDUCE_MIN; break;
+  default: return false;
+  }
+  for (int side = 0; side < 2; side++) {
+    const tsl_expr *accumulator = side ? combine->op.b : combine->op.a;
+    tsl_expr *other = side ? combine->op.a : combine->op.b;
+    if (accumulator->kind != TSL_EXPR_LOAD || accumulator->load.buffer != store->store.buffer ||
+        tsl_expr_loads(other, store->store.buffer))
+      continue;
+    bool same = true;
+    for (int i = 0; i < store->store.num_indices; i++)
+      same = same && tsl_expr_equal(accumulator->load.indices[i], store->store.indices[i]);
+    if (!same) continue;
+    *value = other;
+    return true;
+  }
+  return false;
+}
+
+/* Checks rfactor's preconditions; NULL when they hold, else what fails. *outer is the
+ * outermost loop binding a reduction variable; the loops from it to the block go to chain. */
+static const char *rfactor_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                   tsl_stmt **outer, tsl_stmt **chain, int *depth) {
+  tsl_reducer reducer;
+  tsl_expr *value;
+  if (!block->block.init) return "it has no init";
+  if (!read_update(block, &reducer, &value))
+    return "its body is not buffer[I] = combine(buffer[I], value) with a sum, product, max or "
+           "min";
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  int num_loops = tsl_sch_get_loops(func, block, loops);
+  bool around = false;
+  *outer = NULL;
+  for (int i = 0; i < num_loops; i++) {
+    binding_scan scan = {loops[i]->loop.var, false, false};
+    scan_bindings(block, &scan);
+    if (scan.binds_reduce && !*outer) *outer = loops[i];
+    around = around || loops[i] == loop;
+  }
+  if (!around) return "the loop is not around it";
+  if (!is_constant(loop->loop.min, NULL) || !is_constant(loop->loop.extent, NULL))
+    return "the loop has no constant range";
+  binding_scan scan = {loop->loop.var, false, false};
+  scan_bindings(block, &scan);
+  if (!scan.binds_reduce) return "the loop binds none of its reduction variables";
+  *depth = loops_between(func, *outer, block, chain);
+  if (*depth < 0) return "its reduction loops are not nested directly one in another";
+  for (int i = 0; i < *depth; i++) {
+    binding_scan inner = {chain[i]->loop.var, false, false};
+    scan_bindings(block, &inner);
+    if (inner.binds_spatial || !inner.binds_reduce)
+      return "a loop inside its outermost reduction loop binds a spatial variable or none";
+    if (!is_constant(chain[i]->loop.min, NULL) || !is_constant(chain[i]->loop.extent, NULL))
+      return "a reduction loop has no constant range";
+  }
+  return NULL;
+}
+
+/* The rf block: the original's spatial variables, one variable per reduction loop (reduce,
+ * but spatial for `loop`), and the update folding into rf[that variable − its min]. */
+static tsl_stmt *rfactor_block(tsl_primfunc *func, const tsl_stmt *block, const tsl_stmt *loop,
+                               tsl_stmt *const *chain, int depth, tsl_buffer *rf) {
+  tsl_arena *arena = func->arena;
+  tsl_reducer reducer;
+  tsl_expr *value;
+  TSL_CHECK(read_update(block, &reducer, &value));
+  int num_iters = 0;
+  tsl_block_iter *iters = TSL_ARENA_ARRAY(arena, tsl_block_iter, block->block.num_iters + depth);
+  tsl_block_iter *loop_iters = TSL_ARENA_ARRAY(arena, tsl_block_iter, depth);
+  var_map loop_vars = {0}, block_vars = {0};
+  tsl_expr *rf_index = NULL;
+  for (int i = 0; i < depth; i++) {
+    tsl_var *var = (tsl_var *)fresh_var(func, chain[i]->loop.var, "_rf");
+    bool spatial = chain[i] == loop;
+    int64_t min = chain[i]->loop.min->int_value;
+    loop_iters[i] = (tsl_block_iter){.var = var,
+                                          .min = min,
+                                          .extent = chain[i]->loop.extent->int_value,
+                                          .kind = spatial ? TSL_ITER_SPATIAL : TSL_ITER_REDUCE,
+                                          .binding = tsl_var_ref(arena, chain[i]->loop.var)};
+    map_add(&loop_vars, chain[i]->loop.var, tsl_var_ref(arena, var));
+    if (spatial) {
+      rf_index = tsl_var_ref(arena, var);
+      if (min) rf_index = tsl_binary(arena, TSL_EXPR_SUB, rf_index, tsl_index(arena, min));
+    }
+  }
+  for (int i = 0; i < block->block.num_iters; i++) {
+    const tsl_block_iter *iter = &block->block.iters[i];
+    if (iter->kind == TSL_ITER_REDUCE) {
+      map_add(&block_vars, iter->var, rewrite(arena, iter->binding, &loop_vars));
+      continue;
+    }
+    tsl_var *var = (tsl_var *)fresh_var(func, iter->var, "_rf");
+    iters[num_iters] = *iter;
+    iters[num_iters++].var = var;
+    map_add(&block_vars, iter->var, tsl_var_ref(arena, var));
+  }
+  for (int i = 0; i < depth; i++) iters[num_iters++] = loop_iters[i];
+  tsl_expr *partial = tsl_load(arena, rf, 1, &rf_index);
+  tsl_stmt *init = tsl_store(arena, rf, 1, &rf_index, tsl_reducer_identity(arena, reducer, rf->dtype));
+  tsl_stmt *update = tsl_store(
+      arena, rf, 1, &rf_index,
+      tsl_reducer_combine(arena, reducer, partial, rewrite(arena, value, &block_vars)));
+  char name[256];
+  snprintf(name, sizeof(name), "%s_rf", block->block.name);
+  return tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, init, update);
+}
+
+tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                           tsl_stmt **rf_block, tsl_error *error) {
+  tsl_arena *arena = func->arena;
+  if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block))
+    return tsl_fail(error, TSL_ERROR_INPUT, "rfactor: not a block of function '%s'", func->name);
+  if (loop->kind != TSL_STMT_FOR)
+    return tsl_fail(error, TSL_ERROR_INPUT, "rfactor: not a loop");
+  tsl_stmt *outer, *chain[TSL_SCH_MAX_LOOPS];
+  int depth = 0;
+  const char *problem = rfactor_problem(func, block, loop, &outer, chain, &depth);
+  if (problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "rfactor of block '%s' over loop '%s': %s",
+                    block->block.name, loop->loop.var->name, problem);
+  }
+  tsl_buffer *buffer = block->block.body->store.buffer;
+  char name[256];
+  snprintf(name, sizeof(name), "%s_rf", buffer->name);
+  int64_t extent = loop->loop.extent->int_value;
+  tsl_type type = tsl_type_make(buffer->dtype, 1, &extent);
+  tsl_buffer *rf = tsl_primfunc_buffer(func, name, &type, TSL_SCOPE_LOCAL);
+  tsl_stmt *partials = rfactor_block(func, block, loop, chain, depth, rf);
+  *slot_of(func, block) = partials;
+  /* The original block now folds the partials: its spatial variables, and one reduction
+   * variable over rf in a loop of its own. */
+  tsl_reducer reducer;
+  tsl_expr *value;
+  TSL_CHECK(read_update(block, &reducer, &value));
+  tsl_var *lane_loop = (tsl_var *)fresh_var(func, loop->loop.var, "_w");
+  tsl_var *lane = (tsl_var *)fresh_var(func, loop->loop.var, "_v");
+  int num_iters = 0;
+  tsl_block_iter *iters = TSL_ARENA_ARRAY(arena, tsl_block_iter, block->block.num_iters + 1);
+  for (int i = 0; i < block->block.num_iters; i++) {
+    if (block->block.iters[i].kind == TSL_ITER_SPATIAL) iters[num_iters++] = block->block.iters[i];
+  }
+  iters[num_iters++] = (tsl_block_iter){.var = lane,
+                                        .min = 0,
+                                        .extent = extent,
+                                        .kind = TSL_ITER_REDUCE,
+                                        .binding = tsl_var_ref(arena, lane_loop)};
+  tsl_stmt *store = block->block.body;
+  tsl_expr *lane_index = tsl_var_ref(arena, lane);
+  tsl_expr *accumulator =
+      tsl_load(arena, buffer, store->store.num_indices, store->store.indices);
+  store->store.value =
+      tsl_reducer_combine(arena, reducer, accumulator, tsl_load(arena, rf, 1, &lane_index));
+  block->block.iters = iters;
+  block->block.num_iters = num_iters;
+  tsl_stmt *fold = tsl_for(arena, lane_loop, tsl_index(arena, 0), tsl_index(arena, extent),
+                           TSL_LOOP_SERIAL, block);
+  tsl_stmt **slot = slot_of(func, outer);
+  tsl_stmt *steps[2] = {outer, fold};
+  *slot = tsl_alloc(arena, rf, tsl_seq(arena, 2, steps));
+  refresh_regions(func);
+  if (rf_block) *rf_block = partials;
+  return TSL_OK;
+}

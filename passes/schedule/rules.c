@@ -6,6 +6,10 @@
  *                   do not change along it (a register block: each vector loaded once feeds a
  *                   row of accumulators) accumulates in a local buffer under the reduction
  *                   loops, initialised before them and copied out after.
+ *   rfactor         a reduction whose innermost reduced axis is the last index of everything it
+ *                   reads that depends on it (softmax's max and sum, a mean, a global pool):
+ *                   that axis split into vector lanes, each lane accumulating its own partial
+ *                   result in one vector register, and the lanes folded at the end.
  *   vectorize       any other nest whose innermost loop writes contiguously: that loop split
  *                   into vector lanes.
  *                   The elementwise stages that read what the tile writes back (a fused
@@ -288,6 +292,71 @@ static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n
   return true;
 }
 
+/* Whether every load in `value` that depends on `var` has it as its last index, and only
+ * there, and one does: the reduction along `var` walks contiguous memory. */
+typedef struct contiguity_scan {
+  const tsl_var *var;
+  bool seen, strided;
+} contiguity_scan;
+
+static void scan_contiguity(const tsl_expr *expr, void *context) {
+  contiguity_scan *scan = context;
+  if (expr->kind != TSL_EXPR_LOAD || expr->load.num_indices == 0) return;
+  int last = expr->load.num_indices - 1;
+  for (int i = 0; i < last; i++) scan->strided = scan->strided || tsl_expr_uses_var(expr->load.indices[i], scan->var);
+  const tsl_expr *index = expr->load.indices[last];
+  if (index->kind == TSL_EXPR_VAR && index->var == scan->var)
+    scan->seen = true;
+  else
+    scan->strided = scan->strided || tsl_expr_uses_var(index, scan->var);
+}
+
+/* A reduction along the contiguous axis of what it reads: the spatial loops outside, the
+ * innermost reduction loop split by the vector lanes, the inner part rfactored into a local
+ * vector of partial results (initialised and accumulated in vector lanes), which the block
+ * then folds one lane after another. */
+static bool rfactor_contiguous(tsl_primfunc *func, const tsl_target *target, nest *n) {
+  tsl_stmt *block = n->block;
+  if (!block->block.init || block->block.body->kind != TSL_STMT_STORE) return false;
+  int innermost = -1;
+  for (int i = 0; i < n->depth; i++) {
+    if (n->iter_of[i] < 0 || constant_extent(n->loops[i]) < 1) return false;
+    if (kind_of(n, i) == TSL_ITER_REDUCE) innermost = i;
+  }
+  if (innermost < 0) return false;
+  const tsl_stmt *store = block->block.body;
+  contiguity_scan scan = {block->block.iters[n->iter_of[innermost]].var, false, false};
+  tsl_expr_walk(store->store.value, scan_contiguity, &scan);
+  int lanes = vector_lanes(target, store->store.buffer->dtype);
+  int64_t extent = constant_extent(n->loops[innermost]);
+  if (!scan.seen || scan.strided || extent < 2 * lanes || extent % lanes) return false;
+  /* Spatial loops outside, reduction loops inside, each in its order. */
+  tsl_stmt *order[MAX_DEPTH];
+  int count = 0, first_reduce = -1;
+  for (int i = 0; i < n->depth; i++) {
+    if (kind_of(n, i) == TSL_ITER_SPATIAL) order[count++] = n->loops[i];
+  }
+  for (int i = 0; i < n->depth; i++) {
+    if (kind_of(n, i) != TSL_ITER_REDUCE) continue;
+    if (first_reduce < 0) first_reduce = count;
+    order[count++] = n->loops[i];
+  }
+  tsl_error error;
+  if (tsl_sch_reorder(func, count, order, &error)) return false;
+  tsl_stmt *parts[2], *partials, *init;
+  if (tsl_sch_split(func, n->loops[innermost], 2, (int64_t[]){-1, lanes}, parts, &error))
+    return false;
+  if (tsl_sch_rfactor(func, block, parts[1], &partials, &error) ||
+      tsl_sch_decompose_reduction(func, partials, order[first_reduce], &init, &error))
+    TSL_UNREACHABLE();
+  tsl_stmt *init_loops[MAX_DEPTH];
+  int init_depth = tsl_sch_get_loops(func, init, init_loops);
+  if (tsl_sch_vectorize(func, init_loops[init_depth - 1], &error) ||
+      tsl_sch_vectorize(func, parts[1], &error))
+    TSL_UNREACHABLE();
+  return true;
+}
+
 /* A nest whose innermost loop writes contiguously: that loop in vector lanes. */
 static bool vectorize_innermost(tsl_primfunc *func, const tsl_target *target, nest *n) {
   int x = contiguous_loop(n);
@@ -327,6 +396,10 @@ static void schedule_nest(tsl_primfunc *func, const tsl_target *target, tsl_stmt
   bool reduces = false;
   for (int i = 0; i < n.block->block.num_iters; i++)
     reduces = reduces || n.block->block.iters[i].kind == TSL_ITER_REDUCE;
+  if (reduces && rfactor_contiguous(func, target, &n)) {
+    parallelize(func, target, n.block, work);
+    return;
+  }
   if (reduces && tile_reduction(func, target, &n)) return;
   if (reduces)
     sink_contiguous(func, &n);

@@ -65,6 +65,20 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
 tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer,
                                           tsl_error *error);
 
+/* Splits a reduction over one of its loops into partial results, one for each value of that
+ * loop's variable, and their reduction: TVM's rfactor. `block` reduces with an init and its
+ * body is `buffer[I] = combine(buffer[I], value)` with a sum, product, max or min (the
+ * accumulator on either side); `loop`, of constant range, binds one of its reduction
+ * variables (typically the inner loop of a split of the reduced axis). The loops from the
+ * outermost that binds a reduction variable down to the block must be nested directly, bind
+ * reduction variables only and have constant ranges. There a local buffer `<buffer>_rf` of the
+ * loop's extent is allocated; the loops run a new block, named after the block with "_rf", that
+ * folds the value into rf[the loop's variable], a spatial variable of it, starting from the
+ * reducer's identity; then `block`, in a loop of its own over rf, folds rf's elements into the
+ * buffer after its init. The rf block goes to *rf_block when not NULL. */
+tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                           tsl_stmt **rf_block, tsl_error *error);
+
 /* The schedule every kernel gets without tuning: the rules of passes/schedule/rules.c with
  * decisions from the target (its vector width and cores). */
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target);

@@ -162,7 +162,7 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 8) {
+  switch (next_random(state) % 9) {
   case 0: {
     int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
     int64_t factor = 1 + next_random(state) % 8;
@@ -196,6 +196,7 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   case 5: status = tsl_sch_decompose_reduction(func, block, loop, NULL, &error); break;
   case 6: status = tsl_sch_cache_write_at(func, block, loop, NULL, &error); break;
   case 7: status = tsl_sch_reverse_compute_inline(func, block, &error); break;
+  case 8: status = tsl_sch_rfactor(func, block, loop, NULL, &error); break;
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
@@ -290,6 +291,13 @@ static const char *const workloads[] = {
     "graph \"g\" {\n  input %a: f32[4, 1, 48]\n  input %b: f32[5, 1]\n"
     "  %y: f32[4, 5, 48] = add(%a, %b)\n  output %y\n}\n",
     "graph \"g\" {\n  input %x: f32[8, 40]\n  %y: f32[8, 40] = tanh(%x)\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[5, 64]\n"
+    "  %y: f32[5, 1] = reduce_sum(%x) {axes=[-1]}\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[3, 4, 48]\n"
+    "  %y: f32[3, 4] = reduce_max(%x) {axes=[-1], keepdims=0}\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[6, 96]\n"
+    "  %y: f32[6, 1] = reduce_mean(%x) {axes=[1]}\n  output %y\n}\n",
+    "graph \"g\" {\n  input %x: f32[2, 4, 128]\n  %y: f32[2, 4, 128] = softmax(%x)\n  output %y\n}\n",
 };
 
 START_TEST(random_schedules_compute_the_same) {
@@ -484,6 +492,113 @@ START_TEST(default_schedule_inlines_epilogues) {
 }
 END_TEST
 
+/* ---- rfactor ----------------------------------------------------------------------------- */
+
+/* LayerNorm over the last axis as graph fusion makes it: mean and variance as sums, then the
+ * normalisation. */
+static const char *const layer_norm_text =
+    "func \"kernel\" (%x: f32[8, 64], %g: f32[64], %b: f32[64], out %y: f32[8, 64]) {\n"
+    "alloc %mean: f32[8, 1] {\nalloc %var: f32[8, 1] {\n"
+    "for %i0 in 0..8 {\nfor %i1 in 0..1 {\nfor %k in 0..64 {\n"
+    "block \"mean\" [%v0: spatial 0..8 = %i0, %v1: spatial 0..1 = %i1, %r: reduce 0..64 = %k] reads [] writes [] {\n"
+    "init {\n%mean[%v0, %v1] = f32(0.0)\n}\n%mean[%v0, %v1] = (%mean[%v0, %v1] + %x[%v0, %r])\n}\n}\n}\n}\n"
+    "for %j0 in 0..8 {\nfor %j1 in 0..1 {\nfor %kk in 0..64 {\n"
+    "block \"var\" [%w0: spatial 0..8 = %j0, %w1: spatial 0..1 = %j1, %s: reduce 0..64 = %kk] reads [] writes [] {\n"
+    "init {\n%var[%w0, %w1] = f32(0.0)\n}\n"
+    "%var[%w0, %w1] = (%var[%w0, %w1] + pow((%x[%w0, %s] - (%mean[%w0, 0] / f32(64.0))), f32(2.0)))\n}\n}\n}\n}\n"
+    "for %l0 in 0..8 {\nfor %l1 in 0..64 {\n"
+    "block \"y\" [%u0: spatial 0..8 = %l0, %u1: spatial 0..64 = %l1] reads [] writes [] {\n"
+    "%y[%u0, %u1] = ((((%x[%u0, %u1] - (%mean[%u0, 0] / f32(64.0))) / sqrt(((%var[%u0, 0] / f32(64.0)) + f32(0.001)))) * %g[%u1]) + %b[%u1])\n"
+    "}\n}\n}\n}\n}\n}\n";
+
+START_TEST(rfactor_refuses_what_it_cannot_split) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, block, loops);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_refusal(tsl_sch_rfactor(func, block, loops[0], NULL, &error), &error, "binds none of its reduction variables");
+  expect_refusal(tsl_sch_rfactor(func, block, block, NULL, &error), &error, "not a loop");
+  tsl_primfunc *other = lower_first(wide_matmul_text);
+  tsl_stmt *other_loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(other, tsl_sch_get_block(other, "matmul"), other_loops);
+  expect_refusal(tsl_sch_rfactor(func, block, other_loops[2], NULL, &error), &error, "not around it");
+  tsl_primfunc_free(other);
+  /* The reduction loop outside a spatial one. */
+  ck_assert_int_eq(tsl_sch_reorder(func, 2, (tsl_stmt *[]){loops[2], loops[1]}, &error), TSL_OK);
+  char *reordered = tsl_primfunc_print(func);
+  expect_refusal(tsl_sch_rfactor(func, block, loops[2], NULL, &error), &error, "binds a spatial variable");
+  char *after = tsl_primfunc_print(func);
+  ck_assert_str_eq(after, reordered);
+  ck_assert_str_ne(before, reordered);
+  free(before);
+  free(reordered);
+  free(after);
+  tsl_primfunc_free(func);
+
+  func = lower_first(workloads[10]); /* tanh: no reduction */
+  block = tsl_sch_get_block(func, "tanh");
+  ck_assert_ptr_nonnull(block);
+  tsl_sch_get_loops(func, block, loops);
+  expect_refusal(tsl_sch_rfactor(func, block, loops[0], NULL, &error), &error, "no init");
+  tsl_primfunc_free(func);
+
+  /* A difference is not a reducer. */
+  func = parse_kernel("func \"kernel\" (%x: f32[4, 8], out %y: f32[4]) {\n"
+                      "for %i in 0..4 {\nfor %k in 0..8 {\n"
+                      "block \"y\" [%v: spatial 0..4 = %i, %r: reduce 0..8 = %k] reads [] writes [] {\n"
+                      "init {\n%y[%v] = f32(0.0)\n}\n%y[%v] = (%y[%v] - %x[%v, %r])\n}\n}\n}\n}\n");
+  block = tsl_sch_get_block(func, "y");
+  tsl_sch_get_loops(func, block, loops);
+  before = tsl_primfunc_print(func);
+  expect_refusal(tsl_sch_rfactor(func, block, loops[1], NULL, &error), &error, "combine(buffer[I], value)");
+  after = tsl_primfunc_print(func);
+  ck_assert_str_eq(after, before);
+  free(before);
+  free(after);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* rfactor by hand: partial sums in rf, folded by the block; the result verifies, prints and
+ * parses back, and computes the same. */
+START_TEST(rfactor_splits_a_reduction) {
+  char *text = lowered_text(workloads[11]); /* reduce_sum over the last axis */
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_stmt *block = tsl_sch_get_block(func, "reduce_sum"), *loops[TSL_SCH_MAX_LOOPS], *parts[2], *rf;
+  ck_assert_ptr_nonnull(block);
+  int depth = tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_split(func, loops[depth - 1], 2, (int64_t[]){-1, 8}, parts, &error), TSL_OK);
+  ck_assert_msg(tsl_sch_rfactor(func, block, parts[1], &rf, &error) == TSL_OK, "%s", error.message);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *printed = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(printed, "alloc %reduce_sum_rf: f32[8] local") && strstr(printed, "block \"reduce_sum_rf\""), "%s", printed);
+  ck_assert_ptr_eq(tsl_sch_get_block(func, "reduce_sum_rf"), rf);
+  ck_assert_int_eq(tsl_sch_vectorize(func, parts[1], &error), TSL_OK);
+  free(printed);
+  tsl_primfunc_free(func);
+  free(text);
+}
+END_TEST
+
+/* The default schedule accumulates reductions along the contiguous axis in vector lanes, and
+ * computes what the unscheduled kernel does (LayerNorm's mean and variance, softmax, sums, maxima
+ * and means over the last axis). */
+START_TEST(default_schedule_reduces_in_vector_lanes) {
+  char *text = _i == 0 ? strdup(layer_norm_text) : lowered_text(workloads[10 + _i]);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_target target = host_target();
+  tsl_default_schedule(func, &target);
+  char *scheduled = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(scheduled, "_rf: ") && strstr(scheduled, "vectorized"), "%s", scheduled);
+  free(scheduled);
+  tsl_primfunc_free(func);
+  check_schedules(text, 20, 777u + (unsigned)_i);
+  free(text);
+}
+END_TEST
+
 Suite *suite_schedule(void) {
   Suite *suite = suite_create("schedule");
   TCase *tc = tcase_create("primitives");
@@ -494,6 +609,9 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, reverse_compute_inline_merges_elementwise_stages);
   tcase_add_loop_test(tc, default_schedule_inlines_epilogues, 0,
                       (int)(sizeof(fused_workloads) / sizeof(fused_workloads[0])));
+  tcase_add_test(tc, rfactor_refuses_what_it_cannot_split);
+  tcase_add_test(tc, rfactor_splits_a_reduction);
+  tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
   suite_add_tcase(suite, tc);
