@@ -87,6 +87,21 @@ static tsl_status generate(const tsl_lowered *lowered, const tsl_target *target,
   return TSL_OK;
 }
 
+/* The graph passes, lowering and code generation: the kernels in one optimised LLVM module,
+ * and the lowered graph (plan and constants) they belong to. */
+static tsl_status build(const tsl_graph *graph, const tsl_target *target,
+                        const tsl_compile_options *options, tsl_lowered **lowered, tsl_llvm **llvm,
+                        tsl_error *error) {
+  tsl_graph *optimized;
+  TRY(tsl_optimize(graph, target, options, &optimized, error));
+  tsl_status status = tsl_lower(optimized, lowered, error);
+  tsl_graph_free(optimized);
+  if (status) return status;
+  status = generate(*lowered, target, options, llvm, error);
+  if (status) tsl_lowered_free(*lowered);
+  return status;
+}
+
 typedef struct jit_owner {
   tsl_jit *jit;
   unsigned char *constants;
@@ -112,21 +127,13 @@ tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,
     return tsl_fail(error, TSL_ERROR_INPUT, "running needs the host as target, not %s",
                     target->triple);
   }
-  tsl_graph *optimized;
-  TRY(tsl_optimize(graph, target, options, &optimized, error));
   tsl_lowered *lowered;
-  tsl_status status = tsl_lower(optimized, &lowered, error);
-  tsl_graph_free(optimized);
-  if (status) return status;
   tsl_llvm *llvm;
-  status = generate(lowered, target, options, &llvm, error);
-  jit_owner *owner = NULL;
-  if (!status) {
-    owner = calloc(1, sizeof(*owner));
-    TSL_CHECK_ALLOC(owner);
-    status = tsl_jit_new(llvm, &owner->jit, error);
-    tsl_llvm_free(llvm);
-  }
+  TRY(build(graph, target, options, &lowered, &llvm, error));
+  jit_owner *owner = calloc(1, sizeof(*owner));
+  TSL_CHECK_ALLOC(owner);
+  tsl_status status = tsl_jit_new(llvm, &owner->jit, error);
+  tsl_llvm_free(llvm);
   if (status) {
     free(owner);
     tsl_lowered_free(lowered);
@@ -164,25 +171,16 @@ tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
                                 const tsl_compile_options *options, const char *path,
                                 int *kernels, tsl_error *error) {
   TRY(tsl_llvm_complete_target(target, error));
-  tsl_graph *optimized;
-  TRY(tsl_optimize(graph, target, options, &optimized, error));
   tsl_lowered *lowered;
-  tsl_status status = tsl_lower(optimized, &lowered, error);
-  tsl_graph_free(optimized);
-  if (status) return status;
   tsl_llvm *llvm;
-  status = generate(lowered, target, options, &llvm, error);
-  if (status) {
-    tsl_lowered_free(lowered);
-    return status;
-  }
+  TRY(build(graph, target, options, &lowered, &llvm, error));
   add_artifact_data(llvm, lowered, target);
   if (kernels) *kernels = lowered->num_funcs;
   tsl_lowered_free(lowered);
   char object[4096], partial[4096];
   snprintf(object, sizeof(object), "%s.o.partial", path);
   snprintf(partial, sizeof(partial), "%s.partial", path);
-  status = tsl_llvm_emit_object(llvm, object, error);
+  tsl_status status = tsl_llvm_emit_object(llvm, object, error);
   tsl_llvm_free(llvm);
   if (!status) status = tsl_link_shared(target, object, partial, error);
   unlink(object);
