@@ -64,6 +64,53 @@ static bool inlinable(tsl_te_program *program, const tsl_te_tensor *tensor, cons
   return true;
 }
 
+/* The immediate replacing loads of a constant of one element. */
+typedef struct immediate {
+  const tsl_buffer *buffer;
+  tsl_expr *value;
+} immediate;
+
+static tsl_expr *load_immediate(tsl_expr *load, void *context) {
+  const immediate *imm = context;
+  return load->load.buffer == imm->buffer ? imm->value : NULL;
+}
+
+/* A constant of one element that the kernel reads becomes an immediate in it rather than a
+ * parameter, so that code generation sees its value (x² written as pow(x, 2) becomes a product;
+ * LayerNorm's ε, a divisor, a clip's bounds fold into the arithmetic). Returns how many
+ * parameters remain. */
+static int inline_scalars(tsl_te_program *program, const tsl_value **outer,
+                          tsl_te_tensor **placeholders, int count) {
+  tsl_arena *arena = program->func->arena;
+  int kept = 0;
+  for (int j = 0; j < count; j++) {
+    const tsl_value *value = outer[j];
+    tsl_dtype dtype = value->type.dtype;
+    bool scalar = value->kind == TSL_VALUE_CONSTANT && value->data &&
+                  tsl_type_elements(&value->type) == 1 &&
+                  (dtype == TSL_DTYPE_F32 || dtype == TSL_DTYPE_F64 || !tsl_dtype_is_float(dtype));
+    if (!scalar) {
+      outer[kept] = outer[j];
+      placeholders[kept++] = placeholders[j];
+      continue;
+    }
+    immediate imm = {
+        .buffer = placeholders[j]->buffer,
+        .value = tsl_dtype_is_float(dtype)
+                     ? tsl_float(arena, dtype, tsl_element_get_f64(dtype, value->data->bytes, 0))
+                     : tsl_int(arena, dtype, tsl_element_get_i64(dtype, value->data->bytes, 0)),
+    };
+    tsl_expr_rewriter rewriter = {.load = load_immediate, .context = &imm};
+    for (int i = 0; i < program->count; i++) {
+      tsl_te_tensor *tensor = program->tensors[i];
+      if (tensor->kind == TSL_TE_COMPUTE) {
+        tensor->body = tsl_expr_rewrite(arena, tensor->body, &rewriter);
+      }
+    }
+  }
+  return kept;
+}
+
 static tsl_status lower_group(tsl_node *const *nodes, int count, const bool *escapes,
                               const char *name, tsl_primfunc **out, signature *sig,
                               tsl_error *error) {
@@ -130,6 +177,9 @@ static tsl_status lower_group(tsl_node *const *nodes, int count, const bool *esc
       inside[num_inside++] = (made){node->outputs[i], outputs[i], op->pattern};
     }
   }
+  bool has_extern = false;
+  for (int i = 0; i < program->count; i++) has_extern |= program->tensors[i]->kind == TSL_TE_EXTERN;
+  if (!has_extern) num_outer = inline_scalars(program, outer, placeholders, num_outer);
   /* Outputs: values read outside the kernel, each once, in order. */
   const tsl_value **params = TSL_ARENA_ARRAY(arena, const tsl_value *, num_outer + num_inside + 1);
   tsl_te_tensor **results = TSL_ARENA_ARRAY(arena, tsl_te_tensor *, num_inside + 1);
@@ -141,8 +191,6 @@ static tsl_status lower_group(tsl_node *const *nodes, int count, const bool *esc
     results[num_results++] = inside[i].tensor;
   }
   /* In a fused kernel, what one operator makes and only others inside read is not stored. */
-  bool has_extern = false;
-  for (int i = 0; i < program->count; i++) has_extern |= program->tensors[i]->kind == TSL_TE_EXTERN;
   for (int i = 0; !has_extern && i < program->count; i++) {
     tsl_te_tensor *tensor = program->tensors[i];
     const made *from = NULL;
