@@ -224,6 +224,21 @@ int *tsl_graph_use_counts(const tsl_graph *graph) {
   return uses;
 }
 
+bool *tsl_graph_constant_values(const tsl_graph *graph) {
+  bool *constant = calloc((size_t)graph->num_values + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(constant);
+  for (int i = 0; i < graph->num_constants; i++) constant[graph->constants[i]->id] = true;
+  for (int n = 0; n < graph->num_nodes; n++) {
+    const tsl_node *node = graph->nodes[n];
+    bool all = true;
+    for (int i = 0; i < node->num_inputs; i++) {
+      if (node->inputs[i] && !constant[node->inputs[i]->id]) all = false;
+    }
+    for (int i = 0; i < node->num_outputs; i++) constant[node->outputs[i]->id] = all;
+  }
+  return constant;
+}
+
 tsl_node *tsl_graph_copy_node(tsl_graph *graph, const tsl_node *node, tsl_value *const *inputs) {
   const char *names[node->num_outputs + 1];
   for (int i = 0; i < node->num_outputs; i++) names[i] = node->outputs[i]->name;

@@ -111,6 +111,11 @@ void tsl_graph_replace_uses(tsl_graph *graph, const tsl_value *from, tsl_value *
  * the caller frees). */
 int *tsl_graph_use_counts(const tsl_graph *graph);
 
+/* Which values are computed from constants alone: the constants, and the outputs of nodes whose
+ * inputs all are (a node without inputs too). By value id, num_values of them; the caller frees.
+ * The nodes must be in topological order. */
+bool *tsl_graph_constant_values(const tsl_graph *graph);
+
 /* A copy of `node` (operator, name, attributes) reading `inputs`, appended to the graph with
  * its outputs typed as the original's. */
 tsl_node *tsl_graph_copy_node(tsl_graph *graph, const tsl_node *node, tsl_value *const *inputs);

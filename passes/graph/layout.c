@@ -210,19 +210,6 @@ static void alter_elementwise(layouter *l, tsl_node *node) {
 
 /* ---- the pass ---- */
 
-static void mark_constants(layouter *l) {
-  tsl_graph *graph = l->graph;
-  for (int i = 0; i < graph->num_constants; i++) l->constant[graph->constants[i]->id] = true;
-  for (int n = 0; n < graph->num_nodes; n++) {
-    const tsl_node *node = graph->nodes[n];
-    bool constant = true;
-    for (int i = 0; i < node->num_inputs; i++) {
-      if (node->inputs[i] && !l->constant[node->inputs[i]->id]) constant = false;
-    }
-    for (int i = 0; i < node->num_outputs; i++) l->constant[node->outputs[i]->id] = constant;
-  }
-}
-
 /* The node that computed a now blocked value becomes the transform of the blocked value back
  * to NCHW, for the readers that stay in NCHW. */
 static void become_transform(layouter *l, tsl_node *node) {
@@ -249,10 +236,9 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
       .layout = tsl_arena_printf(graph->arena, "NCHW%dc", options->vector_lanes),
       .blocked = calloc((size_t)values + 1, sizeof(tsl_value *)),
       .native = calloc((size_t)values + 1, sizeof(bool)),
-      .constant = calloc((size_t)values + 1, sizeof(bool)),
+      .constant = tsl_graph_constant_values(graph),
   };
   TSL_CHECK_ALLOC(l.blocked && l.native && l.constant);
-  mark_constants(&l);
   for (int n = 0; n < count; n++) {
     tsl_node *node = graph->nodes[n];
     if (node->op == TSL_OP_conv) {

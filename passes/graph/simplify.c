@@ -269,23 +269,13 @@ static void simplify_batch_norm(tsl_graph *graph, tsl_node *batch_norm, const in
 
 /* ---- Products with a constant operand given transposed ---- */
 
-/* Is the value computed from constants alone (so that fold_constants computes it)? */
-static bool from_constants(const tsl_value *value) {
-  if (value->kind == TSL_VALUE_CONSTANT) return true;
-  if (value->kind != TSL_VALUE_NODE) return false;
-  for (int i = 0; i < value->node->num_inputs; i++) {
-    if (value->node->inputs[i] && !from_constants(value->node->inputs[i])) return false;
-  }
-  return true;
-}
-
 /* gemm(a, b) {trans_b=1} with b made of constants reads b transposed, element by element
  * against the vector lanes; gemm(a, transpose(b)), folded, reads it row by row. Likewise a. */
-static void untranspose_constants(tsl_graph *graph, tsl_node *gemm) {
+static void untranspose_constants(tsl_graph *graph, tsl_node *gemm, const bool *constant) {
   const char *flags[] = {"trans_a", "trans_b"};
   for (int i = 0; i < 2; i++) {
     tsl_value *operand = gemm->inputs[i];
-    if (!tsl_node_attr(gemm, flags[i])->i || !from_constants(operand)) continue;
+    if (!tsl_node_attr(gemm, flags[i])->i || !constant[operand->id]) continue;
     tsl_node *transpose = build(graph, TSL_OP_transpose, 1, &operand,
                                 tsl_arena_printf(graph->arena, "%s_t", operand->name));
     tsl_node_set_attr(graph, transpose, "perm", tsl_attr_ints(graph->arena, 2, (int64_t[]){1, 0}));
@@ -304,10 +294,13 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
     if (graph->nodes[n]->op == TSL_OP_batch_norm) simplify_batch_norm(graph, graph->nodes[n], uses);
   }
   free(uses);
-  count = graph->num_nodes;
+  tsl_graph_sort(graph);
+  bool *constant = tsl_graph_constant_values(graph);
+  count = graph->num_nodes; /* nor are the transposes built on the way gemms */
   for (int n = 0; n < count; n++) {
-    if (graph->nodes[n]->op == TSL_OP_gemm) untranspose_constants(graph, graph->nodes[n]);
+    if (graph->nodes[n]->op == TSL_OP_gemm) untranspose_constants(graph, graph->nodes[n], constant);
   }
+  free(constant);
   tsl_graph_sort(graph);
   tsl_graph_remove_unused(graph);
   return TSL_OK;
