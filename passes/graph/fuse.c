@@ -58,18 +58,19 @@ static bool compatible(const group_info *group, tsl_pattern pattern) {
 }
 
 /* Does group `group` read, directly or through other groups, what group `target` makes? A
- * group is one kernel: it waits for the inputs of all its nodes. */
-static bool depends_on(fuser *f, int group, int target) {
+ * group is one kernel: it waits for the inputs of all its nodes (but `ignored`'s, a node about to
+ * join it). */
+static bool depends_on(fuser *f, int group, int target, const tsl_node *ignored) {
   if (f->mark[group] == f->stamp) return false;
   f->mark[group] = f->stamp;
   for (int id = group; id >= 0; id = f->next[id]) {
     const tsl_node *node = f->node_of[id];
-    for (int i = 0; i < node->num_inputs; i++) {
+    for (int i = 0; node != ignored && i < node->num_inputs; i++) {
       const tsl_value *input = node->inputs[i];
       if (!input || input->kind != TSL_VALUE_NODE) continue;
       int producer = f->group_of[input->node->id];
       if (producer == target) return true;
-      if (producer != group && depends_on(f, producer, target)) return true;
+      if (producer != group && depends_on(f, producer, target, NULL)) return true;
     }
   }
   return false;
@@ -82,25 +83,9 @@ static bool can_join(fuser *f, const tsl_node *node, int target) {
     const tsl_value *input = node->inputs[i];
     if (!input || input->kind != TSL_VALUE_NODE) continue;
     int producer = f->group_of[input->node->id];
-    if (producer != target && depends_on(f, producer, target)) return false;
+    if (producer != target && depends_on(f, producer, target, NULL)) return false;
   }
   return true;
-}
-
-/* Does group `group` depend on group `target`, not counting what `node` reads? */
-static bool depends_on_except(fuser *f, int group, int target, const tsl_node *node) {
-  f->mark[group] = f->stamp;
-  for (int id = group; id >= 0; id = f->next[id]) {
-    const tsl_node *member = f->node_of[id];
-    for (int i = 0; member != node && i < member->num_inputs; i++) {
-      const tsl_value *input = member->inputs[i];
-      if (!input || input->kind != TSL_VALUE_NODE) continue;
-      int producer = f->group_of[input->node->id];
-      if (producer == target) return true;
-      if (producer != group && depends_on(f, producer, target)) return true;
-    }
-  }
-  return false;
 }
 
 /* Moves the nodes of group `from` into group `into`. */
@@ -146,9 +131,9 @@ static void place(fuser *f, const tsl_node *node) {
     int other = f->group_of[input->node->id];
     if (other == chosen || !f->groups[other].elementwise_only) continue;
     f->stamp++;
-    bool other_needs_chosen = depends_on(f, other, chosen);
+    bool other_needs_chosen = depends_on(f, other, chosen, NULL);
     f->stamp++;
-    if (other_needs_chosen || depends_on_except(f, chosen, other, node)) continue;
+    if (other_needs_chosen || depends_on(f, chosen, other, node)) continue;
     merge(f, chosen, other);
   }
 }
