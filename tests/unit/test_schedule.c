@@ -12,6 +12,7 @@
 #include "codegen/llvm/llvm.h"
 #include "passes/lower/lower.h"
 #include "passes/schedule/schedule.h"
+#include "passes/schedule/trace.h"
 #include "tests/unit/util.h"
 
 static tsl_primfunc *lower_first(const char *graph_text) {
@@ -148,9 +149,11 @@ static void collect_block(tsl_stmt *stmt, void *context) {
   if (stmt->kind == TSL_STMT_BLOCK && found->count < 64) found->items[found->count++] = stmt;
 }
 
-/* One primitive with random arguments on a random block; refusals are fine, but a refused
- * primitive must leave the function printing as it did. */
-static void random_step(tsl_primfunc *func, unsigned *state) {
+/* One primitive (or a sampled tile and the split it decides) with random arguments on a
+ * random block, recorded in the schedule's trace; refusals are fine, but a refused primitive
+ * must leave the function printing as it did. */
+static void random_step(tsl_schedule *sch, unsigned *state) {
+  tsl_primfunc *func = sch->func;
   blocks found = {.count = 0};
   tsl_stmt_walk(func->body, collect_block, &found);
   if (found.count == 0) return;
@@ -162,12 +165,12 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 9) {
+  switch (next_random(state) % 10) {
   case 0: {
     int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
     int64_t factor = 1 + next_random(state) % 8;
     if (extent > 0 && extent % factor) factor = 1 + next_random(state) % 3;
-    status = tsl_sch_split(func, loop, 2, (int64_t[]){-1, factor}, NULL, &error);
+    status = tsl_schedule_split(sch, loop, 2, (int64_t[]){-1, factor}, NULL, &error);
     break;
   }
   case 1: {
@@ -182,27 +185,62 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
       order[i] = order[j];
       order[j] = t;
     }
-    status = tsl_sch_reorder(func, count, order, &error);
+    status = tsl_schedule_reorder(sch, count, order, &error);
     break;
   }
   /* Long unrolled loops only make the test slow to compile. */
-  case 2: status = tsl_sch_vectorize(func, loop, &error); break;
+  case 2: status = tsl_schedule_vectorize(sch, loop, &error); break;
   case 3:
     if (loop->loop.extent->kind == TSL_EXPR_INT && loop->loop.extent->int_value <= 8) {
-      status = tsl_sch_unroll(func, loop, &error);
+      status = tsl_schedule_unroll(sch, loop, &error);
     }
     break;
-  case 4: status = tsl_sch_parallel(func, loop, &error); break;
-  case 5: status = tsl_sch_decompose_reduction(func, block, loop, NULL, &error); break;
-  case 6: status = tsl_sch_cache_write_at(func, block, loop, NULL, &error); break;
-  case 7: status = tsl_sch_reverse_compute_inline(func, block, &error); break;
-  case 8: status = tsl_sch_rfactor(func, block, loop, NULL, &error); break;
+  case 4: status = tsl_schedule_parallel(sch, loop, &error); break;
+  case 5: status = tsl_schedule_decompose_reduction(sch, block, loop, NULL, &error); break;
+  case 6: status = tsl_schedule_cache_write_at(sch, block, loop, NULL, &error); break;
+  case 7: status = tsl_schedule_reverse_compute_inline(sch, block, &error); break;
+  case 8: status = tsl_schedule_rfactor(sch, block, loop, NULL, &error); break;
+  case 9: {
+    int count = 2 + (int)(next_random(state) % 2);
+    int64_t factors[TSL_SCH_MAX_LOOPS];
+    status = tsl_schedule_sample_perfect_tile(sch, loop, count, 16, NULL, factors, &error);
+    if (!status) {
+      /* The split fails only where the loop does not start at 0. */
+      tsl_schedule_split(sch, loop, count, factors, NULL, &error);
+    }
+    break;
+  }
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
   ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s\n%s", error.message, after);
   free(before);
   free(after);
+}
+
+/* The trace of `sch` written as JSON and read back, replayed on the unscheduled kernel, makes
+ * the same function and the same trace. */
+static void check_replay(const char *kernel_text, tsl_schedule *sch) {
+  char *json = tsl_trace_to_json(sch->trace);
+  tsl_trace *read;
+  tsl_error error;
+  ck_assert_msg(tsl_trace_from_json(json, strlen(json), "trace", &read, &error) == TSL_OK, "%s\n%s",
+                error.message, json);
+  tsl_primfunc *func = parse_kernel(kernel_text);
+  tsl_schedule again;
+  tsl_schedule_init(&again, func);
+  ck_assert_msg(tsl_trace_replay(read, &again, &error) == TSL_OK, "%s\n%s", error.message, json);
+  char *want = tsl_primfunc_print(sch->func), *got = tsl_primfunc_print(func);
+  ck_assert_msg(strcmp(want, got) == 0, "the replay of\n%s\nmade\n%s\nnot\n%s", json, got, want);
+  char *rerecorded = tsl_trace_to_json(again.trace);
+  ck_assert_str_eq(rerecorded, json);
+  free(rerecorded);
+  free(want);
+  free(got);
+  free(json);
+  tsl_schedule_release(&again);
+  tsl_trace_free(read);
+  tsl_primfunc_free(func);
 }
 
 /* Runs the unscheduled kernel (TIR text) and `schedules` randomly scheduled copies (and the
@@ -231,8 +269,13 @@ static void check_schedules(const char *kernel_text, int schedules, unsigned see
     if (s == 0) {
       tsl_default_schedule(func, &target);
     } else {
+      tsl_schedule sch;
+      tsl_schedule_init(&sch, func);
+      tsl_schedule_seed(&sch, next_random(&state));
       int steps = 1 + (int)(next_random(&state) % 8);
-      for (int i = 0; i < steps; i++) random_step(func, &state);
+      for (int i = 0; i < steps; i++) random_step(&sch, &state);
+      check_replay(kernel_text, &sch);
+      tsl_schedule_release(&sch);
     }
     /* Scheduled functions print and parse back to the same text. */
     char *text = tsl_primfunc_print(func), *again;
@@ -599,11 +642,147 @@ START_TEST(default_schedule_reduces_in_vector_lanes) {
 }
 END_TEST
 
+/* ---- traces ----------------------------------------------------------------------------- */
+
+/* A register tile of the 8×12·12×10 product, its tile of j sampled: the decision is what a
+ * search changes. */
+static tsl_trace *tiled_matmul_trace(tsl_primfunc *func, int64_t rows) {
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  int64_t factors[2];
+  ck_assert_int_eq(tsl_schedule_sample_perfect_tile(&sch, loops[0], 2, 8, (int64_t[]){8 / rows, rows},
+                                                    factors, &error),
+                   TSL_OK);
+  ck_assert_int_eq(factors[1], rows);
+  tsl_stmt *i[2], *j[2];
+  ck_assert_int_eq(tsl_schedule_split(&sch, loops[0], 2, factors, i, &error), TSL_OK);
+  ck_assert_int_eq(tsl_schedule_split(&sch, loops[1], 2, (int64_t[]){-1, 5}, j, &error), TSL_OK);
+  ck_assert_int_eq(tsl_schedule_reorder(&sch, 5, (tsl_stmt *[]){i[0], j[0], loops[2], i[1], j[1]}, &error), TSL_OK);
+  ck_assert_int_eq(tsl_schedule_decompose_reduction(&sch, block, loops[2], NULL, &error), TSL_OK);
+  ck_assert_msg(tsl_schedule_cache_write_at(&sch, block, j[0], NULL, &error) == TSL_OK, "%s", error.message);
+  ck_assert_int_eq(tsl_schedule_vectorize(&sch, j[1], &error), TSL_OK);
+  ck_assert_int_eq(tsl_schedule_parallel(&sch, i[0], &error), TSL_OK);
+  tsl_trace *trace = tsl_schedule_take_trace(&sch);
+  tsl_schedule_release(&sch);
+  return trace;
+}
+
+START_TEST(traces_round_trip_and_replay) {
+  char *kernel = lowered_text(matmul_text);
+  tsl_primfunc *func = parse_kernel(kernel);
+  tsl_trace *trace = tiled_matmul_trace(func, 4);
+  ck_assert_int_eq(tsl_trace_length(trace), 8);
+  ck_assert_int_eq(tsl_trace_decisions(trace), 1);
+  char *json = tsl_trace_to_json(trace);
+  ck_assert_msg(strstr(json, "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": [\n"), "%s", json);
+  ck_assert_msg(strstr(json, "\"op\": \"sample_perfect_tile\", \"loop\": [\"matmul\", 0], \"count\": 2, "
+                             "\"max_innermost\": 8, \"decision\": [2, 4]"),
+                "%s", json);
+  ck_assert_msg(strstr(json, "\"op\": \"split\", \"loop\": [\"matmul\", 0], \"factors\": {\"sample\": 0}"), "%s", json);
+  ck_assert_msg(strstr(json, "\"factors\": [-1, 5]"), "%s", json);
+  /* Read back and replayed on the unscheduled kernel: the same function. */
+  tsl_trace *read;
+  tsl_error error;
+  ck_assert_int_eq(tsl_trace_from_json(json, strlen(json), "trace", &read, &error), TSL_OK);
+  tsl_primfunc *replayed = parse_kernel(kernel);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, replayed);
+  ck_assert_msg(tsl_trace_replay(read, &sch, &error) == TSL_OK, "%s", error.message);
+  char *want = tsl_primfunc_print(func), *got = tsl_primfunc_print(replayed);
+  ck_assert_str_eq(got, want);
+  free(got);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(replayed);
+  /* A changed decision changes the split that refers to it, and only that. */
+  int64_t decision[2];
+  ck_assert_int_eq(tsl_trace_decision(read, 0, decision), 2);
+  ck_assert_int_eq(decision[1], 4);
+  ck_assert_int_eq(tsl_trace_set_decision(read, 0, 2, (int64_t[]){4, 2}, &error), TSL_OK);
+  replayed = parse_kernel(kernel);
+  tsl_schedule_init(&sch, replayed);
+  ck_assert_msg(tsl_trace_replay(read, &sch, &error) == TSL_OK, "%s", error.message);
+  tsl_primfunc *direct = parse_kernel(kernel);
+  tsl_trace *rows2 = tiled_matmul_trace(direct, 2);
+  got = tsl_primfunc_print(replayed);
+  char *rows2_text = tsl_primfunc_print(direct);
+  ck_assert_str_eq(got, rows2_text);
+  ck_assert_str_ne(got, want);
+  /* A decision that does not tile the loop is refused where it is replayed. */
+  ck_assert_int_eq(tsl_trace_set_decision(read, 0, 2, (int64_t[]){3, 3}, &error), TSL_OK);
+  tsl_primfunc *refused = parse_kernel(kernel);
+  tsl_schedule other;
+  tsl_schedule_init(&other, refused);
+  expect_refusal(tsl_trace_replay(read, &other, &error), &error,
+                 "trace step 0: sample_perfect_tile: the decision is not a perfect tile");
+  expect_refusal(tsl_trace_set_decision(read, 1, 2, decision, &error), &error, "1 decisions");
+  tsl_schedule_release(&other);
+  tsl_primfunc_free(refused);
+  free(got);
+  free(rows2_text);
+  free(want);
+  free(json);
+  tsl_trace_free(rows2);
+  tsl_trace_free(read);
+  tsl_trace_free(trace);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(direct);
+  tsl_primfunc_free(replayed);
+  tsl_primfunc_free(func);
+  free(kernel);
+}
+END_TEST
+
+static void expect_trace_refusal(const char *json, const char *kernel, const char *words) {
+  tsl_trace *trace;
+  tsl_error error;
+  tsl_status status = tsl_trace_from_json(json, strlen(json), "t.json", &trace, &error);
+  if (status == TSL_OK) {
+    tsl_primfunc *func = parse_kernel(kernel);
+    tsl_schedule sch;
+    tsl_schedule_init(&sch, func);
+    status = tsl_trace_replay(trace, &sch, &error);
+    tsl_schedule_release(&sch);
+    tsl_primfunc_free(func);
+    tsl_trace_free(trace);
+  }
+  expect_refusal(status, &error, words);
+}
+
+START_TEST(traces_refuse_what_they_cannot_replay) {
+  char *kernel = lowered_text(matmul_text);
+  expect_trace_refusal("{\"format\": \"tessel-trace\", \"steps\": [", kernel, "t.json: line 1");
+  expect_trace_refusal("{\"steps\": []}", kernel, "not a tessel trace");
+  expect_trace_refusal("{\"format\": \"tessel-trace\", \"version\": 9, \"steps\": []}", kernel,
+                       "version 9");
+  const char *head = "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": [";
+  char json[512];
+  snprintf(json, sizeof(json), "%s{\"op\": \"tile\"}]}", head);
+  expect_trace_refusal(json, kernel, "trace step 0: no instruction 'tile'");
+  snprintf(json, sizeof(json), "%s{\"op\": \"vectorize\", \"loop\": [\"conv\", 0]}]}", head);
+  expect_trace_refusal(json, kernel, "trace step 0: vectorize: no block named 'conv'");
+  snprintf(json, sizeof(json), "%s{\"op\": \"vectorize\", \"loop\": [\"matmul\", 3]}]}", head);
+  expect_trace_refusal(json, kernel, "block 'matmul' has 3 loops, not a loop 3");
+  snprintf(json, sizeof(json), "%s{\"op\": \"vectorize\", \"loop\": [\"matmul\", 2]}]}", head);
+  expect_trace_refusal(json, kernel, "trace step 0: vectorized: loop 'kk' binds a reduction");
+  snprintf(json, sizeof(json),
+           "%s{\"op\": \"split\", \"loop\": [\"matmul\", 1], \"factors\": [2, 5]},\n"
+           "{\"op\": \"split\", \"loop\": [\"matmul\", 0], \"factors\": {\"sample\": 0}}]}",
+           head);
+  expect_trace_refusal(json, kernel, "trace step 1: split: the factors refer to step 0");
+  free(kernel);
+}
+END_TEST
+
 Suite *suite_schedule(void) {
   Suite *suite = suite_create("schedule");
   TCase *tc = tcase_create("primitives");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, primitives_refuse_what_they_cannot_do);
+  tcase_add_test(tc, traces_round_trip_and_replay);
+  tcase_add_test(tc, traces_refuse_what_they_cannot_replay);
   tcase_add_test(tc, cache_write_accumulates_a_tile);
   tcase_add_test(tc, reverse_compute_inline_refuses_what_it_cannot_inline);
   tcase_add_test(tc, reverse_compute_inline_merges_elementwise_stages);
