@@ -127,12 +127,17 @@ static tsl_status block_address(tsl_schedule *sch, const char *op, const tsl_stm
   return TSL_OK;
 }
 
-/* A loop as [block, place]: the first block it encloses and its place among that block's
- * loops. */
-static tsl_status loop_address(tsl_schedule *sch, const char *op, tsl_stmt *loop, json_t **address,
-                               tsl_error *error) {
-  tsl_stmt *block =
-      loop && loop->kind == TSL_STMT_FOR ? tsl_stmt_find(loop->loop.body, is_block, NULL) : NULL;
+static bool is_this(const tsl_stmt *stmt, const void *key) { return stmt == key; }
+
+/* A loop as [block, place]: a block it encloses (`near`, the step's block, when it does; else
+ * the first) and its place among that block's loops. */
+static tsl_status loop_address(tsl_schedule *sch, const char *op, tsl_stmt *loop,
+                               const tsl_stmt *near, json_t **address, tsl_error *error) {
+  tsl_stmt *block = NULL;
+  if (loop && loop->kind == TSL_STMT_FOR) {
+    block = near ? tsl_stmt_find(loop->loop.body, is_this, near) : NULL;
+    if (!block) block = tsl_stmt_find(loop->loop.body, is_block, NULL);
+  }
   tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
   int depth = block ? tsl_sch_get_loops(sch->func, block, loops) : 0, place = -1;
   for (int i = 0; i < depth; i++) {
@@ -155,12 +160,13 @@ static tsl_status loop_address(tsl_schedule *sch, const char *op, tsl_stmt *loop
 typedef struct recording {
   tsl_schedule *sch;
   json_t *step;
+  const tsl_stmt *block; /* the step's block, by which its loops are addressed when it can */
   tsl_status status;
   tsl_error *error;
 } recording;
 
 static recording record(tsl_schedule *sch, const char *op, tsl_error *error) {
-  recording r = {sch, json_pack("{s:s}", "op", op), TSL_OK, error};
+  recording r = {sch, json_pack("{s:s}", "op", op), NULL, TSL_OK, error};
   TSL_CHECK_ALLOC(r.step);
   return r;
 }
@@ -176,13 +182,14 @@ static void add_block(recording *r, const char *key, const tsl_stmt *block) {
   if (r->status) return;
   r->status = block_address(r->sch, op, block, &address, r->error);
   if (!r->status) add(r, key, address);
+  r->block = block;
 }
 
 static void add_loop(recording *r, const char *key, tsl_stmt *loop) {
   json_t *address;
   const char *op = json_string_value(json_object_get(r->step, "op"));
   if (r->status) return;
-  r->status = loop_address(r->sch, op, loop, &address, r->error);
+  r->status = loop_address(r->sch, op, loop, r->block, &address, r->error);
   if (!r->status) add(r, key, address);
 }
 
@@ -235,7 +242,7 @@ tsl_status tsl_schedule_reorder(tsl_schedule *sch, int count, tsl_stmt *const *l
   json_t *addresses = json_array();
   for (int i = 0; i < count && !r.status; i++) {
     json_t *address;
-    r.status = loop_address(sch, "reorder", loops[i], &address, error);
+    r.status = loop_address(sch, "reorder", loops[i], NULL, &address, error);
     if (!r.status) json_array_append_new(addresses, address);
   }
   add(&r, "loops", addresses);
