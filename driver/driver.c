@@ -5,11 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autotune/database.h"
 #include "codegen/llvm/llvm.h"
 #include "ir/check.h"
 #include "ir/error.h"
 #include "passes/lower/lower.h"
 #include "passes/schedule/schedule.h"
+#include "passes/schedule/trace.h"
 #include "runtime/artifact.h"
 #include "runtime/model.h"
 
@@ -58,17 +60,76 @@ tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
   return status;
 }
 
+/* The best tuning record's schedule for `*func`, replayed on a copy that replaces it: true
+ * when there was one and it replayed. A record that no longer replays (made by a tessel that
+ * lowered the workload differently) is passed over. */
+static tsl_status schedule_from_records(tsl_db *records, const char *workload, const char *target,
+                                        tsl_primfunc **func, bool *applied, tsl_error *error) {
+  *applied = false;
+  char *json;
+  TRY(tsl_db_best(records, workload, target, &json, NULL, error));
+  if (!json) return TSL_OK;
+  tsl_trace *trace;
+  tsl_error ignored;
+  if (tsl_trace_from_json(json, strlen(json), "record", &trace, &ignored) == TSL_OK) {
+    tsl_primfunc *copy = tsl_primfunc_copy(*func);
+    tsl_schedule sch;
+    tsl_schedule_init(&sch, copy);
+    *applied = tsl_trace_replay(trace, &sch, &ignored) == TSL_OK;
+    tsl_schedule_release(&sch);
+    tsl_trace_free(trace);
+    if (*applied) {
+      tsl_primfunc_free(*func);
+      *func = copy;
+    } else {
+      tsl_primfunc_free(copy);
+    }
+  }
+  free(json);
+  return TSL_OK;
+}
+
+/* Each kernel's schedule: from the tuning records where they have one, the default
+ * otherwise. */
+static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *target,
+                                   const tsl_compile_options *options, tsl_error *error) {
+  tsl_compile_summary summary = {.kernels = lowered->num_funcs};
+  tsl_db *records = NULL;
+  if (options && options->records) TRY(tsl_db_open(options->records, false, &records, error));
+  char target_key[1024];
+  tsl_target_key(target, target_key, sizeof(target_key));
+  char(*keys)[TSL_WORKLOAD_KEY_SIZE] = calloc((size_t)lowered->num_funcs + 1, sizeof(*keys));
+  TSL_CHECK_ALLOC(keys);
+  tsl_status status = TSL_OK;
+  for (int i = 0; i < lowered->num_funcs && !status; i++) {
+    tsl_workload_key(lowered->funcs[i], keys[i], NULL);
+    int first = 0;
+    while (strcmp(keys[first], keys[i]) != 0) first++;
+    bool applied = false;
+    if (records)
+      status =
+          schedule_from_records(records, keys[i], target_key, &lowered->funcs[i], &applied, error);
+    if (!applied) tsl_default_schedule(lowered->funcs[i], target);
+    if (first == i) {
+      summary.workloads++;
+      summary.from_records += applied;
+    }
+  }
+  free(keys);
+  tsl_db_close(records);
+  if (options && options->summary) *options->summary = summary;
+  return status;
+}
+
 /* Kernels of a lowered graph into one optimised LLVM module. */
-static tsl_status generate(const tsl_lowered *lowered, const tsl_target *target,
-                           const tsl_compile_options *options, tsl_llvm **out,
-                           tsl_error *error) {
+static tsl_status generate(tsl_lowered *lowered, const tsl_target *target,
+                           const tsl_compile_options *options, tsl_llvm **out, tsl_error *error) {
+  TRY(schedule_kernels(lowered, target, options, error));
   tsl_llvm *llvm;
   TRY(tsl_llvm_new(target, "tessel_model", &llvm, error));
   tsl_status status = TSL_OK;
-  for (int i = 0; i < lowered->num_funcs && !status; i++) {
-    tsl_default_schedule(lowered->funcs[i], target);
+  for (int i = 0; i < lowered->num_funcs && !status; i++)
     status = tsl_llvm_add_function(llvm, lowered->funcs[i], error);
-  }
   if (!status && !(options && options->quick)) status = tsl_llvm_optimize(llvm, error);
   if (!status && options && options->dump_llvm) {
     FILE *file = fopen(options->dump_llvm, "w");
@@ -169,13 +230,12 @@ static void add_artifact_data(tsl_llvm *llvm, const tsl_lowered *lowered,
 
 tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
                                 const tsl_compile_options *options, const char *path,
-                                int *kernels, tsl_error *error) {
+                                tsl_error *error) {
   TRY(tsl_llvm_complete_target(target, error));
   tsl_lowered *lowered;
   tsl_llvm *llvm;
   TRY(build(graph, target, options, &lowered, &llvm, error));
   add_artifact_data(llvm, lowered, target);
-  if (kernels) *kernels = lowered->num_funcs;
   tsl_lowered_free(lowered);
   char object[4096], partial[4096];
   snprintf(object, sizeof(object), "%s.o.partial", path);

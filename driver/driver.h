@@ -8,11 +8,22 @@
 #include "ir/target.h"
 #include "passes/graph/graph_passes.h"
 
+/* What a compile made. */
+typedef struct tsl_compile_summary {
+  int kernels;      /* the model's kernels */
+  int workloads;    /* of those, the distinct ones (tsl_workload_key) */
+  int from_records; /* workloads scheduled by a tuning record */
+} tsl_compile_summary;
+
 typedef struct tsl_compile_options {
   tsl_pass_options passes; /* opt level, passes left out, dumps (the driver sets evaluate) */
   const char *dump_llvm;   /* write the optimised LLVM IR here, when set */
   bool quick; /* leave out LLVM's optimisation pipeline: compiles several times faster, runs
                * slower; for code that runs once (constant folding's evaluator) */
+  const char *records; /* a tuning records database (autotune/database.h), or NULL: each kernel
+                        * whose workload has a record on the target takes the best one's
+                        * schedule instead of the default */
+  tsl_compile_summary *summary; /* filled in when not NULL */
 } tsl_compile_options;
 
 /* -O3, every pass, no dumps. NULL options mean these. */
@@ -36,10 +47,9 @@ tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,
                            tsl_error *error);
 
 /* Compiles into a shared library (the artifact) that tsl_model_load runs. Written under a
- * temporary name and renamed, so a failure leaves no partial file. The number of kernels goes
- * to *kernels when it is not NULL. */
+ * temporary name and renamed, so a failure leaves no partial file. */
 tsl_status tsl_compile_artifact(const tsl_graph *graph, tsl_target *target,
                                 const tsl_compile_options *options, const char *path,
-                                int *kernels, tsl_error *error);
+                                tsl_error *error);
 
 #endif

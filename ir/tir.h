@@ -182,6 +182,9 @@ char *tsl_primfunc_print(const tsl_primfunc *func);
 tsl_status tsl_primfunc_parse(const char *text, size_t length, const char *name,
                               tsl_primfunc **func, tsl_error *error);
 
+/* A copy that shares nothing with `func` (made through the text form). */
+tsl_primfunc *tsl_primfunc_copy(const tsl_primfunc *func);
+
 /* Checks what code generators and schedules rely on: every variable used is bound by an
  * enclosing loop, block or the function; loads and stores have one index per buffer axis and
  * the buffer's dtype; stored values have the buffer's dtype; block bindings stay inside their

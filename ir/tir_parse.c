@@ -428,3 +428,19 @@ tsl_status tsl_primfunc_parse(const char *text, size_t length, const char *name,
   *func = p.func;
   return TSL_OK;
 }
+
+static void infer_regions(tsl_stmt *stmt, void *context) {
+  if (stmt->kind == TSL_STMT_BLOCK) tsl_block_infer_regions(context, stmt);
+}
+
+tsl_primfunc *tsl_primfunc_copy(const tsl_primfunc *func) {
+  char *text = tsl_primfunc_print(func);
+  tsl_primfunc *copy;
+  tsl_error error;
+  /* What the printer writes, the parser reads: anything else is a bug in one of them. */
+  if (tsl_primfunc_parse(text, strlen(text), func->name, &copy, &error) != TSL_OK)
+    TSL_CHECK(!"a printed PrimFunc parses");
+  free(text);
+  tsl_stmt_walk(copy->body, infer_regions, copy->arena);
+  return copy;
+}

@@ -31,8 +31,7 @@ const tsl_command tsl_command_run = {
         "  --output-dir DIR    where the outputs go (created when missing)\n"
         "  --target T          what to compile for (default: llvm, this machine)\n"
         "  --threads N         threads for parallel loops (default: TESSEL_NUM_THREADS, else\n"
-        "                      one per core)\n"
-        CLI_PASS_USAGE
+        "                      one per core)\n" CLI_PASS_USAGE
         "\n"
         "Inputs not given are filled with a fixed pattern: element i of a float input is\n"
         "((i mod 97) - 48) / 64, of an integer input i mod 7, of a bool input i mod 2.\n",
@@ -41,9 +40,12 @@ const tsl_command tsl_command_run = {
 
 void tsl_fill_pattern(tsl_dtype dtype, void *bytes, int64_t elements) {
   for (int64_t i = 0; i < elements; i++) {
-    if (tsl_dtype_is_float(dtype)) tsl_element_set_f64(dtype, bytes, i, (double)(i % 97 - 48) / 64);
-    else if (dtype == TSL_DTYPE_BOOL) tsl_element_set_i64(dtype, bytes, i, i % 2);
-    else tsl_element_set_i64(dtype, bytes, i, i % 7);
+    if (tsl_dtype_is_float(dtype))
+      tsl_element_set_f64(dtype, bytes, i, (double)(i % 97 - 48) / 64);
+    else if (dtype == TSL_DTYPE_BOOL)
+      tsl_element_set_i64(dtype, bytes, i, i % 2);
+    else
+      tsl_element_set_i64(dtype, bytes, i, i % 7);
   }
 }
 
@@ -64,26 +66,31 @@ static int parse_arguments(int argc, char **argv, run_options *options) {
     if (cli_pass_option(&tsl_command_run, argc, argv, &i, &options->compile, stderr, &status)) {
       if (status) return status;
     } else if (strcmp(arg, "--input") == 0 || strcmp(arg, "--output-dir") == 0 ||
-        strcmp(arg, "--target") == 0 || strcmp(arg, "--threads") == 0) {
+               strcmp(arg, "--target") == 0 || strcmp(arg, "--threads") == 0) {
       if (!value) return cli_usage_error(&tsl_command_run, "%s needs a value", arg);
       i++;
-      if (strcmp(arg, "--output-dir") == 0) options->output_dir = value;
-      else if (strcmp(arg, "--target") == 0) options->target = value;
+      if (strcmp(arg, "--output-dir") == 0)
+        options->output_dir = value;
+      else if (strcmp(arg, "--target") == 0)
+        options->target = value;
       else if (strcmp(arg, "--threads") == 0) {
         options->threads = atoi(value);
-        if (options->threads < 1) return cli_usage_error(&tsl_command_run, "--threads needs a positive number");
+        if (options->threads < 1)
+          return cli_usage_error(&tsl_command_run, "--threads needs a positive number");
       } else {
         char *spec = argv[i], *equals = strchr(spec, '=');
         if (!equals || equals == spec || !equals[1]) {
           return cli_usage_error(&tsl_command_run, "--input needs NAME=FILE, not '%s'", spec);
         }
         *equals = '\0';
-        options->inputs[options->num_inputs++] = (tsl_onnx_binding){.name = spec, .path = equals + 1};
+        options->inputs[options->num_inputs++] =
+            (tsl_onnx_binding){.name = spec, .path = equals + 1};
       }
     } else if (arg[0] == '-' && arg[1]) {
       return cli_usage_error(&tsl_command_run, "unknown option '%s'", arg);
     } else if (options->model_path) {
-      return cli_usage_error(&tsl_command_run, "one model at a time ('%s' and '%s')", options->model_path, arg);
+      return cli_usage_error(&tsl_command_run, "one model at a time ('%s' and '%s')",
+                             options->model_path, arg);
     } else {
       options->model_path = arg;
     }
@@ -139,7 +146,8 @@ static int prepare_inputs(const run_options *options, tsl_model *model, void **i
       if (tsl_read_tensor_file(file, &owned[i], &error)) return cli_report(&error);
       if (!tsl_type_equal(&owned[i]->type, &type)) {
         fprintf(stderr, "tessel: error: %s holds %s, but input '%s' of %s is %s\n", file,
-                tsl_type_str(&owned[i]->type).text, info.name, options->model_path, tsl_type_str(&type).text);
+                tsl_type_str(&owned[i]->type).text, info.name, options->model_path,
+                tsl_type_str(&type).text);
         return 2;
       }
     } else {
@@ -173,7 +181,10 @@ static bool is_artifact(const char *path) {
   FILE *file = fopen(path, "rb");
   if (!file) return false;
   unsigned char magic[4] = {0};
-  bool elf = fread(magic, 1, 4, file) == 4 && memcmp(magic, "\x7f" "ELF", 4) == 0;
+  bool elf = fread(magic, 1, 4, file) == 4 && memcmp(magic,
+                                                     "\x7f"
+                                                     "ELF",
+                                                     4) == 0;
   fclose(file);
   return elf;
 }
@@ -186,11 +197,17 @@ int cli_open_model(const char *path, const char *target_text, const tsl_onnx_bin
   tsl_target target;
   tsl_graph *graph = NULL;
   tsl_onnx_options import = {.bindings = bindings, .num_bindings = num_bindings, .note = cli_note};
+  tsl_compile_options compile = options ? *options : tsl_compile_defaults();
+  tsl_compile_summary summary = {0};
+  compile.summary = &summary;
+  cli_default_records(&compile);
   int status = 0;
   if (tsl_target_parse(target_text, &target, &error) ||
       tsl_import_onnx(path, &import, &graph, &error) ||
-      tsl_compile_jit(graph, &target, options, model, &error)) {
+      tsl_compile_jit(graph, &target, &compile, model, &error)) {
     status = cli_report(&error);
+  } else {
+    cli_records_summary(stderr, path, &compile);
   }
   tsl_graph_free(graph);
   return status;
@@ -220,7 +237,8 @@ static int run(int argc, char **argv) {
   for (int i = 0; i < outputs_count && !status; i++) {
     outputs[i] = calloc(tsl_tensor_info_bytes(tsl_model_output(model, i)) + 1, 1);
   }
-  if (!status && tsl_model_run(model, (const void *const *)inputs, outputs, &error)) status = cli_report(&error);
+  if (!status && tsl_model_run(model, (const void *const *)inputs, outputs, &error))
+    status = cli_report(&error);
   if (!status) status = tsl_run_outputs(options.output_dir, model, outputs);
   for (int i = 0; i < inputs_count; i++) tsl_tensor_data_release(owned[i]);
   for (int i = 0; i < outputs_count; i++) free(outputs[i]);

@@ -4,17 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "autotune/database.h"
 #include "tools/cli.h"
 
 static const tsl_command *const commands[] = {
-    &tsl_command_bench,
-    &tsl_command_compile,
-    &tsl_command_inspect,
-    &tsl_command_ops,
-    &tsl_command_run,
-    &tsl_command_test_onnx,
+    &tsl_command_bench, &tsl_command_compile, &tsl_command_db,        &tsl_command_inspect,
+    &tsl_command_ops,   &tsl_command_run,     &tsl_command_test_onnx,
 };
 
 static void print_help(FILE *out) {
@@ -82,11 +80,26 @@ static void dump_graph(void *context, const char *pass, const tsl_graph *graph) 
   free(text);
 }
 
+/* --no-records was given. */
+static bool no_records;
+
 bool cli_pass_option(const tsl_command *command, int argc, char **argv, int *i,
                      tsl_compile_options *options, FILE *dump_to, int *status) {
   /* The names given to --disable-pass, for the life of the command. */
   static const char *disabled[64];
   const char *arg = argv[*i], *value = *i + 1 < argc ? argv[*i + 1] : NULL;
+  if (strcmp(arg, "--no-records") == 0) {
+    no_records = true;
+    options->records = NULL;
+    return true;
+  }
+  if (strcmp(arg, "--records") == 0) {
+    if (!value)
+      *status = cli_usage_error(command, "--records needs a database");
+    else
+      options->records = argv[++*i];
+    return true;
+  }
   if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '9' && !arg[3]) {
     options->passes.opt_level = arg[2] - '0';
     if (options->passes.opt_level > 3) {
@@ -112,6 +125,22 @@ bool cli_pass_option(const tsl_command *command, int argc, char **argv, int *i,
     options->passes.disabled = disabled;
   }
   return true;
+}
+
+void cli_default_records(tsl_compile_options *options) {
+  static char path[4096];
+  tsl_error error;
+  struct stat info;
+  if (options->records || no_records) return;
+  if (tsl_db_default_path(path, sizeof(path), &error) == TSL_OK && stat(path, &info) == 0)
+    options->records = path;
+}
+
+void cli_records_summary(FILE *out, const char *model, const tsl_compile_options *options) {
+  if (!options->records || !options->summary) return;
+  fprintf(out, "%s%s: %d of %d kernels from tuning records (%s)\n",
+          out == stderr ? "tessel: note: " : "", model, options->summary->from_records,
+          options->summary->workloads, options->records);
 }
 
 void cli_note(void *context, const char *message) {

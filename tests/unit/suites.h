@@ -11,4 +11,5 @@
   X(eval)              \
   X(tir)               \
   X(codegen)           \
-  X(schedule)
+  X(schedule)          \
+  X(records)

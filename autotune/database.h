@@ -1,0 +1,90 @@
+/* The tuning records: an SQLite database of measured schedules (traces) for workloads (kernels,
+ * by the key of their canonical TIR) on targets (by their canonical string). Every write is a
+ * transaction of its own, so a killed writer loses at most what it was writing; the database
+ * runs in WAL mode with a busy timeout, so several tuners and compilers can share one.
+ * docs/tuning.md describes the schema. */
+#ifndef TSL_AUTOTUNE_DATABASE_H
+#define TSL_AUTOTUNE_DATABASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ir/error.h"
+#include "ir/target.h"
+#include "ir/tir.h"
+
+typedef struct tsl_db tsl_db;
+
+/* Characters of a workload key: SHA-256 in hex, and the terminating NUL. */
+enum { TSL_WORKLOAD_KEY_SIZE = 65 };
+
+/* The key of a function as lowering makes it, before any schedule: the SHA-256 of its text with
+ * the function's own name left out (kernels of different models, or of one model, that compute
+ * the same thing share it), under a format version. Its text, as hashed, goes to *text when
+ * that is not NULL (malloc'd). */
+void tsl_workload_key(const tsl_primfunc *func, char key[TSL_WORKLOAD_KEY_SIZE], char **text);
+
+/* The key of a target: its canonical string (tsl_target_string), which a record must match. */
+void tsl_target_key(const tsl_target *target, char *key, size_t size);
+
+/* The database the user has unless told otherwise: $TESSEL_RECORDS, else
+ * $XDG_DATA_HOME/tessel/records.db, else ~/.local/share/tessel/records.db. */
+tsl_status tsl_db_default_path(char *path, size_t size, tsl_error *error);
+
+/* Opens the database at `path`, creating it (and the folders it is in) when `create` is set;
+ * otherwise a missing file is an error. */
+tsl_status tsl_db_open(const char *path, bool create, tsl_db **db, tsl_error *error);
+void tsl_db_close(tsl_db *db);
+
+/* One measured candidate. */
+typedef struct tsl_record {
+  const char *workload;      /* key */
+  const char *workload_text; /* the canonical text the key hashes */
+  const char *target;        /* key */
+  const char *trace;         /* JSON (docs/tir.md) */
+  double seconds;            /* median run time; ignored when error is set */
+  const char *error;         /* NULL, or what failed: "build", "run", "timeout", "wrong" */
+  const char *message;       /* the failure's message, or NULL */
+  double build_seconds;
+  const char *version; /* of the tessel that measured it; NULL: this one */
+  const char *created; /* when, "YYYY-MM-DDTHH:MM:SSZ"; NULL: now */
+} tsl_record;
+
+/* Adds the records in one transaction: all of them or, on an error, none. */
+tsl_status tsl_db_add(tsl_db *db, int count, const tsl_record *records, tsl_error *error);
+
+/* The fastest working record of `workload` on `target`: its trace (malloc'd) and time. *trace
+ * is NULL when there is none. */
+tsl_status tsl_db_best(tsl_db *db, const char *workload, const char *target, char **trace,
+                       double *seconds, tsl_error *error);
+
+/* How many records the database holds for `target` (NULL: every target). */
+tsl_status tsl_db_count(tsl_db *db, const char *target, long long *count, tsl_error *error);
+
+/* What the database holds for one workload on one target. */
+typedef struct tsl_db_task {
+  const char *workload, *target; /* keys */
+  long long records, failed;     /* measured candidates, and of those the ones that failed */
+  double best_seconds;           /* the fastest working one's time; 0 when none works */
+} tsl_db_task;
+
+/* Each task, by target and then workload, passed to `each`. */
+tsl_status tsl_db_tasks(tsl_db *db, void (*each)(const tsl_db_task *task, void *context),
+                        void *context, tsl_error *error);
+
+/* The canonical text of the workload with key `workload` (malloc'd); NULL when the database
+ * does not know it. */
+tsl_status tsl_db_workload_text(tsl_db *db, const char *workload, char **text, tsl_error *error);
+
+/* Each record, oldest first, as one line of JSON (the export format of docs/tuning.md) passed
+ * to `line`. */
+tsl_status tsl_db_export(tsl_db *db, void (*line)(const char *json, void *context), void *context,
+                         tsl_error *error);
+
+/* Adds records read from export lines, in one transaction, leaving out those it holds already
+ * (the same trace for the same workload and target, made at the same time); `name` and the
+ * line number are used in messages. The number added goes to *added. */
+tsl_status tsl_db_import(tsl_db *db, const char *text, size_t length, const char *name,
+                         long long *added, tsl_error *error);
+
+#endif

@@ -1,0 +1,269 @@
+/* Tuning records: the database keeps what was added and gives back the fastest working record
+ * of a task; export and import carry records between databases; a compile with records
+ * schedules each kernel by its workload's best record on the compile target, and by the
+ * default schedule where there is none (or it is for another target, or no longer replays). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "autotune/database.h"
+#include "codegen/llvm/llvm.h"
+#include "driver/driver.h"
+#include "passes/lower/lower.h"
+#include "passes/schedule/trace.h"
+#include "tests/unit/util.h"
+
+static char folder[64];
+
+static void make_folder(void) {
+  strcpy(folder, "/tmp/tessel-records-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(folder));
+}
+
+static void remove_folder(void) {
+  char command[128];
+  snprintf(command, sizeof(command), "rm -rf '%s'", folder);
+  ck_assert_int_eq(system(command), 0);
+}
+
+static tsl_db *open_db(const char *name, bool create) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/%s", folder, name);
+  tsl_db *db;
+  tsl_error error;
+  ck_assert_msg(tsl_db_open(path, create, &db, &error) == TSL_OK, "%s", error.message);
+  return db;
+}
+
+static void collect_line(const char *json, void *context) {
+  char **text = context;
+  size_t had = *text ? strlen(*text) : 0;
+  *text = realloc(*text, had + strlen(json) + 2);
+  strcpy(*text + had, json);
+  strcat(*text, "\n");
+}
+
+static char *export_text(tsl_db *db) {
+  char *text = NULL;
+  tsl_error error;
+  ck_assert_int_eq(tsl_db_export(db, collect_line, &text, &error), TSL_OK);
+  return text ? text : strdup("");
+}
+
+static const char trace_a[] = "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": []}";
+
+START_TEST(database_keeps_records_by_task) {
+  make_folder();
+  tsl_db *db = open_db("nested/folder/records.db", true);
+  tsl_error error;
+  tsl_record records[] = {
+      {.workload = "w1",
+       .workload_text = "func 1",
+       .target = "t1",
+       .trace = trace_a,
+       .seconds = 3e-3},
+      {.workload = "w1",
+       .workload_text = "func 1",
+       .target = "t1",
+       .trace = "{\"fast\": 1}",
+       .seconds = 1e-3},
+      {.workload = "w1",
+       .workload_text = "func 1",
+       .target = "t1",
+       .trace = "{\"wrong\": 1}",
+       .error = "wrong",
+       .message = "element 3 is 2, not 1"},
+      {.workload = "w1",
+       .workload_text = "func 1",
+       .target = "t2",
+       .trace = "{\"other\": 1}",
+       .seconds = 1e-4},
+  };
+  ck_assert_int_eq(tsl_db_add(db, 4, records, &error), TSL_OK);
+  char *trace;
+  double seconds;
+  ck_assert_int_eq(tsl_db_best(db, "w1", "t1", &trace, &seconds, &error), TSL_OK);
+  ck_assert_str_eq(trace, "{\"fast\": 1}");
+  ck_assert_double_eq(seconds, 1e-3);
+  free(trace);
+  ck_assert_int_eq(tsl_db_best(db, "w2", "t1", &trace, &seconds, &error), TSL_OK);
+  ck_assert_ptr_null(trace);
+  long long count;
+  ck_assert_int_eq(tsl_db_count(db, "t1", &count, &error), TSL_OK);
+  ck_assert_int_eq(count, 3);
+  ck_assert_int_eq(tsl_db_count(db, NULL, &count, &error), TSL_OK);
+  ck_assert_int_eq(count, 4);
+  /* Export, import into another database: the same records; importing again adds none. */
+  char *exported = export_text(db);
+  ck_assert_msg(strstr(exported, "\"error\":\"wrong\",\"message\":\"element 3 is 2, not 1\""), "%s",
+                exported);
+  tsl_db *copy = open_db("copy.db", true);
+  long long added;
+  ck_assert_int_eq(tsl_db_import(copy, exported, strlen(exported), "export", &added, &error),
+                   TSL_OK);
+  ck_assert_int_eq(added, 4);
+  ck_assert_int_eq(tsl_db_import(copy, exported, strlen(exported), "export", &added, &error),
+                   TSL_OK);
+  ck_assert_int_eq(added, 0);
+  char *again = export_text(copy);
+  ck_assert_str_eq(again, exported);
+  /* A bad line adds nothing, and says where it is. */
+  const char bad[] =
+      "{\"workload\": \"w3\", \"target\": \"t1\", \"trace\": {}, \"seconds\": 1}\n"
+      "\n{\"workload\": \"w3\", \"trace\": {}}\n";
+  ck_assert_int_eq(tsl_db_import(copy, bad, strlen(bad), "bad.jsonl", &added, &error),
+                   TSL_ERROR_INPUT);
+  ck_assert_str_eq(error.message, "bad.jsonl: line 3: no \"target\"");
+  ck_assert_int_eq(tsl_db_count(copy, NULL, &count, &error), TSL_OK);
+  ck_assert_int_eq(count, 4);
+  free(again);
+  free(exported);
+  tsl_db_close(copy);
+  tsl_db_close(db);
+  /* Opened again: still there. */
+  db = open_db("nested/folder/records.db", false);
+  ck_assert_int_eq(tsl_db_count(db, NULL, &count, &error), TSL_OK);
+  ck_assert_int_eq(count, 4);
+  tsl_db_close(db);
+  remove_folder();
+}
+END_TEST
+
+START_TEST(database_refuses_what_is_not_one) {
+  make_folder();
+  char path[256];
+  tsl_db *db;
+  tsl_error error;
+  snprintf(path, sizeof(path), "%s/missing.db", folder);
+  ck_assert_int_eq(tsl_db_open(path, false, &db, &error), TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error.message, "missing.db: no tuning records there"), "%s", error.message);
+  snprintf(path, sizeof(path), "%s/text.db", folder);
+  FILE *file = fopen(path, "w");
+  fputs("not a database, but long enough to have a header of sixteen bytes and more\n", file);
+  fclose(file);
+  ck_assert_int_eq(tsl_db_open(path, false, &db, &error), TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error.message, "text.db: not a tessel records database"), "%s",
+                error.message);
+  remove_folder();
+}
+END_TEST
+
+/* ---- compiling with records -------------------------------------------------------------- */
+
+static const char product_text[] =
+    "graph \"g\" {\n  input %a: f32[16, 32]\n  input %b: f32[32, 24]\n"
+    "  %y: f32[16, 24] = matmul(%a, %b)\n  %z: f32[16, 24] = relu(%y)\n  output %z\n}\n";
+
+/* The model's only kernel as the compile lowers it, and its key. */
+static tsl_primfunc *only_kernel(tsl_graph *graph, tsl_target *target,
+                                 char key[TSL_WORKLOAD_KEY_SIZE]) {
+  tsl_graph *optimized;
+  tsl_lowered *lowered;
+  tsl_error error;
+  ck_assert_int_eq(tsl_optimize(graph, target, NULL, &optimized, &error), TSL_OK);
+  ck_assert_int_eq(tsl_lower(optimized, &lowered, &error), TSL_OK);
+  ck_assert_int_eq(lowered->num_funcs, 1);
+  tsl_primfunc *func = lowered->funcs[0];
+  lowered->funcs[0] = tsl_primfunc_copy(func);
+  tsl_lowered_free(lowered);
+  tsl_graph_free(optimized);
+  tsl_workload_key(func, key, NULL);
+  return func;
+}
+
+/* A schedule unlike the default: the product's rows split in two, the halves in parallel. */
+static char *record_trace(tsl_primfunc *func) {
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS];
+  ck_assert_ptr_nonnull(block);
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  tsl_stmt *rows[2];
+  ck_assert_int_eq(tsl_schedule_split(&sch, loops[0], 2, (int64_t[]){2, 8}, rows, &error), TSL_OK);
+  ck_assert_int_eq(tsl_schedule_parallel(&sch, rows[0], &error), TSL_OK);
+  char *json = tsl_trace_to_json(sch.trace);
+  tsl_schedule_release(&sch);
+  return json;
+}
+
+static void run_model(tsl_graph *graph, tsl_target *target, const char *records,
+                      tsl_compile_summary *summary, float *z) {
+  static float a[16 * 32], b[32 * 24];
+  for (int i = 0; i < 16 * 32; i++) a[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+  for (int i = 0; i < 32 * 24; i++) b[i] = (float)((i * 5) % 11) / 11.0f - 0.5f;
+  tsl_compile_options options = tsl_compile_defaults();
+  options.records = records;
+  options.summary = summary;
+  tsl_model *model;
+  tsl_error error;
+  ck_assert_msg(tsl_compile_jit(graph, target, &options, &model, &error) == TSL_OK, "%s",
+                error.message);
+  const void *inputs[] = {a, b};
+  void *outputs[] = {z};
+  ck_assert_int_eq(tsl_model_run(model, inputs, outputs, &error), TSL_OK);
+  tsl_model_free(model);
+}
+
+START_TEST(compile_takes_records_for_its_target) {
+  make_folder();
+  tsl_graph *graph = parse_ok(product_text);
+  tsl_target target;
+  tsl_error error;
+  ck_assert_int_eq(tsl_target_parse("llvm", &target, &error), TSL_OK);
+  ck_assert_int_eq(tsl_llvm_complete_target(&target, &error), TSL_OK);
+  char key[TSL_WORKLOAD_KEY_SIZE], target_key[1024], other_key[1100];
+  tsl_primfunc *func = only_kernel(graph, &target, key);
+  char *trace = record_trace(func);
+  tsl_target_key(&target, target_key, sizeof(target_key));
+  snprintf(other_key, sizeof(other_key), "%s-other", target_key);
+  char path[256];
+  snprintf(path, sizeof(path), "%s/records.db", folder);
+  tsl_db *db = open_db("records.db", true);
+  /* For another target only: not used. */
+  tsl_record other = {.workload = key, .target = other_key, .trace = trace, .seconds = 1e-6};
+  ck_assert_int_eq(tsl_db_add(db, 1, &other, &error), TSL_OK);
+  static float want[16 * 24], got[16 * 24];
+  tsl_compile_summary summary;
+  run_model(graph, &target, NULL, &summary, want);
+  ck_assert_int_eq(summary.kernels, 1);
+  ck_assert_int_eq(summary.workloads, 1);
+  ck_assert_int_eq(summary.from_records, 0);
+  run_model(graph, &target, path, &summary, got);
+  ck_assert_int_eq(summary.from_records, 0);
+  /* For this target: used, and computes the same. */
+  tsl_record mine = {.workload = key, .target = target_key, .trace = trace, .seconds = 1e-3};
+  ck_assert_int_eq(tsl_db_add(db, 1, &mine, &error), TSL_OK);
+  run_model(graph, &target, path, &summary, got);
+  ck_assert_int_eq(summary.from_records, 1);
+  for (int i = 0; i < 16 * 24; i++) ck_assert_float_eq_tol(got[i], want[i], 1e-5f);
+  /* A faster record that no longer replays is passed over for the default schedule. */
+  tsl_record stale = {.workload = key,
+                      .target = target_key,
+                      .seconds = 1e-4,
+                      .trace =
+                          "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": ["
+                          "{\"op\": \"vectorize\", \"loop\": [\"gone\", 0]}]}"};
+  ck_assert_int_eq(tsl_db_add(db, 1, &stale, &error), TSL_OK);
+  run_model(graph, &target, path, &summary, got);
+  ck_assert_int_eq(summary.from_records, 0);
+  for (int i = 0; i < 16 * 24; i++) ck_assert_float_eq_tol(got[i], want[i], 1e-5f);
+  tsl_db_close(db);
+  free(trace);
+  tsl_primfunc_free(func);
+  tsl_graph_free(graph);
+  remove_folder();
+}
+END_TEST
+
+Suite *suite_records(void) {
+  Suite *suite = suite_create("records");
+  TCase *tc = tcase_create("records");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, database_keeps_records_by_task);
+  tcase_add_test(tc, database_refuses_what_is_not_one);
+  tcase_add_test(tc, compile_takes_records_for_its_target);
+  suite_add_tcase(suite, tc);
+  return suite;
+}
