@@ -17,12 +17,18 @@
  *   parallel        one outer spatial loop on the thread pool, when the nest does enough work.
  *
  * Where a rule does not apply it changes nothing; a reduction it cannot tile still gets its
- * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it. */
+ * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it.
+ *
+ * The rules run on a traced schedule (trace.h). Their choices are sampling instructions: the
+ * tile of the contiguous axis and of the register block (sample_perfect_tile), the vector
+ * factor of other nests, the loop that runs in parallel (sample_categorical). The default
+ * schedule takes the heuristic decision of each, from the target; a search draws them (a
+ * seeded schedule) or changes one of a trace's (a followed trace with a decision redrawn). */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "ir/check.h"
-#include "passes/schedule/schedule.h"
+#include "passes/schedule/trace.h"
 
 enum {
   MIN_PARALLEL_WORK = 1 << 14, /* below this many iterations a nest runs on one thread */
@@ -123,17 +129,21 @@ static int64_t threads_of(const tsl_target *target) {
   return online > 0 ? online : 4;
 }
 
-/* The outermost loop around `block` above its reduction loops whose iterations share evenly
- * among the threads (the slowest thread at most 15% above an even share), on the thread pool,
- * when the nest does enough work: outermost, so that the threads start once per kernel stage
- * rather than once per iteration of the loops around. Failing that, the first with two. */
-static void parallelize(tsl_primfunc *func, const tsl_target *target, tsl_stmt *block,
+/* One loop around `block` above its reduction loops on the thread pool, when the nest does
+ * enough work: a decision among those loops, the heuristic's the outermost whose iterations
+ * share evenly among the threads (the slowest thread at most 15% above an even share), so
+ * that the threads start once per kernel stage rather than once per iteration of the loops
+ * around; failing that, the first with two. */
+static void parallelize(tsl_schedule *sch, const tsl_target *target, tsl_stmt *block,
                         int64_t work) {
   if (work < MIN_PARALLEL_WORK) return;
   int64_t threads = threads_of(target);
   tsl_stmt *loops[MAX_DEPTH];
-  int depth = tsl_sch_get_loops(func, block, loops);
-  tsl_stmt *chosen = NULL;
+  int depth = tsl_sch_get_loops(sch->func, block, loops);
+  /* The candidates, outermost first, and the heuristic's choice among them. */
+  int64_t candidates[MAX_DEPTH];
+  int count = 0, chosen = -1;
+  bool even = false; /* the chosen one shares evenly */
   for (int i = 0; i < depth && loops[i]->loop.loop_kind == TSL_LOOP_SERIAL; i++) {
     bool spatial = false, reduce = false;
     for (int j = 0; j < block->block.num_iters; j++) {
@@ -146,35 +156,40 @@ static void parallelize(tsl_primfunc *func, const tsl_target *target, tsl_stmt *
     }
     if (reduce || !spatial) break;
     int64_t extent = constant_extent(loops[i]);
+    if (extent < 2) continue;
     int64_t rounds = (extent + threads - 1) / threads;
-    if (extent >= 2 && rounds * threads * 100 <= extent * MAX_IMBALANCE_PERCENT) {
-      chosen = loops[i];
-      break;
+    if (rounds * threads * 100 <= extent * MAX_IMBALANCE_PERCENT && !even) {
+      even = true;
+      chosen = count;
     }
-    if (!chosen && extent >= 2) chosen = loops[i];
+    if (chosen < 0) chosen = count;
+    candidates[count++] = i;
   }
+  if (count == 0) return;
   tsl_error error;
-  if (chosen) tsl_sch_parallel(func, chosen, &error);
+  int index;
+  if (tsl_schedule_sample_categorical(sch, count, candidates, NULL, chosen, &index, &error)) return;
+  tsl_schedule_parallel(sch, loops[candidates[index]], &error);
 }
 
 /* Marks the loops of a block that iterate `unrolled` and `vectorized` (loop variables of the
  * axes, found through the block's bindings). */
-static void mark_loops(tsl_primfunc *func, tsl_stmt *block, const tsl_var *unrolled_var,
+static void mark_loops(tsl_schedule *sch, tsl_stmt *block, const tsl_var *unrolled_var,
                        const tsl_var *vectorized_var) {
   tsl_stmt *loops[MAX_DEPTH];
-  int depth = tsl_sch_get_loops(func, block, loops);
+  int depth = tsl_sch_get_loops(sch->func, block, loops);
   tsl_error error;
   for (int i = 0; i < depth; i++) {
-    if (loops[i]->loop.var == unrolled_var) tsl_sch_unroll(func, loops[i], &error);
-    if (loops[i]->loop.var == vectorized_var) tsl_sch_vectorize(func, loops[i], &error);
+    if (loops[i]->loop.var == unrolled_var) tsl_schedule_unroll(sch, loops[i], &error);
+    if (loops[i]->loop.var == vectorized_var) tsl_schedule_vectorize(sch, loops[i], &error);
   }
 }
 
 /* The loop of `block` (among its last `count` loops) whose variable its binding of the store
  * index `axis` uses. */
-static const tsl_var *loop_of_axis(tsl_primfunc *func, tsl_stmt *block, int axis) {
+static const tsl_var *loop_of_axis(tsl_schedule *sch, tsl_stmt *block, int axis) {
   tsl_stmt *loops[MAX_DEPTH];
-  int depth = tsl_sch_get_loops(func, block, loops);
+  int depth = tsl_sch_get_loops(sch->func, block, loops);
   const tsl_stmt *store = block->block.body;
   const tsl_expr *index = store->store.indices[axis];
   const tsl_expr *binding = index;
@@ -199,16 +214,16 @@ static bool block_reads(const tsl_stmt *stmt, const void *buffer) {
 /* The elementwise stages after a tile's write-back (a fused kernel's epilogue: bias, scale,
  * residual, activation), one after another, move into the write-back, where they run on the
  * tile while it is in registers instead of in a pass of their own over memory. */
-static void inline_consumers(tsl_primfunc *func, tsl_stmt *write_back) {
+static void inline_consumers(tsl_schedule *sch, tsl_stmt *write_back) {
   tsl_error error;
   for (;;) {
     tsl_stmt *consumer =
-        tsl_stmt_find(func->body, block_reads, write_back->block.body->store.buffer);
-    if (!consumer || tsl_sch_reverse_compute_inline(func, consumer, &error)) return;
+        tsl_stmt_find(sch->func->body, block_reads, write_back->block.body->store.buffer);
+    if (!consumer || tsl_schedule_reverse_compute_inline(sch, consumer, &error)) return;
   }
 }
 
-static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n) {
+static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n) {
   tsl_stmt *block = n->block;
   if (!block->block.init) return false;
   for (int i = 0; i < n->depth; i++) {
@@ -251,10 +266,21 @@ static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n
   tsl_error error;
   int64_t work = 1;
   for (int i = 0; i < n->depth; i++) work *= constant_extent(n->loops[i]);
+  /* The tile's sizes are decisions: the heuristic's above, or a search's. */
+  int64_t x_extent_tile[2], u_tile[2];
   tsl_stmt *x_loops[2], *u_loops[2] = {NULL, NULL};
-  if (tsl_sch_split(func, n->loops[x], 2, (int64_t[]){-1, vector}, x_loops, &error)) return false;
-  if (rows > 1 && tsl_sch_split(func, n->loops[u], 2, (int64_t[]){-1, rows}, u_loops, &error))
-    TSL_UNREACHABLE();
+  if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, lanes,
+                                       (int64_t[]){x_extent / vector, vector}, x_extent_tile,
+                                       &error) ||
+      tsl_schedule_split(sch, n->loops[x], 2, x_extent_tile, x_loops, &error))
+    return false;
+  if (u >= 0) {
+    int64_t u_extent = constant_extent(n->loops[u]);
+    if (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 2, MAX_REGISTER_ROWS,
+                                         (int64_t[]){u_extent / rows, rows}, u_tile, &error) ||
+        tsl_schedule_split(sch, n->loops[u], 2, u_tile, u_loops, &error))
+      TSL_UNREACHABLE();
+  }
   /* Outer spatial loops, then the reduction loops, then the tile. */
   tsl_stmt *order[MAX_DEPTH + 2];
   int count = 0, first_reduce = -1;
@@ -270,25 +296,25 @@ static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n
   if (first_reduce < 0) return false;
   if (u_loops[1]) order[count++] = u_loops[1];
   order[count++] = x_loops[1];
-  if (tsl_sch_reorder(func, count, order, &error)) TSL_UNREACHABLE();
+  if (tsl_schedule_reorder(sch, count, order, &error)) TSL_UNREACHABLE();
   tsl_stmt *init, *copy;
-  if (tsl_sch_decompose_reduction(func, block, order[first_reduce], &init, &error))
+  if (tsl_schedule_decompose_reduction(sch, block, order[first_reduce], &init, &error))
     TSL_UNREACHABLE();
   const tsl_var *u_var = u_loops[1] ? u_loops[1]->loop.var : NULL;
   /* The init's copies of the tile loops are its last loops. */
   tsl_stmt *init_loops[MAX_DEPTH];
-  int init_depth = tsl_sch_get_loops(func, init, init_loops);
-  if (tsl_sch_vectorize(func, init_loops[init_depth - 1], &error)) TSL_UNREACHABLE();
-  if (u_var && tsl_sch_unroll(func, init_loops[init_depth - 2], &error)) TSL_UNREACHABLE();
-  mark_loops(func, block, u_var, x_loops[1]->loop.var);
-  if (!tsl_sch_cache_write_at(func, block, last_outer, &copy, &error)) {
+  int init_depth = tsl_sch_get_loops(sch->func, init, init_loops);
+  if (tsl_schedule_vectorize(sch, init_loops[init_depth - 1], &error)) TSL_UNREACHABLE();
+  if (u_var && tsl_schedule_unroll(sch, init_loops[init_depth - 2], &error)) TSL_UNREACHABLE();
+  mark_loops(sch, block, u_var, x_loops[1]->loop.var);
+  if (!tsl_schedule_cache_write_at(sch, block, last_outer, &copy, &error)) {
     int rank = copy->block.body->store.num_indices;
-    const tsl_var *copy_x = loop_of_axis(func, copy, rank - 1);
-    const tsl_var *copy_u = u_var && u_axis >= 0 ? loop_of_axis(func, copy, u_axis) : NULL;
-    mark_loops(func, copy, copy_u, copy_x);
-    inline_consumers(func, copy);
+    const tsl_var *copy_x = loop_of_axis(sch, copy, rank - 1);
+    const tsl_var *copy_u = u_var && u_axis >= 0 ? loop_of_axis(sch, copy, u_axis) : NULL;
+    mark_loops(sch, copy, copy_u, copy_x);
+    inline_consumers(sch, copy);
   }
-  parallelize(func, target, block, work);
+  parallelize(sch, target, block, work);
   return true;
 }
 
@@ -303,7 +329,8 @@ static void scan_contiguity(const tsl_expr *expr, void *context) {
   contiguity_scan *scan = context;
   if (expr->kind != TSL_EXPR_LOAD || expr->load.num_indices == 0) return;
   int last = expr->load.num_indices - 1;
-  for (int i = 0; i < last; i++) scan->strided = scan->strided || tsl_expr_uses_var(expr->load.indices[i], scan->var);
+  for (int i = 0; i < last; i++)
+    scan->strided = scan->strided || tsl_expr_uses_var(expr->load.indices[i], scan->var);
   const tsl_expr *index = expr->load.indices[last];
   if (index->kind == TSL_EXPR_VAR && index->var == scan->var)
     scan->seen = true;
@@ -315,7 +342,7 @@ static void scan_contiguity(const tsl_expr *expr, void *context) {
  * innermost reduction loop split by the vector lanes, the inner part rfactored into a local
  * vector of partial results (initialised and accumulated in vector lanes), which the block
  * then folds one lane after another. */
-static bool rfactor_contiguous(tsl_primfunc *func, const tsl_target *target, nest *n) {
+static bool rfactor_contiguous(tsl_schedule *sch, const tsl_target *target, nest *n) {
   tsl_stmt *block = n->block;
   if (!block->block.init || block->block.body->kind != TSL_STMT_STORE) return false;
   int innermost = -1;
@@ -342,23 +369,23 @@ static bool rfactor_contiguous(tsl_primfunc *func, const tsl_target *target, nes
     order[count++] = n->loops[i];
   }
   tsl_error error;
-  if (tsl_sch_reorder(func, count, order, &error)) return false;
+  if (tsl_schedule_reorder(sch, count, order, &error)) return false;
   tsl_stmt *parts[2], *partials, *init;
-  if (tsl_sch_split(func, n->loops[innermost], 2, (int64_t[]){-1, lanes}, parts, &error))
+  if (tsl_schedule_split(sch, n->loops[innermost], 2, (int64_t[]){-1, lanes}, parts, &error))
     return false;
-  if (tsl_sch_rfactor(func, block, parts[1], &partials, &error) ||
-      tsl_sch_decompose_reduction(func, partials, order[first_reduce], &init, &error))
+  if (tsl_schedule_rfactor(sch, block, parts[1], &partials, &error) ||
+      tsl_schedule_decompose_reduction(sch, partials, order[first_reduce], &init, &error))
     TSL_UNREACHABLE();
   tsl_stmt *init_loops[MAX_DEPTH];
-  int init_depth = tsl_sch_get_loops(func, init, init_loops);
-  if (tsl_sch_vectorize(func, init_loops[init_depth - 1], &error) ||
-      tsl_sch_vectorize(func, parts[1], &error))
+  int init_depth = tsl_sch_get_loops(sch->func, init, init_loops);
+  if (tsl_schedule_vectorize(sch, init_loops[init_depth - 1], &error) ||
+      tsl_schedule_vectorize(sch, parts[1], &error))
     TSL_UNREACHABLE();
   return true;
 }
 
 /* A nest whose innermost loop writes contiguously: that loop in vector lanes. */
-static bool vectorize_innermost(tsl_primfunc *func, const tsl_target *target, nest *n) {
+static bool vectorize_innermost(tsl_schedule *sch, const tsl_target *target, nest *n) {
   int x = contiguous_loop(n);
   if (x != n->depth - 1 || n->iter_of[x] < 0 || kind_of(n, x) != TSL_ITER_SPATIAL) return false;
   int lanes = vector_lanes(target, n->block->block.body->store.buffer->dtype);
@@ -367,14 +394,18 @@ static bool vectorize_innermost(tsl_primfunc *func, const tsl_target *target, ne
   if (vector < 4) return false;
   tsl_error error;
   tsl_stmt *loops[2];
-  if (tsl_sch_split(func, n->loops[x], 2, (int64_t[]){-1, vector}, loops, &error)) return false;
-  return tsl_sch_vectorize(func, loops[1], &error) == TSL_OK;
+  int64_t tile[2];
+  if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, lanes,
+                                       (int64_t[]){extent / vector, vector}, tile, &error) ||
+      tsl_schedule_split(sch, n->loops[x], 2, tile, loops, &error))
+    return false;
+  return tsl_schedule_vectorize(sch, loops[1], &error) == TSL_OK;
 }
 
 /* A reduction whose innermost output axis is contiguous runs that axis innermost, below the
  * reduction loops: each output element still sums in the same order, and the inner loop now
  * walks contiguous memory, which LLVM vectorises. */
-static void sink_contiguous(tsl_primfunc *func, nest *n) {
+static void sink_contiguous(tsl_schedule *sch, nest *n) {
   int x = contiguous_loop(n);
   if (x < 0 || x == n->depth - 1 || kind_of(n, x) != TSL_ITER_SPATIAL) return;
   tsl_stmt *order[MAX_DEPTH];
@@ -384,10 +415,10 @@ static void sink_contiguous(tsl_primfunc *func, nest *n) {
   }
   order[count++] = n->loops[x];
   tsl_error error;
-  tsl_sch_reorder(func, count, order, &error);
+  tsl_schedule_reorder(sch, count, order, &error);
 }
 
-static void schedule_nest(tsl_primfunc *func, const tsl_target *target, tsl_stmt *outer) {
+static void schedule_nest(tsl_schedule *sch, const tsl_target *target, tsl_stmt *outer) {
   nest n;
   if (!read_nest(outer, &n)) return;
   int64_t work = 1;
@@ -396,16 +427,16 @@ static void schedule_nest(tsl_primfunc *func, const tsl_target *target, tsl_stmt
   bool reduces = false;
   for (int i = 0; i < n.block->block.num_iters; i++)
     reduces = reduces || n.block->block.iters[i].kind == TSL_ITER_REDUCE;
-  if (reduces && rfactor_contiguous(func, target, &n)) {
-    parallelize(func, target, n.block, work);
+  if (reduces && rfactor_contiguous(sch, target, &n)) {
+    parallelize(sch, target, n.block, work);
     return;
   }
-  if (reduces && tile_reduction(func, target, &n)) return;
+  if (reduces && tile_reduction(sch, target, &n)) return;
   if (reduces)
-    sink_contiguous(func, &n);
+    sink_contiguous(sch, &n);
   else
-    vectorize_innermost(func, target, &n);
-  parallelize(func, target, n.block, work);
+    vectorize_innermost(sch, target, &n);
+  parallelize(sch, target, n.block, work);
 }
 
 static bool holds(const tsl_stmt *seq, const tsl_stmt *item) {
@@ -415,7 +446,7 @@ static bool holds(const tsl_stmt *seq, const tsl_stmt *item) {
   return false;
 }
 
-static void schedule(tsl_primfunc *func, const tsl_target *target, tsl_stmt *stmt) {
+static void schedule(tsl_schedule *sch, const tsl_target *target, tsl_stmt *stmt) {
   switch (stmt->kind) {
   case TSL_STMT_SEQ: {
     /* The nests are collected first: scheduling one rewrites the statements around it, and
@@ -425,17 +456,24 @@ static void schedule(tsl_primfunc *func, const tsl_target *target, tsl_stmt *stm
     TSL_CHECK_ALLOC(items);
     for (int i = 0; i < count; i++) items[i] = stmt->seq.items[i];
     for (int i = 0; i < count; i++) {
-      if (holds(stmt, items[i])) schedule(func, target, items[i]);
+      if (holds(stmt, items[i])) schedule(sch, target, items[i]);
     }
     free(items);
     return;
   }
-  case TSL_STMT_ALLOC: schedule(func, target, stmt->alloc.body); return;
-  case TSL_STMT_FOR: schedule_nest(func, target, stmt); return;
+  case TSL_STMT_ALLOC: schedule(sch, target, stmt->alloc.body); return;
+  case TSL_STMT_FOR: schedule_nest(sch, target, stmt); return;
   default: return;
   }
 }
 
+void tsl_schedule_rules(tsl_schedule *sch, const tsl_target *target) {
+  if (sch->func->body) schedule(sch, target, sch->func->body);
+}
+
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target) {
-  if (func->body) schedule(func, target, func->body);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_rules(&sch, target);
+  tsl_schedule_release(&sch);
 }

@@ -1,9 +1,12 @@
 /* Schedule primitives: each refuses what it cannot do and leaves the function as it was, and no
- * schedule changes what a function computes. The property test draws random sequences of
- * primitives on kernels lowered from operator calls (products, convolutions with strides,
- * groups and dilations, depthwise convolution, pooling, reductions, softmax, epilogues) and
- * on fused kernels (a product or convolution followed by an elementwise epilogue), and compares
- * every scheduled kernel, compiled and run, with the unscheduled one on random inputs. */
+ * schedule changes what a function computes. The property test draws random schedules on
+ * kernels lowered from operator calls (products, convolutions with strides, groups and
+ * dilations, depthwise convolution, pooling, reductions, softmax, epilogues) and on fused
+ * kernels (a product or convolution followed by an elementwise epilogue) — sequences of
+ * primitives with random arguments, and the rules with random decisions (and those traces
+ * with one decision drawn again, as a search mutates) — and compares every scheduled kernel,
+ * compiled and run, with the unscheduled one on random inputs; every trace is written as JSON,
+ * read back and replayed to the same function. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,19 +267,31 @@ static void check_schedules(const char *kernel_text, int schedules, unsigned see
   }
   run(reference, expected);
   tsl_target target = host_target();
+  tsl_trace *drawn = NULL; /* the last schedule drawn from the rules */
   for (int s = 0; s <= schedules; s++) {
     tsl_primfunc *func = parse_kernel(kernel_text);
+    tsl_schedule sch;
+    tsl_schedule_init(&sch, func);
+    tsl_schedule_seed(&sch, next_random(&state));
     if (s == 0) {
       tsl_default_schedule(func, &target);
-    } else {
-      tsl_schedule sch;
-      tsl_schedule_init(&sch, func);
-      tsl_schedule_seed(&sch, next_random(&state));
+    } else if (s % 2) {
       int steps = 1 + (int)(next_random(&state) % 8);
       for (int i = 0; i < steps; i++) random_step(&sch, &state);
-      check_replay(kernel_text, &sch);
-      tsl_schedule_release(&sch);
+    } else {
+      /* The rules with random decisions; every other time the last such trace with one of
+       * its decisions drawn again (a search's mutation). */
+      if (drawn && s % 4 == 0 && tsl_trace_decisions(drawn) > 0) {
+        tsl_schedule_follow(&sch, drawn,
+                            (int)(next_random(&state) % (unsigned)tsl_trace_decisions(drawn)));
+      }
+      tsl_schedule_rules(&sch, &target);
+      tsl_trace_free(drawn);
+      drawn = NULL;
     }
+    if (s > 0) check_replay(kernel_text, &sch);
+    if (s > 0 && s % 2 == 0) drawn = tsl_schedule_take_trace(&sch);
+    tsl_schedule_release(&sch);
     /* Scheduled functions print and parse back to the same text. */
     char *text = tsl_primfunc_print(func), *again;
     tsl_primfunc *parsed;
@@ -308,6 +323,7 @@ static void check_schedules(const char *kernel_text, int schedules, unsigned see
     free(expected[i]);
     free(actual[i]);
   }
+  tsl_trace_free(drawn);
   tsl_primfunc_free(reference);
 }
 
