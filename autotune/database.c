@@ -52,26 +52,21 @@ static const char SCHEMA[] =
 /* ---- keys -------------------------------------------------------------------------------- */
 
 void tsl_workload_key(const tsl_primfunc *func, char key[TSL_WORKLOAD_KEY_SIZE], char **text) {
-  /* The text of the function under a fixed name. */
+  /* The text of the function under a fixed name, after the format line. */
   tsl_primfunc unnamed = *func;
   unnamed.name = "workload";
   char *body = tsl_primfunc_print(&unnamed);
-  size_t length = strlen(WORKLOAD_FORMAT) + strlen(body);
-  char *hashed = malloc(length + 1);
-  TSL_CHECK_ALLOC(hashed);
-  strcpy(hashed, WORKLOAD_FORMAT);
-  strcat(hashed, body);
-  free(body);
   SHA2_CTX context;
   uint8_t digest[SHA256_DIGEST_LENGTH];
   SHA256Init(&context);
-  SHA256Update(&context, (const uint8_t *)hashed, length);
+  SHA256Update(&context, (const uint8_t *)WORKLOAD_FORMAT, strlen(WORKLOAD_FORMAT));
+  SHA256Update(&context, (const uint8_t *)body, strlen(body));
   SHA256Final(digest, &context);
   for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) snprintf(key + 2 * i, 3, "%02x", digest[i]);
   if (text)
-    *text = hashed;
+    *text = body;
   else
-    free(hashed);
+    free(body);
 }
 
 void tsl_target_key(const tsl_target *target, char *key, size_t size) {
@@ -285,18 +280,58 @@ tsl_status tsl_db_best(tsl_db *db, const char *workload, const char *target, cha
   return TSL_OK;
 }
 
-tsl_status tsl_db_count(tsl_db *db, const char *target, long long *count, tsl_error *error) {
+tsl_status tsl_db_count(tsl_db *db, const char *workload, const char *target, long long *count,
+                        tsl_error *error) {
   sqlite3_stmt *query;
-  const char *sql = target ? "SELECT count(*) FROM records r JOIN targets t ON t.id = r.target "
-                             "WHERE t.key = ?1"
-                           : "SELECT count(*) FROM records";
+  const char *sql =
+      "SELECT count(*) FROM records r JOIN workloads w ON w.id = r.workload JOIN "
+      "targets t ON t.id = r.target WHERE (?1 IS NULL OR w.key = ?1) AND (?2 IS "
+      "NULL OR t.key = ?2)";
   if (sqlite3_prepare_v2(db->sqlite, sql, -1, &query, NULL) != SQLITE_OK)
     return sqlite_fail(db, error, "counting records");
-  if (target) sqlite3_bind_text(query, 1, target, -1, SQLITE_STATIC);
+  if (workload) sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
+  if (target) sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
   int step = sqlite3_step(query);
   *count = step == SQLITE_ROW ? sqlite3_column_int64(query, 0) : 0;
   sqlite3_finalize(query);
   return step == SQLITE_ROW ? TSL_OK : sqlite_fail(db, error, "counting records");
+}
+
+tsl_status tsl_db_top(tsl_db *db, const char *workload, const char *target, int count,
+                      void (*each)(const char *trace, double seconds, void *context), void *context,
+                      tsl_error *error) {
+  sqlite3_stmt *query;
+  if (sqlite3_prepare_v2(db->sqlite,
+                         "SELECT r.trace, r.seconds FROM records r JOIN workloads w ON w.id = "
+                         "r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 AND "
+                         "t.key = ?2 AND r.error IS NULL AND r.seconds IS NOT NULL ORDER BY "
+                         "r.seconds, r.id LIMIT ?3",
+                         -1, &query, NULL) != SQLITE_OK)
+    return sqlite_fail(db, error, "reading records");
+  sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
+  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  sqlite3_bind_int(query, 3, count);
+  int step;
+  while ((step = sqlite3_step(query)) == SQLITE_ROW)
+    each((const char *)sqlite3_column_text(query, 0), sqlite3_column_double(query, 1), context);
+  sqlite3_finalize(query);
+  return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "reading records");
+}
+
+bool tsl_db_holds_trace(tsl_db *db, const char *workload, const char *target, const char *trace) {
+  sqlite3_stmt *query;
+  if (sqlite3_prepare_v2(db->sqlite,
+                         "SELECT 1 FROM records r JOIN workloads w ON w.id = r.workload JOIN "
+                         "targets t ON t.id = r.target WHERE w.key = ?1 AND t.key = ?2 AND "
+                         "r.trace = ?3",
+                         -1, &query, NULL) != SQLITE_OK)
+    return false;
+  sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
+  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  sqlite3_bind_text(query, 3, trace, -1, SQLITE_STATIC);
+  bool found = sqlite3_step(query) == SQLITE_ROW;
+  sqlite3_finalize(query);
+  return found;
 }
 
 tsl_status tsl_db_tasks(tsl_db *db, void (*each)(const tsl_db_task *task, void *context),

@@ -18,10 +18,10 @@ typedef struct tsl_db tsl_db;
 /* Characters of a workload key: SHA-256 in hex, and the terminating NUL. */
 enum { TSL_WORKLOAD_KEY_SIZE = 65 };
 
-/* The key of a function as lowering makes it, before any schedule: the SHA-256 of its text with
- * the function's own name left out (kernels of different models, or of one model, that compute
- * the same thing share it), under a format version. Its text, as hashed, goes to *text when
- * that is not NULL (malloc'd). */
+/* The key of a function as lowering makes it, before any schedule: the SHA-256 of a format line
+ * and its text with the function's own name left out (kernels of different models, or of one
+ * model, that compute the same thing share it). That text goes to *text when it is not NULL
+ * (malloc'd; it parses back to the function). */
 void tsl_workload_key(const tsl_primfunc *func, char key[TSL_WORKLOAD_KEY_SIZE], char **text);
 
 /* The key of a target: its canonical string (tsl_target_string), which a record must match. */
@@ -58,8 +58,18 @@ tsl_status tsl_db_add(tsl_db *db, int count, const tsl_record *records, tsl_erro
 tsl_status tsl_db_best(tsl_db *db, const char *workload, const char *target, char **trace,
                        double *seconds, tsl_error *error);
 
-/* How many records the database holds for `target` (NULL: every target). */
-tsl_status tsl_db_count(tsl_db *db, const char *target, long long *count, tsl_error *error);
+/* How many records the database holds for `workload` on `target` (NULL: any). */
+tsl_status tsl_db_count(tsl_db *db, const char *workload, const char *target, long long *count,
+                        tsl_error *error);
+
+/* The `count` fastest working records of `workload` on `target`, fastest first, passed to
+ * `each`. */
+tsl_status tsl_db_top(tsl_db *db, const char *workload, const char *target, int count,
+                      void (*each)(const char *trace, double seconds, void *context), void *context,
+                      tsl_error *error);
+
+/* Whether a record of `workload` on `target` has this trace (the same text). */
+bool tsl_db_holds_trace(tsl_db *db, const char *workload, const char *target, const char *trace);
 
 /* What the database holds for one workload on one target. */
 typedef struct tsl_db_task {

@@ -23,6 +23,7 @@ extern const tsl_command tsl_command_inspect;
 extern const tsl_command tsl_command_ops;
 extern const tsl_command tsl_command_run;
 extern const tsl_command tsl_command_test_onnx;
+extern const tsl_command tsl_command_tune;
 
 /* Prints "tessel: error: message" and returns the exit status for it. */
 int cli_report(const tsl_error *error);

@@ -8,11 +8,12 @@
 #include <unistd.h>
 
 #include "autotune/database.h"
+#include "autotune/measure.h"
 #include "tools/cli.h"
 
 static const tsl_command *const commands[] = {
     &tsl_command_bench, &tsl_command_compile, &tsl_command_db,        &tsl_command_inspect,
-    &tsl_command_ops,   &tsl_command_run,     &tsl_command_test_onnx,
+    &tsl_command_ops,   &tsl_command_run,     &tsl_command_test_onnx, &tsl_command_tune,
 };
 
 static void print_help(FILE *out) {
@@ -180,6 +181,8 @@ int main(int argc, char **argv) {
     printf("tessel %s\n", tsl_version());
     return 0;
   }
+  /* The process `tessel tune` measures candidates in (autotune/measure.h); not for users. */
+  if (strcmp(argv[1], "tune-worker") == 0) return tsl_measure_worker(stdin, stdout);
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
     if (strcmp(argv[1], commands[i]->name) != 0) continue;
     for (int a = 2; a < argc; a++) {

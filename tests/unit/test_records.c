@@ -90,9 +90,9 @@ START_TEST(database_keeps_records_by_task) {
   ck_assert_int_eq(tsl_db_best(db, "w2", "t1", &trace, &seconds, &error), TSL_OK);
   ck_assert_ptr_null(trace);
   long long count;
-  ck_assert_int_eq(tsl_db_count(db, "t1", &count, &error), TSL_OK);
+  ck_assert_int_eq(tsl_db_count(db, NULL, "t1", &count, &error), TSL_OK);
   ck_assert_int_eq(count, 3);
-  ck_assert_int_eq(tsl_db_count(db, NULL, &count, &error), TSL_OK);
+  ck_assert_int_eq(tsl_db_count(db, NULL, NULL, &count, &error), TSL_OK);
   ck_assert_int_eq(count, 4);
   /* Export, import into another database: the same records; importing again adds none. */
   char *exported = export_text(db);
@@ -115,7 +115,7 @@ START_TEST(database_keeps_records_by_task) {
   ck_assert_int_eq(tsl_db_import(copy, bad, strlen(bad), "bad.jsonl", &added, &error),
                    TSL_ERROR_INPUT);
   ck_assert_str_eq(error.message, "bad.jsonl: line 3: no \"target\"");
-  ck_assert_int_eq(tsl_db_count(copy, NULL, &count, &error), TSL_OK);
+  ck_assert_int_eq(tsl_db_count(copy, NULL, NULL, &count, &error), TSL_OK);
   ck_assert_int_eq(count, 4);
   free(again);
   free(exported);
@@ -123,7 +123,7 @@ START_TEST(database_keeps_records_by_task) {
   tsl_db_close(db);
   /* Opened again: still there. */
   db = open_db("nested/folder/records.db", false);
-  ck_assert_int_eq(tsl_db_count(db, NULL, &count, &error), TSL_OK);
+  ck_assert_int_eq(tsl_db_count(db, NULL, NULL, &count, &error), TSL_OK);
   ck_assert_int_eq(count, 4);
   tsl_db_close(db);
   remove_folder();

@@ -1,0 +1,46 @@
+/* Measuring candidates: schedules (traces) of one workload, each built and run in a worker
+ * process, so that a candidate that crashes or hangs costs one trial, not the tuner. The worker
+ * is `tessel tune-worker`, started with posix_spawn (never a fork of a process that holds LLVM
+ * or the thread pool); it reads the workload and then one trace a line on stdin, and answers
+ * each with one line on stdout:
+ *
+ *   {"workload": TEXT, "target": TARGET, "min_seconds": S}     the first line in
+ *   {"format": "tessel-trace", …}                             each further line in: a candidate
+ *   {"seconds": S, "build_seconds": B}                         its answer: the median run time
+ *   {"error": "build"|"wrong", "message": M, "build_seconds": B}
+ *
+ * The worker fills the inputs with the same random numbers for every candidate and checks each
+ * candidate's outputs against the default schedule's (relative error 1e-3), so a schedule that
+ * computes something else is caught before it is recorded. The parent gives each candidate a
+ * time limit; a worker that crashes or runs past it is killed, the candidate recorded as "run"
+ * or "timeout", and a new worker measures the rest. */
+#ifndef TSL_AUTOTUNE_MEASURE_H
+#define TSL_AUTOTUNE_MEASURE_H
+
+#include <stdio.h>
+
+#include "ir/error.h"
+
+typedef struct tsl_measure_options {
+  const char *worker; /* the tessel executable; NULL: this process's */
+  double min_seconds; /* time each candidate runs at least this long (repeated) */
+  double timeout;     /* seconds a candidate may take to build and run */
+} tsl_measure_options;
+
+typedef struct tsl_measured {
+  double seconds; /* median run time, when error is NULL */
+  double build_seconds;
+  const char *error; /* NULL, or "build", "run", "timeout", "wrong" */
+  char message[256];
+} tsl_measured;
+
+/* Measures `count` traces (JSON text, each on one line) of the workload (its canonical TIR
+ * text) on the target, the local machine: results[i] for traces[i]. Fails only when no worker
+ * can be started. */
+tsl_status tsl_measure(const tsl_measure_options *options, const char *workload, const char *target,
+                       int count, char *const *traces, tsl_measured *results, tsl_error *error);
+
+/* The worker's side: the protocol above on `in` and `out`; returns the exit status. */
+int tsl_measure_worker(FILE *in, FILE *out);
+
+#endif

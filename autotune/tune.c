@@ -1,0 +1,301 @@
+/* The tuner (tune.h).
+ *
+ * Each distinct kernel of the model is a task. A round picks the task whose share of the
+ * model's estimated latency (occurrences × best time) is largest — every task is measured once
+ * first, with its default schedule among the candidates, so the tuner never records worse than
+ * the default — draws a batch of new candidates for it from the rules' space, measures them in
+ * worker processes and commits their records in one transaction. A candidate is the rules run
+ * on a traced schedule: with random decisions, or (evolutionary search) following one of the
+ * task's best traces with one decision drawn again. Candidates that schedule the function the
+ * same as one measured before (the same text) are left out. */
+#include <jansson.h>
+#include <math.h>
+#include <sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "autotune/database.h"
+#include "autotune/tune.h"
+#include "ir/check.h"
+#include "passes/schedule/trace.h"
+
+enum {
+  POPULATION = 8,       /* best records a mutation starts from */
+  EXPLORE_PERCENT = 25, /* of an evolutionary batch, drawn at random */
+  DRAW_ATTEMPTS = 8,    /* draws per candidate before a task is taken as exhausted */
+  MAX_SEEN = 1 << 16,   /* scheduled functions remembered per task */
+};
+
+tsl_tune_options tsl_tune_defaults(void) {
+  return (tsl_tune_options){
+      .trials = 200,
+      .batch = 16,
+      .search = TSL_SEARCH_EVOLUTIONARY,
+      .seed = 1,
+      .measure = {.min_seconds = 0.05, .timeout = 30},
+  };
+}
+
+static double now_seconds(void) {
+  struct timespec time;
+  clock_gettime(CLOCK_MONOTONIC, &time);
+  return (double)time.tv_sec + (double)time.tv_nsec * 1e-9;
+}
+
+typedef struct task {
+  char key[TSL_WORKLOAD_KEY_SIZE];
+  char *text;               /* canonical, as the database keeps it */
+  const tsl_primfunc *func; /* the first kernel with the key */
+  int occurrences;
+  long long trials;      /* its records on the target */
+  double best, baseline; /* seconds; 0 until known */
+  bool exhausted;        /* no new candidate could be drawn */
+  uint64_t *seen;        /* hashes of the functions measured in this run */
+  int num_seen;
+} task;
+
+static uint64_t function_hash(const tsl_primfunc *func) {
+  char *text = tsl_primfunc_print(func);
+  SHA2_CTX context;
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256Init(&context);
+  SHA256Update(&context, (const uint8_t *)text, strlen(text));
+  SHA256Final(digest, &context);
+  free(text);
+  uint64_t hash;
+  memcpy(&hash, digest, sizeof(hash));
+  return hash;
+}
+
+static bool seen(task *t, uint64_t hash) {
+  for (int i = 0; i < t->num_seen; i++) {
+    if (t->seen[i] == hash) return true;
+  }
+  if (t->num_seen < MAX_SEEN) t->seen[t->num_seen++] = hash;
+  return false;
+}
+
+/* ---- drawing candidates ------------------------------------------------------------------ */
+
+typedef struct population {
+  int count;
+  char *traces[POPULATION];
+} population;
+
+static void add_member(const char *trace, double seconds, void *context) {
+  (void)seconds;
+  population *p = context;
+  if (p->count < POPULATION) {
+    p->traces[p->count] = strdup(trace);
+    TSL_CHECK_ALLOC(p->traces[p->count]);
+    p->count++;
+  }
+}
+
+/* One candidate: the rules with decisions as `mode` says (0 heuristic, 1 random, 2 mutation of
+ * `parent`); its trace as JSON, or NULL when it schedules a function measured already. */
+static char *draw(task *t, const tsl_target *target, int mode, const char *parent, uint64_t seed,
+                  tsl_db *db, const char *target_key) {
+  tsl_primfunc *func = tsl_primfunc_copy(t->func);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_trace *followed = NULL;
+  if (mode >= 1) tsl_schedule_seed(&sch, seed);
+  if (mode == 2) {
+    tsl_error error;
+    if (tsl_trace_from_json(parent, strlen(parent), "record", &followed, &error) == TSL_OK) {
+      int decisions = tsl_trace_decisions(followed);
+      tsl_schedule_follow(&sch, followed, decisions ? (int)(seed % (uint64_t)decisions) : -1);
+    }
+  }
+  tsl_schedule_rules(&sch, target);
+  char *json = NULL;
+  if (!seen(t, function_hash(func))) {
+    json = tsl_trace_to_json(sch.trace);
+    if (tsl_db_holds_trace(db, t->key, target_key, json)) {
+      free(json);
+      json = NULL;
+    }
+  }
+  tsl_schedule_release(&sch);
+  tsl_trace_free(followed);
+  tsl_primfunc_free(func);
+  return json;
+}
+
+/* Up to `wanted` new candidates for the task. */
+static int draw_batch(task *t, const tsl_target *target, const tsl_tune_options *options,
+                      tsl_db *db, const char *target_key, uint64_t *seed, char **batch, int wanted,
+                      tsl_error *error) {
+  population p = {0};
+  if (options->search == TSL_SEARCH_EVOLUTIONARY &&
+      tsl_db_top(db, t->key, target_key, POPULATION, add_member, &p, error))
+    return -1;
+  int count = 0;
+  /* A task measured for the first time: its default schedule first. */
+  if (t->trials == 0) {
+    char *candidate = draw(t, target, 0, NULL, 0, db, target_key);
+    if (candidate) batch[count++] = candidate;
+  }
+  for (int attempts = 0; count < wanted && attempts < wanted * DRAW_ATTEMPTS; attempts++) {
+    *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t draw_seed = *seed >> 11 | 1;
+    bool explore = p.count == 0 || (int)(draw_seed % 100) < EXPLORE_PERCENT;
+    /* Parents are the best records, the better more often: the better of two drawn. */
+    uint64_t first = p.count ? (draw_seed >> 8) % (uint64_t)p.count : 0;
+    uint64_t second = p.count ? (draw_seed >> 24) % (uint64_t)p.count : 0;
+    const char *parent = p.count ? p.traces[first < second ? first : second] : NULL;
+    char *candidate = draw(t, target, explore ? 1 : 2, parent, draw_seed, db, target_key);
+    if (candidate) batch[count++] = candidate;
+  }
+  for (int i = 0; i < p.count; i++) free(p.traces[i]);
+  return count;
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
+static tsl_status refresh(task *t, tsl_db *db, const char *target_key, tsl_error *error) {
+  TRY(tsl_db_count(db, t->key, target_key, &t->trials, error));
+  char *trace;
+  double seconds = 0;
+  TRY(tsl_db_best(db, t->key, target_key, &trace, &seconds, error));
+  if (trace) t->best = seconds;
+  free(trace);
+  return TSL_OK;
+}
+
+/* The task to measure next: one never measured, else the largest share of the latency. */
+static int pick_task(const task *tasks, int count) {
+  int chosen = -1;
+  double share = -1;
+  for (int i = 0; i < count; i++) {
+    if (tasks[i].exhausted) continue;
+    if (tasks[i].trials == 0) return i;
+    double s = tasks[i].occurrences * tasks[i].best;
+    if (s > share) {
+      share = s;
+      chosen = i;
+    }
+  }
+  return chosen;
+}
+
+static tsl_status measure_batch(task *t, const tsl_target *target, const tsl_tune_options *options,
+                                tsl_db *db, const char *target_key, char **batch, int count,
+                                tsl_error *error) {
+  tsl_measured *results = calloc((size_t)count, sizeof(*results));
+  tsl_record *records = calloc((size_t)count, sizeof(*records));
+  TSL_CHECK_ALLOC(results);
+  TSL_CHECK_ALLOC(records);
+  char target_text[1024];
+  tsl_target_string(target, target_text, sizeof(target_text));
+  tsl_status status =
+      tsl_measure(&options->measure, t->text, target_text, count, batch, results, error);
+  for (int i = 0; i < count && !status; i++) {
+    records[i] = (tsl_record){
+        .workload = t->key,
+        .workload_text = t->text,
+        .target = target_key,
+        .trace = batch[i],
+        .seconds = results[i].seconds,
+        .error = results[i].error,
+        .message = results[i].error ? results[i].message : NULL,
+        .build_seconds = results[i].build_seconds,
+    };
+    /* The first candidate of a task's first batch is its default schedule. */
+    if (t->trials == 0 && i == 0 && !results[i].error) t->baseline = results[i].seconds;
+  }
+  if (!status) status = tsl_db_add(db, count, records, error);
+  free(results);
+  free(records);
+  return status;
+}
+
+tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *target,
+                    const tsl_tune_options *options, tsl_error *error) {
+  if (!target->host) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "tuning measures on this machine; the target %s is another", target->triple);
+  }
+  double started = now_seconds();
+  tsl_db *db;
+  TRY(tsl_db_open(options->records, true, &db, error));
+  char target_key[1024];
+  tsl_target_key(target, target_key, sizeof(target_key));
+  /* The tasks: one per distinct workload. */
+  task *tasks = calloc((size_t)count + 1, sizeof(task));
+  TSL_CHECK_ALLOC(tasks);
+  int num_tasks = 0;
+  for (int k = 0; k < count; k++) {
+    task probe = {0};
+    tsl_workload_key(kernels[k], probe.key, &probe.text);
+    int found = -1;
+    for (int i = 0; i < num_tasks && found < 0; i++) {
+      if (strcmp(tasks[i].key, probe.key) == 0) found = i;
+    }
+    if (found >= 0) {
+      tasks[found].occurrences++;
+      free(probe.text);
+      continue;
+    }
+    probe.func = kernels[k];
+    probe.occurrences = 1;
+    probe.seen = malloc(sizeof(uint64_t) * MAX_SEEN);
+    TSL_CHECK_ALLOC(probe.seen);
+    tasks[num_tasks++] = probe;
+  }
+  tsl_status status = TSL_OK;
+  for (int i = 0; i < num_tasks && !status; i++) status = refresh(&tasks[i], db, target_key, error);
+  uint64_t seed = options->seed * 0x9e3779b97f4a7c15ull + 1;
+  char **batch = calloc((size_t)options->batch + 1, sizeof(char *));
+  TSL_CHECK_ALLOC(batch);
+  while (!status) {
+    long long trials = 0;
+    for (int i = 0; i < num_tasks; i++) trials += tasks[i].trials;
+    if (trials >= options->trials) break;
+    if (options->time_budget > 0 && now_seconds() - started >= options->time_budget) break;
+    int chosen = pick_task(tasks, num_tasks);
+    if (chosen < 0) break; /* every task's space is measured */
+    task *t = &tasks[chosen];
+    long long left = options->trials - trials;
+    int wanted = (int)(left < options->batch ? left : options->batch);
+    int drawn = draw_batch(t, target, options, db, target_key, &seed, batch, wanted, error);
+    if (drawn < 0) {
+      status = TSL_ERROR_INPUT;
+      break;
+    }
+    if (drawn == 0) {
+      t->exhausted = true;
+      continue;
+    }
+    status = measure_batch(t, target, options, db, target_key, batch, drawn, error);
+    for (int i = 0; i < drawn; i++) free(batch[i]);
+    if (!status) status = refresh(t, db, target_key, error);
+    if (!status && options->progress) {
+      tsl_tune_progress progress = {
+          .task = chosen,
+          .tasks = num_tasks,
+          .task_name = t->func->name,
+          .total = options->trials,
+          .task_best = t->best,
+          .task_default = t->baseline,
+          .elapsed = now_seconds() - started,
+      };
+      for (int i = 0; i < num_tasks; i++) {
+        progress.trials += tasks[i].trials;
+        progress.model_estimate += tasks[i].occurrences * tasks[i].best;
+      }
+      options->progress(options->progress_context, &progress);
+    }
+  }
+  free(batch);
+  for (int i = 0; i < num_tasks; i++) {
+    free(tasks[i].text);
+    free(tasks[i].seen);
+  }
+  free(tasks);
+  tsl_db_close(db);
+  return status;
+}

@@ -1,0 +1,135 @@
+/* tessel tune: measure schedules of a model's kernels on this machine and keep the best in the
+ * tuning records, which later compiles use. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "autotune/database.h"
+#include "autotune/tune.h"
+#include "codegen/llvm/llvm.h"
+#include "passes/lower/lower.h"
+#include "tools/cli.h"
+
+static int run(int argc, char **argv);
+
+const tsl_command tsl_command_tune = {
+    .name = "tune",
+    .summary = "measure schedules of a model's kernels here and keep the best as tuning records",
+    .usage =
+        "usage: tessel tune MODEL [--records DB] [--trials N] [--time-budget DURATION]\n"
+        "                   [--search evolutionary|random] [--seed N] [-O0..3]\n"
+        "                   [--disable-pass NAME]...\n"
+        "\n"
+        "Measures schedules of MODEL's distinct kernels on this machine, each in a worker\n"
+        "process, and adds them to the tuning records (docs/tuning.md), committing every\n"
+        "batch: a killed run loses at most the batch being measured, and the same command\n"
+        "again continues. `compile`, `run` and `bench` then take each kernel's best record.\n"
+        "\n"
+        "  --records DB         the database (default: the user's, $TESSEL_RECORDS or\n"
+        "                       ~/.local/share/tessel/records.db; created when missing)\n"
+        "  --trials N           measured candidates for the model on this machine, counted in\n"
+        "                       the database (default 200)\n"
+        "  --time-budget D      stop after D (90s, 20m, 2h), whatever the trials\n"
+        "  --search S           evolutionary (default: mutations of the best records, with\n"
+        "                       random draws mixed in) or random (random draws only)\n"
+        "  --seed N             the random draws' seed (default 1)\n"
+        "  -O0..3, --disable-pass NAME  as for compile: they change the kernels\n",
+    .run = run,
+};
+
+/* "90s", "20m", "2h" or plain seconds; -1 when it is none of those. */
+static double parse_duration(const char *text) {
+  char *end;
+  double value = strtod(text, &end);
+  if (end == text || value <= 0) return -1;
+  if (*end == '\0' || strcmp(end, "s") == 0) return value;
+  if (strcmp(end, "m") == 0) return value * 60;
+  if (strcmp(end, "h") == 0) return value * 3600;
+  return -1;
+}
+
+static void print_progress(void *context, const tsl_tune_progress *p) {
+  (void)context;
+  printf("[%3lld/%lld] task %d/%d %-28s best %9.4f ms", p->trials, p->total, p->task + 1, p->tasks,
+         p->task_name, p->task_best * 1e3);
+  if (p->task_default > 0) printf(" (default %.4f)", p->task_default * 1e3);
+  printf("  model ~%.3f ms  %.0fs\n", p->model_estimate * 1e3, p->elapsed);
+  fflush(stdout);
+}
+
+static int run(int argc, char **argv) {
+  const char *model = NULL;
+  tsl_compile_options compile = tsl_compile_defaults();
+  tsl_tune_options options = tsl_tune_defaults();
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+    int status = 0;
+    if (strcmp(arg, "--no-records") != 0 &&
+        cli_pass_option(&tsl_command_tune, argc, argv, &i, &compile, stderr, &status)) {
+      if (status) return status;
+    } else if (strcmp(arg, "--trials") == 0 || strcmp(arg, "--time-budget") == 0 ||
+               strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0) {
+      if (!value) return cli_usage_error(&tsl_command_tune, "%s needs a value", arg);
+      i++;
+      char *end;
+      if (strcmp(arg, "--trials") == 0) {
+        options.trials = strtoll(value, &end, 10);
+        if (*end || options.trials < 1)
+          return cli_usage_error(&tsl_command_tune, "--trials takes a positive count, not '%s'",
+                                 value);
+      } else if (strcmp(arg, "--time-budget") == 0) {
+        options.time_budget = parse_duration(value);
+        if (options.time_budget < 0)
+          return cli_usage_error(&tsl_command_tune,
+                                 "--time-budget takes a duration like 90s, 20m or 2h, not '%s'",
+                                 value);
+      } else if (strcmp(arg, "--seed") == 0) {
+        options.seed = strtoull(value, &end, 10);
+        if (*end)
+          return cli_usage_error(&tsl_command_tune, "--seed takes a number, not '%s'", value);
+      } else if (strcmp(value, "evolutionary") == 0 || strcmp(value, "random") == 0) {
+        options.search = value[0] == 'r' ? TSL_SEARCH_RANDOM : TSL_SEARCH_EVOLUTIONARY;
+      } else {
+        return cli_usage_error(&tsl_command_tune, "--search takes evolutionary or random, not '%s'",
+                               value);
+      }
+    } else if (arg[0] == '-' && arg[1]) {
+      return cli_usage_error(&tsl_command_tune, "unknown option '%s'", arg);
+    } else if (model) {
+      return cli_usage_error(&tsl_command_tune, "one model at a time ('%s' and '%s')", model, arg);
+    } else {
+      model = arg;
+    }
+  }
+  if (!model) return cli_usage_error(&tsl_command_tune, "no model given");
+  static char default_path[4096];
+  tsl_error error;
+  if (!compile.records) {
+    if (tsl_db_default_path(default_path, sizeof(default_path), &error)) return cli_report(&error);
+    compile.records = default_path;
+  }
+  options.records = compile.records;
+  options.progress = print_progress;
+  tsl_target target;
+  tsl_graph *graph = NULL, *optimized = NULL;
+  tsl_lowered *lowered = NULL;
+  tsl_onnx_options import = {.note = cli_note};
+  int status = 0;
+  if (tsl_target_parse("llvm", &target, &error) || tsl_llvm_complete_target(&target, &error) ||
+      tsl_import_onnx(model, &import, &graph, &error) ||
+      tsl_optimize(graph, &target, &compile, &optimized, &error) ||
+      tsl_lower(optimized, &lowered, &error)) {
+    status = cli_report(&error);
+  } else {
+    printf("%s: tuning %d kernels on %s -> %s\n", model, lowered->num_funcs, target.cpu,
+           options.records);
+    fflush(stdout);
+    if (tsl_tune(lowered->funcs, lowered->num_funcs, &target, &options, &error))
+      status = cli_report(&error);
+  }
+  tsl_lowered_free(lowered);
+  tsl_graph_free(optimized);
+  tsl_graph_free(graph);
+  return status;
+}
