@@ -173,6 +173,24 @@ static void infer_regions(tsl_stmt *stmt, void *context) {
   if (stmt->kind == TSL_STMT_BLOCK) tsl_block_infer_regions(context, stmt);
 }
 
+/* TESSEL_MEASURE_FAULTS, for tests of the tuner's isolation: "crash@N,hang@N,wrong@N" makes
+ * this worker's N-th candidate (from 1) crash, hang or compute a wrong output. */
+static const char *fault_at(int candidate) {
+  const char *faults = getenv("TESSEL_MEASURE_FAULTS");
+  static const char *const kinds[] = {"crash", "hang", "wrong"};
+  for (const char *at = faults; at && *at;) {
+    for (int k = 0; k < 3; k++) {
+      size_t length = strlen(kinds[k]);
+      if (strncmp(at, kinds[k], length) == 0 && at[length] == '@' &&
+          atoi(at + length + 1) == candidate)
+        return kinds[k];
+    }
+    at = strchr(at, ',');
+    if (at) at++;
+  }
+  return NULL;
+}
+
 /* One candidate: replayed, built, checked and timed. */
 static json_t *measure_one(const tsl_primfunc *workload, const tsl_target *target, const char *line,
                            buffers *b, void *const *reference, double min_seconds) {
@@ -199,7 +217,14 @@ static json_t *measure_one(const tsl_primfunc *workload, const tsl_target *targe
   }
   json_t *result;
   char message[256];
+  static int candidates;
+  const char *fault = fault_at(++candidates);
+  if (fault && strcmp(fault, "crash") == 0) raise(SIGKILL);
+  while (fault && strcmp(fault, "hang") == 0) sleep(1);
   run_once(&kernel, b);
+  for (int i = 0; fault && i < b->count; i++) {
+    if (b->is_output[i]) ((float *)b->data[i])[0] += 1.0f;
+  }
   if (!same_outputs(b, reference, message, sizeof(message))) {
     result = json_pack("{s:s, s:s, s:f}", "error", "wrong", "message", message, "build_seconds",
                        build_seconds);

@@ -13,7 +13,8 @@
  * candidate's outputs against the default schedule's (relative error 1e-3), so a schedule that
  * computes something else is caught before it is recorded. The parent gives each candidate a
  * time limit; a worker that crashes or runs past it is killed, the candidate recorded as "run"
- * or "timeout", and a new worker measures the rest. */
+ * or "timeout", and a new worker measures the rest. For tests, TESSEL_MEASURE_FAULTS
+ * ("crash@N,hang@N,wrong@N") makes a worker's N-th candidate crash, hang or compute wrongly. */
 #ifndef TSL_AUTOTUNE_MEASURE_H
 #define TSL_AUTOTUNE_MEASURE_H
 

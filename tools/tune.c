@@ -18,7 +18,8 @@ const tsl_command tsl_command_tune = {
     .summary = "measure schedules of a model's kernels here and keep the best as tuning records",
     .usage =
         "usage: tessel tune MODEL [--records DB] [--trials N] [--time-budget DURATION]\n"
-        "                   [--search evolutionary|random] [--seed N] [-O0..3]\n"
+        "                   [--search evolutionary|random] [--seed N] [--timeout D]\n"
+        "                   [-O0..3]\n"
         "                   [--disable-pass NAME]...\n"
         "\n"
         "Measures schedules of MODEL's distinct kernels on this machine, each in a worker\n"
@@ -34,6 +35,8 @@ const tsl_command tsl_command_tune = {
         "  --search S           evolutionary (default: mutations of the best records, with\n"
         "                       random draws mixed in) or random (random draws only)\n"
         "  --seed N             the random draws' seed (default 1)\n"
+        "  --timeout D          the time one candidate may take to build and run (default\n"
+        "                       30s); one that takes longer is recorded as a timeout\n"
         "  -O0..3, --disable-pass NAME  as for compile: they change the kernels\n",
     .run = run,
 };
@@ -69,7 +72,8 @@ static int run(int argc, char **argv) {
         cli_pass_option(&tsl_command_tune, argc, argv, &i, &compile, stderr, &status)) {
       if (status) return status;
     } else if (strcmp(arg, "--trials") == 0 || strcmp(arg, "--time-budget") == 0 ||
-               strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0) {
+               strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0 ||
+               strcmp(arg, "--timeout") == 0) {
       if (!value) return cli_usage_error(&tsl_command_tune, "%s needs a value", arg);
       i++;
       char *end;
@@ -84,6 +88,11 @@ static int run(int argc, char **argv) {
           return cli_usage_error(&tsl_command_tune,
                                  "--time-budget takes a duration like 90s, 20m or 2h, not '%s'",
                                  value);
+      } else if (strcmp(arg, "--timeout") == 0) {
+        options.measure.timeout = parse_duration(value);
+        if (options.measure.timeout < 0)
+          return cli_usage_error(&tsl_command_tune,
+                                 "--timeout takes a duration like 10s or 1m, not '%s'", value);
       } else if (strcmp(arg, "--seed") == 0) {
         options.seed = strtoull(value, &end, 10);
         if (*end)

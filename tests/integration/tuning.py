@@ -1,0 +1,185 @@
+"""`tessel tune` and tuning records: what survives a kill, a second tuner, a bad candidate, and
+which compiles use the records.
+
+    tuning.py --tessel BUILD/tools/tessel --work-dir DIR
+
+On two small generated models that share their first layer:
+- a tuner killed with SIGKILL keeps every committed batch (the database stays intact), and the
+  same command again finishes the requested trials;
+- two tuners writing one database at once both finish, and every record is whole;
+- a candidate that crashes, hangs or computes a wrong output is recorded as such and the tuner
+  goes on (faults injected with TESSEL_MEASURE_FAULTS);
+- a compile for this machine uses the records, one for another CPU does not, and a second model
+  that shares a layer with the tuned one uses that layer's record.
+"""
+
+import argparse
+import os
+import pathlib
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+FAILURES = []
+
+
+def check(condition, message):
+    if not condition:
+        FAILURES.append(message)
+    return condition
+
+
+def conv(name, x, weights, channels_in, channels_out, kernel, rng, nodes, initializers):
+    w = rng.standard_normal((channels_out, channels_in, kernel, kernel)).astype(np.float32) * 0.1
+    initializers.append(numpy_helper.from_array(w, f"{name}_w"))
+    nodes.append(helper.make_node("Conv", [x, f"{name}_w"], [f"{name}_y"], name=name,
+                                  pads=[kernel // 2] * 4))
+    nodes.append(helper.make_node("Relu", [f"{name}_y"], [f"{name}_r"], name=f"{name}_relu"))
+    return f"{name}_r"
+
+
+def write_model(path, tail_channels, tail_kernel, seed):
+    """Conv 3x3 8->16 + ReLU (the shared layer), then a conv of its own + ReLU."""
+    rng = np.random.default_rng(seed)
+    nodes, initializers = [], []
+    x = conv("head", "x", None, 8, 16, 3, rng, nodes, initializers)
+    y = conv("tail", x, None, 16, tail_channels, tail_kernel, rng, nodes, initializers)
+    graph = helper.make_graph(
+        nodes, "tuning_test",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 28, 28])],
+        [helper.make_tensor_value_info(y, TensorProto.FLOAT, [1, tail_channels, 28, 28])],
+        initializers)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def tessel(args, env=None, **kwargs):
+    return subprocess.run([ARGS.tessel, *map(str, args)], capture_output=True, text=True,
+                          timeout=600, env=env, **kwargs)
+
+
+def records(db):
+    connection = sqlite3.connect(db, timeout=30)
+    rows = connection.execute("SELECT trace, seconds, error FROM records").fetchall()
+    intact = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    connection.close()
+    return rows, intact
+
+
+def kill_and_resume(model, db):
+    command = [ARGS.tessel, "tune", model, "--records", db, "--trials", "1000"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    committed = 0
+    while time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        if os.path.exists(db):
+            try:
+                committed = len(records(db)[0])
+            except sqlite3.OperationalError:
+                continue
+            if committed >= 16:
+                break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    rows, intact = records(db)
+    check(intact == "ok", f"after SIGKILL the database is not intact: {intact}")
+    check(len(rows) >= committed >= 16,
+          f"after SIGKILL {len(rows)} records, {committed} were committed before")
+    result = tessel(["tune", model, "--records", db, "--trials", 40])
+    check(result.returncode == 0, f"the rerun failed:\n{result.stderr}")
+    rows, _ = records(db)
+    check(len(rows) == max(40, committed),
+          f"the rerun asked for 40 trials in all and left {len(rows)} records")
+
+
+def two_tuners(model, db):
+    command = ["tune", model, "--records", db, "--trials", 48]
+    first = subprocess.Popen([ARGS.tessel, *map(str, command), "--seed", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen([ARGS.tessel, *map(str, command), "--seed", "2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for process in (first, second):
+        _, stderr = process.communicate(timeout=600)
+        check(process.returncode == 0, f"one of two tuners on one database failed:\n{stderr}")
+    rows, intact = records(db)
+    check(intact == "ok", f"two tuners left the database not intact: {intact}")
+    check(len(rows) >= 48, f"two tuners asked for 48 trials and left {len(rows)} records")
+    check(all(trace.startswith("{") and (seconds is not None or error) for trace, seconds, error
+              in rows), "a record is not whole after two tuners")
+
+
+def faults(model, work):
+    for fault, kind, extra in (("crash@2", "run", []), ("hang@1", "timeout", ["--timeout", "2s"]),
+                               ("wrong@1", "wrong", [])):
+        db = work / f"fault-{kind}.db"
+        env = dict(os.environ, TESSEL_MEASURE_FAULTS=fault)
+        result = tessel(["tune", model, "--records", db, "--trials", 4, *extra], env=env)
+        if not check(result.returncode == 0, f"{fault}: the tuner failed:\n{result.stderr}"):
+            continue
+        rows, _ = records(db)
+        check(len(rows) == 4, f"{fault}: {len(rows)} records, not 4")
+        check(any(error == kind for _, _, error in rows),
+              f"{fault}: no record of error '{kind}' in {[error for _, _, error in rows]}")
+
+
+def used_records(model, db, target, work):
+    args = ["compile", model, "-o", work / "model.so", "--records", db]
+    if target:
+        args += ["--target", target]
+    result = tessel(args)
+    if not check(result.returncode == 0, f"compile {model} {target}:\n{result.stderr}"):
+        return -1, -1
+    match = re.search(r"(\d+) of (\d+) kernels from tuning records", result.stdout)
+    check(match, f"compile with records printed no summary:\n{result.stdout}")
+    return (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
+
+
+def other_cpu():
+    """An x86 CPU name unlike this machine's."""
+    with open("/proc/cpuinfo") as info:
+        text = info.read()
+    return "znver3" if "GenuineIntel" in text else "skylake-avx512"
+
+
+def main():
+    work = pathlib.Path(ARGS.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob("*.db*"):
+        stale.unlink()
+    tuned, sharing = work / "tuned.onnx", work / "sharing.onnx"
+    write_model(tuned, 16, 3, seed=1)
+    write_model(sharing, 4, 1, seed=2)
+    db = work / "records.db"
+
+    kill_and_resume(tuned, str(db))
+    faults(tuned, work)
+    two_tuners(tuned, str(work / "shared.db"))
+
+    used, kernels = used_records(tuned, db, None, work)
+    check(used == kernels and used > 0,
+          f"the tuned model compiled for this machine took {used} of {kernels} kernels from records")
+    used, kernels = used_records(tuned, db, f"llvm -mcpu={other_cpu()}", work)
+    check(used == 0, f"compiled for another CPU, {used} of {kernels} kernels came from records")
+    used, kernels = used_records(sharing, db, None, work)
+    check(0 < used < kernels,
+          f"the model sharing a layer took {used} of {kernels} kernels from records")
+
+    for failure in FAILURES:
+        print("FAIL:", failure)
+    print(f"tuning: {len(FAILURES)} failures")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tessel", required=True)
+    parser.add_argument("--work-dir", required=True)
+    ARGS = parser.parse_args()
+    sys.exit(main())
