@@ -103,39 +103,49 @@ static tsl_expr *rewrite(tsl_arena *arena, tsl_expr *expr, var_map *map) {
   return expr ? tsl_expr_substitute(arena, expr, mapped, map) : NULL;
 }
 
-/* Replaces the mapped variables in every expression of the tree, in place. */
-static void rewrite_stmt(tsl_arena *arena, tsl_stmt *stmt, var_map *map) {
+static tsl_expr *rewrite_with(tsl_arena *arena, tsl_expr *expr, const tsl_expr_rewriter *rewriter) {
+  return expr ? tsl_expr_rewrite(arena, expr, rewriter) : NULL;
+}
+
+/* Rewrites every expression of the tree, in place. */
+static void rewrite_exprs(tsl_arena *arena, tsl_stmt *stmt, const tsl_expr_rewriter *rewriter) {
   if (!stmt) return;
   switch (stmt->kind) {
   case TSL_STMT_SEQ:
-    for (int i = 0; i < stmt->seq.count; i++) rewrite_stmt(arena, stmt->seq.items[i], map);
+    for (int i = 0; i < stmt->seq.count; i++) rewrite_exprs(arena, stmt->seq.items[i], rewriter);
     return;
   case TSL_STMT_FOR:
-    stmt->loop.min = rewrite(arena, stmt->loop.min, map);
-    stmt->loop.extent = rewrite(arena, stmt->loop.extent, map);
-    rewrite_stmt(arena, stmt->loop.body, map);
+    stmt->loop.min = rewrite_with(arena, stmt->loop.min, rewriter);
+    stmt->loop.extent = rewrite_with(arena, stmt->loop.extent, rewriter);
+    rewrite_exprs(arena, stmt->loop.body, rewriter);
     return;
   case TSL_STMT_BLOCK:
     for (int i = 0; i < stmt->block.num_iters; i++) {
-      stmt->block.iters[i].binding = rewrite(arena, stmt->block.iters[i].binding, map);
+      stmt->block.iters[i].binding = rewrite_with(arena, stmt->block.iters[i].binding, rewriter);
     }
-    rewrite_stmt(arena, stmt->block.init, map);
-    rewrite_stmt(arena, stmt->block.body, map);
+    rewrite_exprs(arena, stmt->block.init, rewriter);
+    rewrite_exprs(arena, stmt->block.body, rewriter);
     return;
   case TSL_STMT_STORE:
     for (int i = 0; i < stmt->store.num_indices; i++) {
-      stmt->store.indices[i] = rewrite(arena, stmt->store.indices[i], map);
+      stmt->store.indices[i] = rewrite_with(arena, stmt->store.indices[i], rewriter);
     }
-    stmt->store.value = rewrite(arena, stmt->store.value, map);
+    stmt->store.value = rewrite_with(arena, stmt->store.value, rewriter);
     return;
   case TSL_STMT_IF:
-    stmt->branch.condition = rewrite(arena, stmt->branch.condition, map);
-    rewrite_stmt(arena, stmt->branch.then, map);
-    rewrite_stmt(arena, stmt->branch.otherwise, map);
+    stmt->branch.condition = rewrite_with(arena, stmt->branch.condition, rewriter);
+    rewrite_exprs(arena, stmt->branch.then, rewriter);
+    rewrite_exprs(arena, stmt->branch.otherwise, rewriter);
     return;
-  case TSL_STMT_ALLOC: rewrite_stmt(arena, stmt->alloc.body, map); return;
-  case TSL_STMT_EVAL: stmt->eval.value = rewrite(arena, stmt->eval.value, map); return;
+  case TSL_STMT_ALLOC: rewrite_exprs(arena, stmt->alloc.body, rewriter); return;
+  case TSL_STMT_EVAL: stmt->eval.value = rewrite_with(arena, stmt->eval.value, rewriter); return;
   }
+}
+
+/* Replaces the mapped variables in every expression of the tree, in place. */
+static void rewrite_stmt(tsl_arena *arena, tsl_stmt *stmt, var_map *map) {
+  tsl_expr_rewriter rewriter = {mapped, NULL, map};
+  rewrite_exprs(arena, stmt, &rewriter);
 }
 
 static void infer_regions(tsl_stmt *stmt, void *context) {
@@ -305,6 +315,67 @@ tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops
   order[deepest - 1]->loop.body = innermost_body;
   *slots[top] = order[top];
   refresh_regions(func);
+  return TSL_OK;
+}
+
+/* ---- fuse -------------------------------------------------------------------------------- */
+
+tsl_status tsl_sch_fuse(tsl_primfunc *func, int count, tsl_stmt *const *loops, tsl_stmt **fused,
+                        tsl_error *error) {
+  tsl_arena *arena = func->arena;
+  if (count < 1 || count > TSL_SCH_MAX_LOOPS)
+    return tsl_fail(error, TSL_ERROR_INPUT, "fuse: %d loops", count);
+  for (int i = 0; i < count; i++) {
+    if (loops[i]->kind != TSL_STMT_FOR || !slot_of(func, loops[i]))
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: not a loop of function '%s'", func->name);
+  }
+  int64_t extents[TSL_SCH_MAX_LOOPS], total = 1;
+  for (int i = 0; i < count; i++) {
+    const char *name = loops[i]->loop.var->name;
+    int64_t min;
+    if (!is_constant(loops[i]->loop.extent, &extents[i]) || !is_constant(loops[i]->loop.min, &min) ||
+        min != 0) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: loop '%s' does not run from 0 to a constant",
+                      name);
+    }
+    if (i + 1 < count && loops[i]->loop.body != loops[i + 1]) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: loop '%s' is not the body of loop '%s'",
+                      loops[i + 1]->loop.var->name, name);
+    }
+    if (extents[i] > 0 && total > INT64_MAX / extents[i])
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: the fused extent overflows");
+    total *= extents[i];
+  }
+  if (count == 1) {
+    if (fused) *fused = loops[0];
+    return TSL_OK;
+  }
+  /* The outermost loop becomes the fused one; each variable is its quotient by the extents
+   * inside, modulo its own extent. */
+  char name[256] = "";
+  for (int i = 0; i < count; i++) {
+    size_t used = strlen(name);
+    snprintf(name + used, sizeof(name) - used, "%s_", loops[i]->loop.var->name);
+  }
+  snprintf(name + strlen(name), sizeof(name) - strlen(name), "fused");
+  tsl_var *var = tsl_primfunc_var(func, name, TSL_DTYPE_I64);
+  var_map map = {0};
+  int64_t inside = 1;
+  for (int i = count - 1; i >= 0; i--) {
+    tsl_expr *value = tsl_var_ref(arena, var);
+    if (inside != 1) value = tsl_binary(arena, TSL_EXPR_FLOOR_DIV, value, tsl_index(arena, inside));
+    if (i > 0) value = tsl_binary(arena, TSL_EXPR_FLOOR_MOD, value, tsl_index(arena, extents[i]));
+    map_add(&map, loops[i]->loop.var, value);
+    inside *= extents[i];
+  }
+  tsl_stmt *outer = loops[0];
+  outer->loop.body = loops[count - 1]->loop.body;
+  rewrite_stmt(arena, outer->loop.body, &map);
+  outer->loop.var = var;
+  outer->loop.extent = tsl_index(arena, total);
+  outer->loop.loop_kind = TSL_LOOP_SERIAL;
+  refresh_regions(func);
+  if (fused) *fused = outer;
   return TSL_OK;
 }
 

@@ -30,6 +30,14 @@ tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const in
 tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops,
                            tsl_error *error);
 
+/* Fuses loops nested directly one in another (outermost first), each running from 0 to a
+ * constant, into one loop over the product of their extents, named after them with "_fused";
+ * the variable of each is the fused one divided by the extents inside it, modulo its own
+ * extent. The outermost loop's statement becomes the fused loop (serial) and goes to *fused
+ * when not NULL. */
+tsl_status tsl_sch_fuse(tsl_primfunc *func, int count, tsl_stmt *const *loops, tsl_stmt **fused,
+                        tsl_error *error);
+
 /* Loop kinds. A parallel or vectorized loop may bind only spatial block variables (its
  * iterations write different outputs); vectorized and unrolled loops need a constant extent. */
 tsl_status tsl_sch_parallel(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error);

@@ -162,7 +162,7 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 9) {
+  switch (next_random(state) % 10) {
   case 0: {
     int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
     int64_t factor = 1 + next_random(state) % 8;
@@ -197,6 +197,12 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   case 6: status = tsl_sch_cache_write_at(func, block, loop, NULL, &error); break;
   case 7: status = tsl_sch_reverse_compute_inline(func, block, &error); break;
   case 8: status = tsl_sch_rfactor(func, block, loop, NULL, &error); break;
+  case 9: {
+    int start = (int)(next_random(state) % (unsigned)depth);
+    int count = 1 + (int)(next_random(state) % (unsigned)(depth - start));
+    status = tsl_sch_fuse(func, count, loops + start, NULL, &error);
+    break;
+  }
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
@@ -438,6 +444,50 @@ START_TEST(reverse_compute_inline_merges_elementwise_stages) {
 }
 END_TEST
 
+/* ---- fuse, compute_inline, compute_at, reverse_compute_at, cache_read ------------------- */
+
+/* The primitive was refused with a message holding `words`, and the kernel prints as before. */
+static void expect_unchanged_refusal(tsl_primfunc *func, const char *before, tsl_status status,
+                                     const tsl_error *error, const char *words) {
+  expect_refusal(status, error, words);
+  char *after = tsl_primfunc_print(func);
+  ck_assert_str_eq(after, before);
+  free(after);
+}
+
+START_TEST(fuse_makes_one_loop_of_a_nest) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS], *fused;
+  tsl_sch_get_loops(func, block, loops);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(func, before, tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], loops[2]}, NULL, &error), &error,
+                           "is not the body of loop");
+  expect_unchanged_refusal(func, before, tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], block}, NULL, &error), &error,
+                           "not a loop");
+  ck_assert_msg(tsl_sch_fuse(func, 2, loops, &fused, &error) == TSL_OK, "%s", error.message);
+  ck_assert_ptr_eq(fused, loops[0]);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *text = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(text, "for %i0_i1_fused in 0..80 {\n    for %kk in 0..12 {"), "%s", text);
+  ck_assert_msg(strstr(text, "spatial 0..8 = (%i0_i1_fused // 10)") && strstr(text, "spatial 0..10 = (%i0_i1_fused % 10)"),
+                "%s", text);
+  free(text);
+  /* A loop whose extent is not constant. */
+  tsl_primfunc *other = parse_kernel("func \"kernel\" (out %y: f32[4, 4]) {\nfor %i in 0..4 {\nfor %j in 1..4 {\n"
+                                     "block \"y\" [%v: spatial 0..4 = %i, %w: spatial 0..4 = %j] reads [] writes [] {\n"
+                                     "%y[%v, %w] = f32(1.0)\n}\n}\n}\n}\n");
+  tsl_sch_get_loops(other, tsl_sch_get_block(other, "y"), loops);
+  char *other_before = tsl_primfunc_print(other);
+  expect_unchanged_refusal(other, other_before, tsl_sch_fuse(other, 2, loops, NULL, &error), &error,
+                           "loop 'j' does not run from 0 to a constant");
+  free(other_before);
+  tsl_primfunc_free(other);
+  free(before);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
 /* ---- fused kernels ----------------------------------------------------------------------- */
 
 static const char *const conv_text =
@@ -611,6 +661,7 @@ Suite *suite_schedule(void) {
                       (int)(sizeof(fused_workloads) / sizeof(fused_workloads[0])));
   tcase_add_test(tc, rfactor_refuses_what_it_cannot_split);
   tcase_add_test(tc, rfactor_splits_a_reduction);
+  tcase_add_test(tc, fuse_makes_one_loop_of_a_nest);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
