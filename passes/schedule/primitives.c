@@ -1099,6 +1099,153 @@ tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer
   return TSL_OK;
 }
 
+/* ---- compute_inline ---------------------------------------------------------------------- */
+
+/* The outermost of the loops nested directly around `block` (nothing else in them), or the
+ * block itself; its depth in path[], which holds the path to the block. */
+static int nest_top(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **path) {
+  int depth = path_to(&func->body, block, path, NULL, 0) - 1;
+  while (depth > 0 && path[depth - 1]->kind == TSL_STMT_FOR) depth--;
+  return depth;
+}
+
+/* The position of `item` in a sequence; -1 when it is not one of its items. */
+static int item_index(const tsl_stmt *seq, const tsl_stmt *item) {
+  for (int i = 0; seq->kind == TSL_STMT_SEQ && i < seq->seq.count; i++) {
+    if (seq->seq.items[i] == item) return i;
+  }
+  return -1;
+}
+
+/* Whether `writer` has finished, never to run again, when `stmt` starts: they are in items of
+ * one sequence, writer's the earlier, and no loop or block runs around that sequence. */
+static bool finished_before(tsl_primfunc *func, const tsl_stmt *writer, const tsl_stmt *stmt) {
+  tsl_stmt *a[MAX_PATH], *b[MAX_PATH];
+  int length_a = path_to(&func->body, writer, a, NULL, 0);
+  int length_b = path_to(&func->body, stmt, b, NULL, 0), common = 0;
+  while (common < length_a && common < length_b && a[common] == b[common]) common++;
+  if (common == 0 || common == length_a || common == length_b) return false;
+  for (int i = 0; i < common; i++) {
+    if (a[i]->kind == TSL_STMT_FOR || a[i]->kind == TSL_STMT_BLOCK) return false;
+  }
+  const tsl_stmt *seq = a[common - 1];
+  return item_index(seq, a[common]) >= 0 && item_index(seq, a[common]) < item_index(seq, b[common]);
+}
+
+/* The blocks that write a buffer. */
+typedef struct buffer_writers {
+  const tsl_buffer *buffer;
+  int count;
+  tsl_stmt *blocks[MAX_PATH];
+  bool too_many;
+} buffer_writers;
+
+static void note_writer(tsl_stmt *stmt, void *context) {
+  buffer_writers *writers = context;
+  if (stmt->kind != TSL_STMT_BLOCK ||
+      !in_regions(stmt->block.writes, stmt->block.num_writes, writers->buffer))
+    return;
+  if (writers->count == MAX_PATH)
+    writers->too_many = true;
+  else
+    writers->blocks[writers->count++] = stmt;
+}
+
+/* The first block that writes one of the buffers the value of `block` reads and may run after
+ * `stmt` has started; NULL when there is none (*problem set when that cannot be told). */
+static tsl_stmt *late_writer(tsl_primfunc *func, const consumer_reads *reads, const tsl_stmt *stmt,
+                             tsl_buffer **buffer) {
+  for (int i = 0; i < reads->count; i++) {
+    buffer_writers writers = {.buffer = reads->buffers[i]};
+    tsl_stmt_walk(func->body, note_writer, &writers);
+    for (int w = 0; w < writers.count; w++) {
+      if (writers.too_many || !finished_before(func, writers.blocks[w], stmt)) {
+        *buffer = reads->buffers[i];
+        return writers.blocks[w];
+      }
+    }
+  }
+  return NULL;
+}
+
+/* A load of the inlined buffer becomes the inlined block's value at the load's indices. */
+typedef struct inline_load {
+  tsl_arena *arena;
+  const tsl_stmt *block;
+  const tsl_buffer *buffer;
+  tsl_expr *value;
+} inline_load;
+
+static tsl_expr *inlined_value(tsl_expr *load, void *context) {
+  inline_load *inlined = context;
+  if (load->load.buffer != inlined->buffer) return NULL;
+  var_map at_load = {0};
+  for (int i = 0; i < inlined->block->block.num_iters; i++)
+    map_add(&at_load, inlined->block->block.iters[i].var, load->load.indices[i]);
+  return rewrite(inlined->arena, inlined->value, &at_load);
+}
+
+/* Why `block` cannot be inlined; NULL when it can. */
+static const char *inline_problem(tsl_primfunc *func, tsl_stmt *block, consumer_reads *reads) {
+  tsl_stmt *store = block->block.body;
+  tsl_buffer *buffer = store->store.buffer;
+  if (!is_spatial_block(block)) return "it reduces";
+  if (!at_block_vars(block, store->store.num_indices, store->store.indices))
+    return "it does not store at its variables in order";
+  if (is_param(func, buffer)) return "the buffer it writes is a parameter of the function";
+  if (users_of(func->body, buffer).num_writers != 1) return "another block writes its buffer too";
+  for (int i = 0; i < block->block.num_iters; i++) {
+    const tsl_block_iter *iter = &block->block.iters[i];
+    if (iter->min != 0 || iter->extent != buffer->shape[i])
+      return "its variables do not range over its buffer's shape";
+  }
+  tsl_expr_walk(store->store.value, scan_consumer, reads);
+  if (reads->too_many) return "it reads too many buffers";
+  if (reads->foreign_var) return "its value uses variables other than its own";
+  if (tsl_expr_loads(store->store.value, buffer)) return "it reads the buffer it writes";
+  return NULL;
+}
+
+tsl_status tsl_sch_compute_inline(tsl_primfunc *func, tsl_stmt *block, tsl_error *error) {
+  if (block->kind != TSL_STMT_BLOCK || block->block.body->kind != TSL_STMT_STORE ||
+      !slot_of(func, block)) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: not a block of function '%s' whose body is a store",
+                    func->name);
+  }
+  const char *name = block->block.name;
+  consumer_reads reads = {.block = block};
+  const char *problem = inline_problem(func, block, &reads);
+  if (problem)
+    return tsl_fail(error, TSL_ERROR_INPUT, "compute_inline: block '%s' cannot be inlined: %s",
+                    name, problem);
+  tsl_stmt *path[MAX_PATH];
+  int top = nest_top(func, block, path);
+  int index = top > 0 ? item_index(path[top - 1], path[top]) : -1;
+  if (index < 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: the loops of block '%s' are not a statement of a sequence",
+                    name);
+  }
+  /* Its value is computed where it is read: what it reads must not change in between. */
+  tsl_buffer *changed = NULL;
+  tsl_stmt *writer = late_writer(func, &reads, path[top], &changed);
+  if (writer) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: block '%s' reads '%s', which block '%s' may write after it",
+                    name, changed->name, writer->block.name);
+  }
+  tsl_buffer *buffer = block->block.body->store.buffer;
+  inline_load inlined = {func->arena, block, buffer, block->block.body->store.value};
+  tsl_expr_rewriter rewriter = {NULL, inlined_value, &inlined};
+  remove_item(func, path[top - 1], index);
+  rewrite_exprs(func->arena, func->body, &rewriter);
+  tsl_stmt *alloc = tsl_stmt_find(func->body, allocates, buffer);
+  if (alloc) *slot_of(func, alloc) = alloc->alloc.body;
+  refresh_regions(func);
+  return TSL_OK;
+}
+
 /* ---- rfactor ----------------------------------------------------------------------------- */
 
 /* A reduction block's update `buffer[I] = combine(buffer[I], value)` (the accumulator on

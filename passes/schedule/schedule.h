@@ -61,6 +61,15 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error);
 
+/* Replaces every load of the buffer `block` writes by the block's value at the load's indices,
+ * and removes the block, its loops and the buffer's allocation: TVM's compute_inline. The block
+ * must be spatial, its body one store at its variables in order, over the buffer's whole shape;
+ * the buffer must be allocated by the function (not a parameter) and written by no other block;
+ * the value must use no variables but the block's, not read the buffer, and read only buffers
+ * whose writers have finished before the block's loops start (in an earlier statement of a
+ * sequence that no loop runs around). The block's loops must be a statement of a sequence. */
+tsl_status tsl_sch_compute_inline(tsl_primfunc *func, tsl_stmt *block, tsl_error *error);
+
 /* Moves the computation of `consumer`, an elementwise block, into the block that produces what
  * it reads: TVM's reverse_compute_inline. The consumer must be spatial, store at its variables
  * in order, and read exactly one buffer that another block writes, at its variables only, over

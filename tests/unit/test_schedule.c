@@ -162,7 +162,7 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 10) {
+  switch (next_random(state) % 11) {
   case 0: {
     int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
     int64_t factor = 1 + next_random(state) % 8;
@@ -203,6 +203,7 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
     status = tsl_sch_fuse(func, count, loops + start, NULL, &error);
     break;
   }
+  case 10: status = tsl_sch_compute_inline(func, block, &error); break;
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
@@ -488,6 +489,43 @@ START_TEST(fuse_makes_one_loop_of_a_nest) {
 }
 END_TEST
 
+/* A padding stage moves into the convolution that reads it. */
+START_TEST(compute_inline_moves_a_stage_into_its_readers) {
+  char *text = lowered_text(workloads[3]);
+  tsl_primfunc *func = parse_kernel(text);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "sum"), &error), &error,
+                           "block 'sum' cannot be inlined: it reduces");
+  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "conv"), &error), &error,
+                           "is a parameter");
+  ck_assert_msg(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "pad"), &error) == TSL_OK, "%s", error.message);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *inlined = tsl_primfunc_print(func);
+  ck_assert_msg(!strstr(inlined, "block \"pad\"") && !strstr(inlined, "alloc %pad") && !strstr(inlined, "%pad["), "%s", inlined);
+  ck_assert_msg(strstr(inlined, "(select(((((0 <= (((%v2_1 * 2) + %rk) + -1))"), "%s", inlined);
+  free(inlined);
+  free(before);
+  tsl_primfunc_free(func);
+  check_schedules(text, 5, 31u);
+  free(text);
+  /* The value would read what a later block writes. */
+  func = parse_kernel("func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
+                      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = %x[%a]\n}\n}\n"
+                      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = (%u[%b] * f32(2.0))\n}\n}\n"
+                      "for %k in 0..4 {\nblock \"zero\" [%c: spatial 0..4 = %k] reads [] writes [] {\n%u[%c] = f32(0.0)\n}\n}\n"
+                      "for %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = (%t[%d] + %u[%d])\n}\n}\n"
+                      "}\n}\n}\n");
+  before = tsl_primfunc_print(func);
+  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error), &error,
+                           "block 't' reads 'u', which block 'zero' may write after it");
+  ck_assert_int_eq(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "u"), &error), TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error.message, "another block writes its buffer too"), "%s", error.message);
+  free(before);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
 /* ---- fused kernels ----------------------------------------------------------------------- */
 
 static const char *const conv_text =
@@ -662,6 +700,7 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, rfactor_refuses_what_it_cannot_split);
   tcase_add_test(tc, rfactor_splits_a_reduction);
   tcase_add_test(tc, fuse_makes_one_loop_of_a_nest);
+  tcase_add_test(tc, compute_inline_moves_a_stage_into_its_readers);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
