@@ -82,6 +82,46 @@ tsl_status tsl_sch_compute_inline(tsl_primfunc *func, tsl_stmt *block, tsl_error
 tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer,
                                           tsl_error *error);
 
+/* Moves `block`, a producer, under `loop`, a loop around the blocks that read what it writes,
+ * to the start of the loop's body, computing in each iteration only what the blocks below the
+ * loop read of its buffer then: TVM's compute_at. The block writes one buffer, allocated by
+ * the function, that no other block writes and only blocks below the loop read, at its
+ * spatial variables in order over the buffer's shape; its loops, a statement of a sequence
+ * that holds the loop in a later statement, bind its variables one to one over their domains.
+ * The readers' indices, with their bindings in place of their variables, must be affine in the
+ * loops, and along each axis move the same way with the loops outside `loop` (inside, the
+ * loops' constant ranges bound them); the part read must stay inside the buffer. No block
+ * between the block's loops and the loop may write a buffer the block reads, and no loop from
+ * the sequence down to `loop` may be parallel or vectorized. A reduction moves only where
+ * the iterations of those loops compute disjoint parts of its buffer. The block's loops move
+ * with it: those of its spatial variables run over the part's extent, each variable bound to
+ * the part's start plus its loop's variable. */
+tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                              tsl_error *error);
+
+/* Moves `block`, a spatial consumer, under `loop`, a loop around the block that writes what it
+ * reads, to the end of the loop's body, computing in each iteration what depends on what that
+ * iteration produced: TVM's reverse_compute_at. The block reads exactly one buffer that a block
+ * below the loop writes, at its variables in order over the buffer's shape; that producer, the
+ * buffer's only writer, writes it at its spatial variables in order over its shape, with
+ * affine indices in the loops, and reduces over no loop at or around `loop`. The block's loops
+ * are a statement of a sequence that holds the loop in an earlier statement and bind its
+ * variables one to one; no block from the loop's statement up to the block's may write what
+ * the block reads or use what it writes, and no loop from the sequence down to `loop` may be
+ * parallel or vectorized. The block's loops move with it, over the part produced. */
+tsl_status tsl_sch_reverse_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                      tsl_error *error);
+
+/* Copies the part of `buffer` that `block` reads during one iteration of `loop` (one of its
+ * loops) into a local buffer allocated inside the loop, named after the buffer with "_local",
+ * before the loop's body, and makes the block read the copy: TVM's cache_read followed by
+ * compute_at, as packing a tile of a matrix product's operand needs. The block's indices of
+ * the buffer, with its bindings in place of its variables, must be affine in the loops and
+ * move the same way with the loops outside `loop`; no block below the loop may write the
+ * buffer. The copy block, named after the buffer with "_read", goes to *copy when not NULL. */
+tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer,
+                              tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
+
 /* Splits a reduction over one of its loops into partial results, one for each value of that
  * loop's variable, and their reduction: TVM's rfactor. `block` reduces with an init and its
  * body is `buffer[I] = combine(buffer[I], value)` with a sum, product, max or min (the
