@@ -1132,16 +1132,16 @@ static bool finished_before(tsl_primfunc *func, const tsl_stmt *writer, const ts
   return item_index(seq, a[common]) >= 0 && item_index(seq, a[common]) < item_index(seq, b[common]);
 }
 
-/* The blocks that write a buffer. */
-typedef struct buffer_writers {
+/* The blocks that write (or read) a buffer. */
+typedef struct block_list {
   const tsl_buffer *buffer;
   int count;
   tsl_stmt *blocks[MAX_PATH];
   bool too_many;
-} buffer_writers;
+} block_list;
 
 static void note_writer(tsl_stmt *stmt, void *context) {
-  buffer_writers *writers = context;
+  block_list *writers = context;
   if (stmt->kind != TSL_STMT_BLOCK ||
       !in_regions(stmt->block.writes, stmt->block.num_writes, writers->buffer))
     return;
@@ -1156,13 +1156,50 @@ static void note_writer(tsl_stmt *stmt, void *context) {
 static tsl_stmt *late_writer(tsl_primfunc *func, const consumer_reads *reads, const tsl_stmt *stmt,
                              tsl_buffer **buffer) {
   for (int i = 0; i < reads->count; i++) {
-    buffer_writers writers = {.buffer = reads->buffers[i]};
+    block_list writers = {.buffer = reads->buffers[i]};
     tsl_stmt_walk(func->body, note_writer, &writers);
     for (int w = 0; w < writers.count; w++) {
       if (writers.too_many || !finished_before(func, writers.blocks[w], stmt)) {
         *buffer = reads->buffers[i];
         return writers.blocks[w];
       }
+    }
+  }
+  return NULL;
+}
+
+/* Whether `buffer` is a parameter or allocated around `stmt`. */
+static bool in_scope(tsl_primfunc *func, const tsl_buffer *buffer, const tsl_stmt *stmt) {
+  if (is_param(func, buffer)) return true;
+  tsl_stmt *path[MAX_PATH];
+  int length = path_to(&func->body, stmt, path, NULL, 0);
+  for (int i = 0; i < length; i++) {
+    if (path[i]->kind == TSL_STMT_ALLOC && path[i]->alloc.buffer == buffer) return true;
+  }
+  return false;
+}
+
+static void note_reader(tsl_stmt *stmt, void *context) {
+  block_list *readers = context;
+  if (stmt->kind != TSL_STMT_BLOCK ||
+      !in_regions(stmt->block.reads, stmt->block.num_reads, readers->buffer))
+    return;
+  if (readers->count == MAX_PATH)
+    readers->too_many = true;
+  else
+    readers->blocks[readers->count++] = stmt;
+}
+
+/* The first buffer the value reads that is not in scope at one of the readers of `buffer`;
+ * NULL when there is none. */
+static const tsl_buffer *out_of_scope(tsl_primfunc *func, const consumer_reads *reads,
+                                      const tsl_buffer *buffer) {
+  block_list readers = {.buffer = buffer};
+  tsl_stmt_walk(func->body, note_reader, &readers);
+  for (int i = 0; i < reads->count; i++) {
+    for (int r = 0; r < readers.count; r++) {
+      if (readers.too_many || !in_scope(func, reads->buffers[i], readers.blocks[r]))
+        return reads->buffers[i];
     }
   }
   return NULL;
@@ -1236,6 +1273,13 @@ tsl_status tsl_sch_compute_inline(tsl_primfunc *func, tsl_stmt *block, tsl_error
                     name, changed->name, writer->block.name);
   }
   tsl_buffer *buffer = block->block.body->store.buffer;
+  const tsl_buffer *unseen = out_of_scope(func, &reads, buffer);
+  if (unseen) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: block '%s' reads '%s', which is not allocated around a "
+                    "block that reads '%s'",
+                    name, unseen->name, buffer->name);
+  }
   inline_load inlined = {func->arena, block, buffer, block->block.body->store.value};
   tsl_expr_rewriter rewriter = {NULL, inlined_value, &inlined};
   remove_item(func, path[top - 1], index);
@@ -1742,6 +1786,8 @@ static const char *cache_read_problem(tsl_primfunc *func, tsl_stmt *block, tsl_s
     return "the block does not read the buffer";
   if (users_of(loop->loop.body, region->buffer).num_writers)
     return "a block below the loop writes the buffer";
+  if (tsl_stmt_find(loop->loop.body, allocates, region->buffer))
+    return "the buffer is allocated below the loop";
   region_add_block(region, block);
   if (region->problem) return region->problem;
   for (int axis = 0; axis < region->buffer->rank; axis++) {

@@ -66,8 +66,9 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
  * must be spatial, its body one store at its variables in order, over the buffer's whole shape;
  * the buffer must be allocated by the function (not a parameter) and written by no other block;
  * the value must use no variables but the block's, not read the buffer, and read only buffers
- * whose writers have finished before the block's loops start (in an earlier statement of a
- * sequence that no loop runs around). The block's loops must be a statement of a sequence. */
+ * in scope at every block that reads the buffer, whose writers have finished before the
+ * block's loops start (in an earlier statement of a sequence that no loop runs around). The
+ * block's loops must be a statement of a sequence. */
 tsl_status tsl_sch_compute_inline(tsl_primfunc *func, tsl_stmt *block, tsl_error *error);
 
 /* Moves the computation of `consumer`, an elementwise block, into the block that produces what
@@ -118,7 +119,7 @@ tsl_status tsl_sch_reverse_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_s
  * compute_at, as packing a tile of a matrix product's operand needs. The block's indices of
  * the buffer, with its bindings in place of its variables, must be affine in the loops and
  * move the same way with the loops outside `loop`; no block below the loop may write the
- * buffer. The copy block, named after the buffer with "_read", goes to *copy when not NULL. */
+ * buffer, nor may it be allocated there. The copy block, named after the buffer with "_read", goes to *copy when not NULL. */
 tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer,
                               tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
 

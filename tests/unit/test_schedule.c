@@ -625,6 +625,17 @@ START_TEST(compute_inline_moves_a_stage_into_its_readers) {
   ck_assert_msg(strstr(error.message, "another block writes its buffer too"), "%s", error.message);
   free(before);
   tsl_primfunc_free(func);
+  /* The value would read a buffer outside its allocation. */
+  func = parse_kernel("func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
+                      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = %x[%a]\n}\n}\n"
+                      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = (%u[%b] * f32(2.0))\n}\n}\n"
+                      "}\nfor %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = %t[%d]\n}\n}\n"
+                      "}\n}\n");
+  before = tsl_primfunc_print(func);
+  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error), &error,
+                           "reads 'u', which is not allocated around a block that reads 't'");
+  free(before);
+  tsl_primfunc_free(func);
 }
 END_TEST
 
