@@ -333,8 +333,8 @@ tsl_status tsl_sch_fuse(tsl_primfunc *func, int count, tsl_stmt *const *loops, t
   for (int i = 0; i < count; i++) {
     const char *name = loops[i]->loop.var->name;
     int64_t min;
-    if (!is_constant(loops[i]->loop.extent, &extents[i]) || !is_constant(loops[i]->loop.min, &min) ||
-        min != 0) {
+    if (!is_constant(loops[i]->loop.extent, &extents[i]) ||
+        !is_constant(loops[i]->loop.min, &min) || min != 0) {
       return tsl_fail(error, TSL_ERROR_INPUT, "fuse: loop '%s' does not run from 0 to a constant",
                       name);
     }
@@ -1305,14 +1305,13 @@ typedef struct loop_region {
   int64_t low[TSL_MAX_RANK], high[TSL_MAX_RANK];
   const char *problem;
   tsl_arena *arena;
-  var_map *bindings;   /* of the block being scanned */
-  tsl_buffer *local;   /* cache_read's copy */
+  var_map *bindings; /* of the block being scanned */
+  tsl_buffer *local; /* cache_read's copy */
 } loop_region;
 
 /* An index, in loop variables, split into its part in the loops inside and the rest; false
  * when it is not affine. */
-static bool split_index(const loop_region *region, tsl_expr *index, linear *inside,
-                        linear *outer) {
+static bool split_index(const loop_region *region, tsl_expr *index, linear *inside, linear *outer) {
   linear form = {0};
   if (!to_linear(rewrite(region->arena, index, region->bindings), 1, &form)) return false;
   *inside = (linear){.constant = form.constant};
@@ -1659,8 +1658,7 @@ static const char *compute_at_problem(tsl_primfunc *func, tsl_stmt *block, tsl_s
 tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                               tsl_error *error) {
   if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block))
-    return tsl_fail(error, TSL_ERROR_INPUT, "compute_at: not a block of function '%s'",
-                    func->name);
+    return tsl_fail(error, TSL_ERROR_INPUT, "compute_at: not a block of function '%s'", func->name);
   if (loop->kind != TSL_STMT_FOR || !slot_of(func, loop))
     return tsl_fail(error, TSL_ERROR_INPUT, "compute_at: not a loop of function '%s'", func->name);
   move where;
@@ -1802,8 +1800,7 @@ tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *b
   tsl_arena *arena = func->arena;
   if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block))
     return tsl_fail(error, TSL_ERROR_INPUT, "cache_read: not a block of function '%s'", func->name);
-  if (loop->kind != TSL_STMT_FOR)
-    return tsl_fail(error, TSL_ERROR_INPUT, "cache_read: not a loop");
+  if (loop->kind != TSL_STMT_FOR) return tsl_fail(error, TSL_ERROR_INPUT, "cache_read: not a loop");
   inner_loops inner = {0};
   tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
   loop_region region = {.buffer = buffer, .inner = &inner, .arena = arena};

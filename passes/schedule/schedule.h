@@ -119,7 +119,8 @@ tsl_status tsl_sch_reverse_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_s
  * compute_at, as packing a tile of a matrix product's operand needs. The block's indices of
  * the buffer, with its bindings in place of its variables, must be affine in the loops and
  * move the same way with the loops outside `loop`; no block below the loop may write the
- * buffer, nor may it be allocated there. The copy block, named after the buffer with "_read", goes to *copy when not NULL. */
+ * buffer, nor may it be allocated there. The copy block, named after the buffer with "_read",
+ * goes to *copy when not NULL. */
 tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer,
                               tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
 

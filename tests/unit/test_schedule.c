@@ -171,14 +171,17 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   tsl_stmt *loop = loops[next_random(state) % (unsigned)depth];
   /* A loop around another block, for the primitives that move a block under it: one that
    * reads what the block writes or writes what it reads, where there is one. */
-  tsl_stmt *other = found.items[next_random(state) % (unsigned)found.count], *other_loops[TSL_SCH_MAX_LOOPS];
+  tsl_stmt *other = found.items[next_random(state) % (unsigned)found.count],
+           *other_loops[TSL_SCH_MAX_LOOPS];
   for (int i = 0; i < found.count; i++) {
-    if (found.items[i] != block && (shares_buffer(block, found.items[i]) || shares_buffer(found.items[i], block)) &&
+    if (found.items[i] != block &&
+        (shares_buffer(block, found.items[i]) || shares_buffer(found.items[i], block)) &&
         next_random(state) % 2)
       other = found.items[i];
   }
   int other_depth = tsl_sch_get_loops(func, other, other_loops);
-  tsl_stmt *other_loop = other_depth ? other_loops[next_random(state) % (unsigned)other_depth] : loop;
+  tsl_stmt *other_loop =
+      other_depth ? other_loops[next_random(state) % (unsigned)other_depth] : loop;
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
@@ -228,7 +231,8 @@ static void random_step(tsl_primfunc *func, unsigned *state) {
   case 12: status = tsl_sch_reverse_compute_at(func, block, other_loop, &error); break;
   case 13:
     if (block->block.num_reads) {
-      tsl_buffer *read = block->block.reads[next_random(state) % (unsigned)block->block.num_reads].buffer;
+      tsl_buffer *read =
+          block->block.reads[next_random(state) % (unsigned)block->block.num_reads].buffer;
       status = tsl_sch_cache_read(func, block, read, loop, NULL, &error);
     }
     break;
@@ -260,7 +264,8 @@ static reference_run reference_start(const char *kernel_text, unsigned *state) {
     run_of.actual[i] = calloc(1, bytes + 64);
     if (run_of.reference->params[i]->dtype == TSL_DTYPE_F32) {
       float *values = run_of.inputs[i];
-      for (size_t e = 0; e < bytes / 4; e++) values[e] = (float)((int)(next_random(state) % 2001) - 1000) / 500.0f;
+      for (size_t e = 0; e < bytes / 4; e++)
+        values[e] = (float)((int)(next_random(state) % 2001) - 1000) / 500.0f;
     }
     memcpy(run_of.expected[i], run_of.inputs[i], bytes);
   }
@@ -274,14 +279,16 @@ static void reference_compare(reference_run *run_of, tsl_primfunc *func, int sch
   char *text = tsl_primfunc_print(func), *again;
   tsl_primfunc *parsed;
   tsl_error error;
-  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "scheduled", &parsed, &error) == TSL_OK, "%s\n%s", error.message, text);
+  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "scheduled", &parsed, &error) == TSL_OK,
+                "%s\n%s", error.message, text);
   again = tsl_primfunc_print(parsed);
   ck_assert_str_eq(again, text);
   free(text);
   free(again);
   tsl_primfunc_free(parsed);
   const tsl_primfunc *reference = run_of->reference;
-  for (int i = 0; i < run_of->count; i++) memcpy(run_of->actual[i], run_of->inputs[i], buffer_bytes(reference->params[i]));
+  for (int i = 0; i < run_of->count; i++)
+    memcpy(run_of->actual[i], run_of->inputs[i], buffer_bytes(reference->params[i]));
   run(func, run_of->actual);
   for (int i = 0; i < run_of->count; i++) {
     if (!reference->is_output[i]) continue;
@@ -291,7 +298,8 @@ static void reference_compare(reference_run *run_of, tsl_primfunc *func, int sch
       double tolerance = 1e-4 * (fabs(want[e]) + 1);
       if (!(fabs(want[e] - got[e]) <= tolerance)) {
         char *printed = tsl_primfunc_print(func);
-        ck_abort_msg("schedule %d: element %zu is %g, not %g\n%s", schedule, e, got[e], want[e], printed);
+        ck_abort_msg("schedule %d: element %zu is %g, not %g\n%s", schedule, e, got[e], want[e],
+                     printed);
       }
     }
   }
@@ -324,7 +332,8 @@ static void random_move(tsl_primfunc *func, unsigned *state) {
   tsl_stmt_walk(func->body, collect_block, &found);
   for (int attempt = 0; attempt < 16 && found.count > 1; attempt++) {
     tsl_stmt *block = found.items[next_random(state) % (unsigned)found.count];
-    tsl_stmt *other = found.items[next_random(state) % (unsigned)found.count], *loops[TSL_SCH_MAX_LOOPS];
+    tsl_stmt *other = found.items[next_random(state) % (unsigned)found.count],
+             *loops[TSL_SCH_MAX_LOOPS];
     int depth = tsl_sch_get_loops(func, other, loops);
     if (depth == 0 || other == block) continue;
     tsl_stmt *loop = loops[next_random(state) % (unsigned)depth];
@@ -337,12 +346,16 @@ static void random_move(tsl_primfunc *func, unsigned *state) {
     case 2: status = tsl_sch_compute_inline(func, block, &error); break;
     case 3:
       if (other->block.num_reads == 0) continue;
-      status = tsl_sch_cache_read(func, other, other->block.reads[next_random(state) % (unsigned)other->block.num_reads].buffer,
-                                  loop, NULL, &error);
+      status = tsl_sch_cache_read(
+          func, other,
+          other->block.reads[next_random(state) % (unsigned)other->block.num_reads].buffer, loop,
+          NULL, &error);
       break;
     }
     char *after = tsl_primfunc_print(func);
-    if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
+    if (status)
+      ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function",
+                    error.message);
     ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s\n%s", error.message, after);
     free(before);
     free(after);
@@ -353,7 +366,8 @@ static void random_move(tsl_primfunc *func, unsigned *state) {
 /* Runs the unscheduled kernel (TIR text) and `schedules` randomly scheduled copies (and the
  * default schedule) on the same random inputs; every output must match within 1e-4
  * relative. With `moves`, each schedule starts with up to three random moves (random_move). */
-static void check_schedules_with(const char *kernel_text, int schedules, unsigned seed, bool moves) {
+static void check_schedules_with(const char *kernel_text, int schedules, unsigned seed,
+                                 bool moves) {
   unsigned state = seed;
   reference_run run_of = reference_start(kernel_text, &state);
   tsl_target target = host_target();
@@ -564,22 +578,26 @@ START_TEST(fuse_makes_one_loop_of_a_nest) {
   tsl_sch_get_loops(func, block, loops);
   char *before = tsl_primfunc_print(func);
   tsl_error error;
-  expect_unchanged_refusal(func, before, tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], loops[2]}, NULL, &error), &error,
-                           "is not the body of loop");
-  expect_unchanged_refusal(func, before, tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], block}, NULL, &error), &error,
-                           "not a loop");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], loops[2]}, NULL, &error),
+                           &error, "is not the body of loop");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], block}, NULL, &error),
+                           &error, "not a loop");
   ck_assert_msg(tsl_sch_fuse(func, 2, loops, &fused, &error) == TSL_OK, "%s", error.message);
   ck_assert_ptr_eq(fused, loops[0]);
   ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
   char *text = tsl_primfunc_print(func);
   ck_assert_msg(strstr(text, "for %i0_i1_fused in 0..80 {\n    for %kk in 0..12 {"), "%s", text);
-  ck_assert_msg(strstr(text, "spatial 0..8 = (%i0_i1_fused // 10)") && strstr(text, "spatial 0..10 = (%i0_i1_fused % 10)"),
+  ck_assert_msg(strstr(text, "spatial 0..8 = (%i0_i1_fused // 10)") &&
+                    strstr(text, "spatial 0..10 = (%i0_i1_fused % 10)"),
                 "%s", text);
   free(text);
   /* A loop whose extent is not constant. */
-  tsl_primfunc *other = parse_kernel("func \"kernel\" (out %y: f32[4, 4]) {\nfor %i in 0..4 {\nfor %j in 1..4 {\n"
-                                     "block \"y\" [%v: spatial 0..4 = %i, %w: spatial 0..4 = %j] reads [] writes [] {\n"
-                                     "%y[%v, %w] = f32(1.0)\n}\n}\n}\n}\n");
+  tsl_primfunc *other = parse_kernel(
+      "func \"kernel\" (out %y: f32[4, 4]) {\nfor %i in 0..4 {\nfor %j in 1..4 {\n"
+      "block \"y\" [%v: spatial 0..4 = %i, %w: spatial 0..4 = %j] reads [] writes [] {\n"
+      "%y[%v, %w] = f32(1.0)\n}\n}\n}\n}\n");
   tsl_sch_get_loops(other, tsl_sch_get_block(other, "y"), loops);
   char *other_before = tsl_primfunc_print(other);
   expect_unchanged_refusal(other, other_before, tsl_sch_fuse(other, 2, loops, NULL, &error), &error,
@@ -597,14 +615,19 @@ START_TEST(compute_inline_moves_a_stage_into_its_readers) {
   tsl_primfunc *func = parse_kernel(text);
   char *before = tsl_primfunc_print(func);
   tsl_error error;
-  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "sum"), &error), &error,
-                           "block 'sum' cannot be inlined: it reduces");
-  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "conv"), &error), &error,
-                           "is a parameter");
-  ck_assert_msg(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "pad"), &error) == TSL_OK, "%s", error.message);
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_compute_inline(func, tsl_sch_get_block(func, "sum"), &error),
+                           &error, "block 'sum' cannot be inlined: it reduces");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_compute_inline(func, tsl_sch_get_block(func, "conv"), &error),
+                           &error, "is a parameter");
+  ck_assert_msg(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "pad"), &error) == TSL_OK,
+                "%s", error.message);
   ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
   char *inlined = tsl_primfunc_print(func);
-  ck_assert_msg(!strstr(inlined, "block \"pad\"") && !strstr(inlined, "alloc %pad") && !strstr(inlined, "%pad["), "%s", inlined);
+  ck_assert_msg(!strstr(inlined, "block \"pad\"") && !strstr(inlined, "alloc %pad") &&
+                    !strstr(inlined, "%pad["),
+                "%s", inlined);
   ck_assert_msg(strstr(inlined, "(select(((((0 <= (((%v2_1 * 2) + %rk) + -1))"), "%s", inlined);
   free(inlined);
   free(before);
@@ -612,28 +635,40 @@ START_TEST(compute_inline_moves_a_stage_into_its_readers) {
   check_schedules(text, 5, 31u);
   free(text);
   /* The value would read what a later block writes. */
-  func = parse_kernel("func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
-                      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = %x[%a]\n}\n}\n"
-                      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = (%u[%b] * f32(2.0))\n}\n}\n"
-                      "for %k in 0..4 {\nblock \"zero\" [%c: spatial 0..4 = %k] reads [] writes [] {\n%u[%c] = f32(0.0)\n}\n}\n"
-                      "for %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = (%t[%d] + %u[%d])\n}\n}\n"
-                      "}\n}\n}\n");
+  func = parse_kernel(
+      "func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
+      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = "
+      "%x[%a]\n}\n}\n"
+      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = "
+      "(%u[%b] * f32(2.0))\n}\n}\n"
+      "for %k in 0..4 {\nblock \"zero\" [%c: spatial 0..4 = %k] reads [] writes [] {\n%u[%c] = "
+      "f32(0.0)\n}\n}\n"
+      "for %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = "
+      "(%t[%d] + %u[%d])\n}\n}\n"
+      "}\n}\n}\n");
   before = tsl_primfunc_print(func);
-  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error), &error,
-                           "block 't' reads 'u', which block 'zero' may write after it");
-  ck_assert_int_eq(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "u"), &error), TSL_ERROR_INPUT);
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error),
+                           &error, "block 't' reads 'u', which block 'zero' may write after it");
+  ck_assert_int_eq(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "u"), &error),
+                   TSL_ERROR_INPUT);
   ck_assert_msg(strstr(error.message, "another block writes its buffer too"), "%s", error.message);
   free(before);
   tsl_primfunc_free(func);
   /* The value would read a buffer outside its allocation. */
-  func = parse_kernel("func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
-                      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = %x[%a]\n}\n}\n"
-                      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = (%u[%b] * f32(2.0))\n}\n}\n"
-                      "}\nfor %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = %t[%d]\n}\n}\n"
-                      "}\n}\n");
+  func = parse_kernel(
+      "func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
+      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = "
+      "%x[%a]\n}\n}\n"
+      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = "
+      "(%u[%b] * f32(2.0))\n}\n}\n"
+      "}\nfor %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = "
+      "%t[%d]\n}\n}\n"
+      "}\n}\n");
   before = tsl_primfunc_print(func);
-  expect_unchanged_refusal(func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error), &error,
-                           "reads 'u', which is not allocated around a block that reads 't'");
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error), &error,
+      "reads 'u', which is not allocated around a block that reads 't'");
   free(before);
   tsl_primfunc_free(func);
 }
@@ -803,21 +838,28 @@ START_TEST(compute_at_computes_a_stage_where_it_is_read) {
   tsl_sch_get_loops(func, tsl_sch_get_block(func, "pad"), pad_loops);
   char *before = tsl_primfunc_print(func);
   tsl_error error;
-  expect_unchanged_refusal(func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "conv"), loops[2], &error), &error,
-                           "compute_at of block 'conv' at loop 'i2_1': the buffer it writes is a parameter");
-  expect_unchanged_refusal(func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), pad_loops[1], &error), &error,
-                           "no block below the loop reads its buffer");
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "conv"), loops[2], &error),
+      &error, "compute_at of block 'conv' at loop 'i2_1': the buffer it writes is a parameter");
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), pad_loops[1], &error),
+      &error, "no block below the loop reads its buffer");
   ck_assert_int_eq(tsl_sch_parallel(func, loops[1], &error), TSL_OK);
   char *parallel = tsl_primfunc_print(func);
-  expect_unchanged_refusal(func, parallel, tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), loops[2], &error), &error,
-                           "parallel or vectorized");
+  expect_unchanged_refusal(
+      func, parallel, tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), loops[2], &error),
+      &error, "parallel or vectorized");
   free(parallel);
   loops[1]->loop.loop_kind = TSL_LOOP_SERIAL;
-  ck_assert_msg(tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), loops[2], &error) == TSL_OK, "%s", error.message);
+  ck_assert_msg(
+      tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), loops[2], &error) == TSL_OK, "%s",
+      error.message);
   ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
   char *moved = tsl_primfunc_print(func);
   ck_assert_msg(strstr(moved, "for %i2_1 in 0..8 {\n            for %i0 in 0..1 {"), "%s", moved);
-  ck_assert_msg(strstr(moved, "for %i2 in 0..3 {") && strstr(moved, "%v2: spatial 0..17 = ((%i2_1 * 2) + %i2)"), "%s", moved);
+  ck_assert_msg(strstr(moved, "for %i2 in 0..3 {") &&
+                    strstr(moved, "%v2: spatial 0..17 = ((%i2_1 * 2) + %i2)"),
+                "%s", moved);
   free(moved);
   expect_same_results(text, func);
   tsl_primfunc_free(func);
@@ -827,11 +869,16 @@ START_TEST(compute_at_computes_a_stage_where_it_is_read) {
   func = parse_kernel(row_sum_text);
   tsl_sch_get_loops(func, tsl_sch_get_block(func, "y"), loops);
   before = tsl_primfunc_print(func);
-  expect_unchanged_refusal(func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "s"), loops[1], &error), &error,
-                           "it reduces, and iterations of the loops down to the loop would compute the same outputs");
-  ck_assert_msg(tsl_sch_compute_at(func, tsl_sch_get_block(func, "s"), loops[0], &error) == TSL_OK, "%s", error.message);
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "s"), loops[1], &error),
+      &error,
+      "it reduces, and iterations of the loops down to the loop would compute the same outputs");
+  ck_assert_msg(tsl_sch_compute_at(func, tsl_sch_get_block(func, "s"), loops[0], &error) == TSL_OK,
+                "%s", error.message);
   moved = tsl_primfunc_print(func);
-  ck_assert_msg(strstr(moved, "for %i2 in 0..4 {\n      for %i in 0..1 {\n        for %k in 0..8 {"), "%s", moved);
+  ck_assert_msg(
+      strstr(moved, "for %i2 in 0..4 {\n      for %i in 0..1 {\n        for %k in 0..8 {"), "%s",
+      moved);
   ck_assert_msg(strstr(moved, "%v: spatial 0..4 = (%i2 + %i)"), "%s", moved);
   free(moved);
   expect_same_results(row_sum_text, func);
@@ -849,17 +896,29 @@ START_TEST(reverse_compute_at_computes_a_stage_where_its_input_is_made) {
   tsl_sch_get_loops(func, tsl_sch_get_block(func, "pad"), pad_loops);
   char *before = tsl_primfunc_print(func);
   tsl_error error;
-  expect_unchanged_refusal(func, before, tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "conv"), loops[4], &error),
-                           &error, "reverse_compute_at of block 'conv' at loop 'kc': the block it reads reduces over the loop");
-  expect_unchanged_refusal(func, before, tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "sum"), pad_loops[1], &error),
-                           &error, "block 'sum' at loop 'i1': it reduces");
-  expect_unchanged_refusal(func, before, tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "pad"), loops[1], &error),
-                           &error, "the loop does not run before its loops");
-  ck_assert_msg(tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "conv"), loops[2], &error) == TSL_OK, "%s", error.message);
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "conv"), loops[4], &error), &error,
+      "reverse_compute_at of block 'conv' at loop 'kc': the block it reads reduces over the loop");
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "sum"), pad_loops[1], &error),
+      &error, "block 'sum' at loop 'i1': it reduces");
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "pad"), loops[1], &error), &error,
+      "the loop does not run before its loops");
+  ck_assert_msg(
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "conv"), loops[2], &error) == TSL_OK,
+      "%s", error.message);
   ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
   char *moved = tsl_primfunc_print(func);
-  ck_assert_msg(strstr(moved, "for %i2_2 in 0..1 {\n                  for %i3_2 in 0..8 {"), "%s", moved);
-  ck_assert_msg(strstr(moved, "%v1_2: spatial 0..12 = (%i1_1 + %i1_2), %v2_2: spatial 0..8 = (%i2_1 + %i2_2)"), "%s", moved);
+  ck_assert_msg(strstr(moved, "for %i2_2 in 0..1 {\n                  for %i3_2 in 0..8 {"), "%s",
+                moved);
+  ck_assert_msg(
+      strstr(moved,
+             "%v1_2: spatial 0..12 = (%i1_1 + %i1_2), %v2_2: spatial 0..8 = (%i2_1 + %i2_2)"),
+      "%s", moved);
   free(moved);
   expect_same_results(text, func);
   tsl_primfunc_free(func);
@@ -869,8 +928,10 @@ START_TEST(reverse_compute_at_computes_a_stage_where_its_input_is_made) {
   func = parse_kernel(row_sum_text);
   tsl_sch_get_loops(func, tsl_sch_get_block(func, "s"), loops);
   before = tsl_primfunc_print(func);
-  expect_unchanged_refusal(func, before, tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "y"), loops[0], &error), &error,
-                           "it reads the produced buffer at indices other than its variables in order");
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "y"), loops[0], &error), &error,
+      "it reads the produced buffer at indices other than its variables in order");
   free(before);
   tsl_primfunc_free(func);
 }
@@ -884,29 +945,42 @@ START_TEST(cache_read_packs_a_tile) {
   tsl_buffer *a = func->params[0], *b = func->params[1], *y = func->params[2];
   char *before = tsl_primfunc_print(func);
   tsl_error error;
-  expect_unchanged_refusal(func, before, tsl_sch_cache_read(func, block, y, loops[0], NULL, &error), &error,
-                           "cache_read of 'matmul' in block 'matmul' at loop 'i0': a block below the loop writes the buffer");
+  expect_unchanged_refusal(func, before, tsl_sch_cache_read(func, block, y, loops[0], NULL, &error),
+                           &error,
+                           "cache_read of 'matmul' in block 'matmul' at loop 'i0': a block below "
+                           "the loop writes the buffer");
   tsl_primfunc *pooled = lower_first(workloads[6]);
   tsl_stmt *pool = tsl_sch_get_block(pooled, "max_pool"), *pool_loops[TSL_SCH_MAX_LOOPS];
   tsl_sch_get_loops(pooled, pool, pool_loops);
   char *pooled_before = tsl_primfunc_print(pooled);
-  expect_unchanged_refusal(pooled, pooled_before, tsl_sch_cache_read(pooled, pool, pooled->params[0], pool_loops[1], NULL, &error),
-                           &error, "an index is not affine in the loops");
-  expect_unchanged_refusal(func, before, tsl_sch_cache_read(func, block, pooled->params[0], loops[0], NULL, &error), &error,
-                           "the block does not read the buffer");
-  expect_unchanged_refusal(func, before, tsl_sch_cache_read(func, block, a, pool_loops[0], NULL, &error), &error,
+  expect_unchanged_refusal(
+      pooled, pooled_before,
+      tsl_sch_cache_read(pooled, pool, pooled->params[0], pool_loops[1], NULL, &error), &error,
+      "an index is not affine in the loops");
+  expect_unchanged_refusal(
+      func, before, tsl_sch_cache_read(func, block, pooled->params[0], loops[0], NULL, &error),
+      &error, "the block does not read the buffer");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_cache_read(func, block, a, pool_loops[0], NULL, &error), &error,
                            "the loop is not around the block");
   free(pooled_before);
   tsl_primfunc_free(pooled);
   ck_assert_int_eq(tsl_sch_split(func, loops[2], 2, (int64_t[]){-1, 4}, k, &error), TSL_OK);
-  ck_assert_int_eq(tsl_sch_reorder(func, 3, (tsl_stmt *[]){k[0], loops[0], loops[1]}, &error), TSL_OK);
-  ck_assert_msg(tsl_sch_cache_read(func, block, b, k[0], &copy, &error) == TSL_OK, "%s", error.message);
+  ck_assert_int_eq(tsl_sch_reorder(func, 3, (tsl_stmt *[]){k[0], loops[0], loops[1]}, &error),
+                   TSL_OK);
+  ck_assert_msg(tsl_sch_cache_read(func, block, b, k[0], &copy, &error) == TSL_OK, "%s",
+                error.message);
   ck_assert_str_eq(copy->block.name, "b_read");
-  ck_assert_msg(tsl_sch_cache_read(func, block, a, loops[0], NULL, &error) == TSL_OK, "%s", error.message);
+  ck_assert_msg(tsl_sch_cache_read(func, block, a, loops[0], NULL, &error) == TSL_OK, "%s",
+                error.message);
   ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
   char *cached = tsl_primfunc_print(func);
-  ck_assert_msg(strstr(cached, "alloc %b_local: f32[4, 10] local {") && strstr(cached, "alloc %a_local: f32[1, 4] local {"), "%s", cached);
-  ck_assert_msg(strstr(cached, "[%v0_1: spatial 0..12 = ((%kk_0 * 4) + %r0), %v1_1: spatial 0..10 = %r1]"), "%s", cached);
+  ck_assert_msg(strstr(cached, "alloc %b_local: f32[4, 10] local {") &&
+                    strstr(cached, "alloc %a_local: f32[1, 4] local {"),
+                "%s", cached);
+  ck_assert_msg(
+      strstr(cached, "[%v0_1: spatial 0..12 = ((%kk_0 * 4) + %r0), %v1_1: spatial 0..10 = %r1]"),
+      "%s", cached);
   ck_assert_msg(strstr(cached, "(%a_local[0, %kk_1] * %b_local[%kk_1, %i1])"), "%s", cached);
   free(cached);
   char *text = lowered_text(matmul_text);
