@@ -1603,12 +1603,12 @@ static void bind_to_region(tsl_arena *arena, tsl_stmt *block, const move *where,
 
 /* The loop's body with `nest` first (or last). */
 static tsl_stmt *with_nest(tsl_arena *arena, tsl_stmt *body, tsl_stmt *nest, bool first) {
-  int count = body->kind == TSL_STMT_SEQ ? body->seq.count : 1;
+  int count = body->kind == TSL_STMT_SEQ ? body->seq.count : 1, start = first ? 1 : 0;
   tsl_stmt **items = TSL_ARENA_ARRAY(arena, tsl_stmt *, count + 1);
   if (body->kind == TSL_STMT_SEQ)
-    memcpy(items + first, body->seq.items, sizeof(tsl_stmt *) * (size_t)count);
+    memcpy(items + start, body->seq.items, sizeof(tsl_stmt *) * (size_t)count);
   else
-    items[first] = body;
+    items[start] = body;
   items[first ? 0 : count] = nest;
   return tsl_seq(arena, count + 1, items);
 }
