@@ -103,39 +103,49 @@ static tsl_expr *rewrite(tsl_arena *arena, tsl_expr *expr, var_map *map) {
   return expr ? tsl_expr_substitute(arena, expr, mapped, map) : NULL;
 }
 
-/* Replaces the mapped variables in every expression of the tree, in place. */
-static void rewrite_stmt(tsl_arena *arena, tsl_stmt *stmt, var_map *map) {
+static tsl_expr *rewrite_with(tsl_arena *arena, tsl_expr *expr, const tsl_expr_rewriter *rewriter) {
+  return expr ? tsl_expr_rewrite(arena, expr, rewriter) : NULL;
+}
+
+/* Rewrites every expression of the tree, in place. */
+static void rewrite_exprs(tsl_arena *arena, tsl_stmt *stmt, const tsl_expr_rewriter *rewriter) {
   if (!stmt) return;
   switch (stmt->kind) {
   case TSL_STMT_SEQ:
-    for (int i = 0; i < stmt->seq.count; i++) rewrite_stmt(arena, stmt->seq.items[i], map);
+    for (int i = 0; i < stmt->seq.count; i++) rewrite_exprs(arena, stmt->seq.items[i], rewriter);
     return;
   case TSL_STMT_FOR:
-    stmt->loop.min = rewrite(arena, stmt->loop.min, map);
-    stmt->loop.extent = rewrite(arena, stmt->loop.extent, map);
-    rewrite_stmt(arena, stmt->loop.body, map);
+    stmt->loop.min = rewrite_with(arena, stmt->loop.min, rewriter);
+    stmt->loop.extent = rewrite_with(arena, stmt->loop.extent, rewriter);
+    rewrite_exprs(arena, stmt->loop.body, rewriter);
     return;
   case TSL_STMT_BLOCK:
     for (int i = 0; i < stmt->block.num_iters; i++) {
-      stmt->block.iters[i].binding = rewrite(arena, stmt->block.iters[i].binding, map);
+      stmt->block.iters[i].binding = rewrite_with(arena, stmt->block.iters[i].binding, rewriter);
     }
-    rewrite_stmt(arena, stmt->block.init, map);
-    rewrite_stmt(arena, stmt->block.body, map);
+    rewrite_exprs(arena, stmt->block.init, rewriter);
+    rewrite_exprs(arena, stmt->block.body, rewriter);
     return;
   case TSL_STMT_STORE:
     for (int i = 0; i < stmt->store.num_indices; i++) {
-      stmt->store.indices[i] = rewrite(arena, stmt->store.indices[i], map);
+      stmt->store.indices[i] = rewrite_with(arena, stmt->store.indices[i], rewriter);
     }
-    stmt->store.value = rewrite(arena, stmt->store.value, map);
+    stmt->store.value = rewrite_with(arena, stmt->store.value, rewriter);
     return;
   case TSL_STMT_IF:
-    stmt->branch.condition = rewrite(arena, stmt->branch.condition, map);
-    rewrite_stmt(arena, stmt->branch.then, map);
-    rewrite_stmt(arena, stmt->branch.otherwise, map);
+    stmt->branch.condition = rewrite_with(arena, stmt->branch.condition, rewriter);
+    rewrite_exprs(arena, stmt->branch.then, rewriter);
+    rewrite_exprs(arena, stmt->branch.otherwise, rewriter);
     return;
-  case TSL_STMT_ALLOC: rewrite_stmt(arena, stmt->alloc.body, map); return;
-  case TSL_STMT_EVAL: stmt->eval.value = rewrite(arena, stmt->eval.value, map); return;
+  case TSL_STMT_ALLOC: rewrite_exprs(arena, stmt->alloc.body, rewriter); return;
+  case TSL_STMT_EVAL: stmt->eval.value = rewrite_with(arena, stmt->eval.value, rewriter); return;
   }
+}
+
+/* Replaces the mapped variables in every expression of the tree, in place. */
+static void rewrite_stmt(tsl_arena *arena, tsl_stmt *stmt, var_map *map) {
+  tsl_expr_rewriter rewriter = {mapped, NULL, map};
+  rewrite_exprs(arena, stmt, &rewriter);
 }
 
 static void infer_regions(tsl_stmt *stmt, void *context) {
@@ -305,6 +315,67 @@ tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops
   order[deepest - 1]->loop.body = innermost_body;
   *slots[top] = order[top];
   refresh_regions(func);
+  return TSL_OK;
+}
+
+/* ---- fuse -------------------------------------------------------------------------------- */
+
+tsl_status tsl_sch_fuse(tsl_primfunc *func, int count, tsl_stmt *const *loops, tsl_stmt **fused,
+                        tsl_error *error) {
+  tsl_arena *arena = func->arena;
+  if (count < 1 || count > TSL_SCH_MAX_LOOPS)
+    return tsl_fail(error, TSL_ERROR_INPUT, "fuse: %d loops", count);
+  for (int i = 0; i < count; i++) {
+    if (loops[i]->kind != TSL_STMT_FOR || !slot_of(func, loops[i]))
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: not a loop of function '%s'", func->name);
+  }
+  int64_t extents[TSL_SCH_MAX_LOOPS], total = 1;
+  for (int i = 0; i < count; i++) {
+    const char *name = loops[i]->loop.var->name;
+    int64_t min;
+    if (!is_constant(loops[i]->loop.extent, &extents[i]) ||
+        !is_constant(loops[i]->loop.min, &min) || min != 0) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: loop '%s' does not run from 0 to a constant",
+                      name);
+    }
+    if (i + 1 < count && loops[i]->loop.body != loops[i + 1]) {
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: loop '%s' is not the body of loop '%s'",
+                      loops[i + 1]->loop.var->name, name);
+    }
+    if (extents[i] > 0 && total > INT64_MAX / extents[i])
+      return tsl_fail(error, TSL_ERROR_INPUT, "fuse: the fused extent overflows");
+    total *= extents[i];
+  }
+  if (count == 1) {
+    if (fused) *fused = loops[0];
+    return TSL_OK;
+  }
+  /* The outermost loop becomes the fused one; each variable is its quotient by the extents
+   * inside, modulo its own extent. */
+  char name[256] = "";
+  for (int i = 0; i < count; i++) {
+    size_t used = strlen(name);
+    snprintf(name + used, sizeof(name) - used, "%s_", loops[i]->loop.var->name);
+  }
+  snprintf(name + strlen(name), sizeof(name) - strlen(name), "fused");
+  tsl_var *var = tsl_primfunc_var(func, name, TSL_DTYPE_I64);
+  var_map map = {0};
+  int64_t inside = 1;
+  for (int i = count - 1; i >= 0; i--) {
+    tsl_expr *value = tsl_var_ref(arena, var);
+    if (inside != 1) value = tsl_binary(arena, TSL_EXPR_FLOOR_DIV, value, tsl_index(arena, inside));
+    if (i > 0) value = tsl_binary(arena, TSL_EXPR_FLOOR_MOD, value, tsl_index(arena, extents[i]));
+    map_add(&map, loops[i]->loop.var, value);
+    inside *= extents[i];
+  }
+  tsl_stmt *outer = loops[0];
+  outer->loop.body = loops[count - 1]->loop.body;
+  rewrite_stmt(arena, outer->loop.body, &map);
+  outer->loop.var = var;
+  outer->loop.extent = tsl_index(arena, total);
+  outer->loop.loop_kind = TSL_LOOP_SERIAL;
+  refresh_regions(func);
+  if (fused) *fused = outer;
   return TSL_OK;
 }
 
@@ -1025,6 +1096,765 @@ tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer
   tsl_stmt *alloc = tsl_stmt_find(func->body, allocates, buffer);
   if (alloc) *slot_of(func, alloc) = alloc->alloc.body;
   refresh_regions(func);
+  return TSL_OK;
+}
+
+/* ---- compute_inline ---------------------------------------------------------------------- */
+
+/* The outermost of the loops nested directly around `block` (nothing else in them), or the
+ * block itself; its depth in path[], which holds the path to the block. */
+static int nest_top(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **path) {
+  int depth = path_to(&func->body, block, path, NULL, 0) - 1;
+  while (depth > 0 && path[depth - 1]->kind == TSL_STMT_FOR) depth--;
+  return depth;
+}
+
+/* The position of `item` in a sequence; -1 when it is not one of its items. */
+static int item_index(const tsl_stmt *seq, const tsl_stmt *item) {
+  for (int i = 0; seq->kind == TSL_STMT_SEQ && i < seq->seq.count; i++) {
+    if (seq->seq.items[i] == item) return i;
+  }
+  return -1;
+}
+
+/* Whether `writer` has finished, never to run again, when `stmt` starts: they are in items of
+ * one sequence, writer's the earlier, and no loop or block runs around that sequence. */
+static bool finished_before(tsl_primfunc *func, const tsl_stmt *writer, const tsl_stmt *stmt) {
+  tsl_stmt *a[MAX_PATH], *b[MAX_PATH];
+  int length_a = path_to(&func->body, writer, a, NULL, 0);
+  int length_b = path_to(&func->body, stmt, b, NULL, 0), common = 0;
+  while (common < length_a && common < length_b && a[common] == b[common]) common++;
+  if (common == 0 || common == length_a || common == length_b) return false;
+  for (int i = 0; i < common; i++) {
+    if (a[i]->kind == TSL_STMT_FOR || a[i]->kind == TSL_STMT_BLOCK) return false;
+  }
+  const tsl_stmt *seq = a[common - 1];
+  return item_index(seq, a[common]) >= 0 && item_index(seq, a[common]) < item_index(seq, b[common]);
+}
+
+/* The blocks that write (or read) a buffer. */
+typedef struct block_list {
+  const tsl_buffer *buffer;
+  int count;
+  tsl_stmt *blocks[MAX_PATH];
+  bool too_many;
+} block_list;
+
+static void note_writer(tsl_stmt *stmt, void *context) {
+  block_list *writers = context;
+  if (stmt->kind != TSL_STMT_BLOCK ||
+      !in_regions(stmt->block.writes, stmt->block.num_writes, writers->buffer))
+    return;
+  if (writers->count == MAX_PATH)
+    writers->too_many = true;
+  else
+    writers->blocks[writers->count++] = stmt;
+}
+
+/* The first block that writes one of the buffers the value of `block` reads and may run after
+ * `stmt` has started; NULL when there is none (*problem set when that cannot be told). */
+static tsl_stmt *late_writer(tsl_primfunc *func, const consumer_reads *reads, const tsl_stmt *stmt,
+                             tsl_buffer **buffer) {
+  for (int i = 0; i < reads->count; i++) {
+    block_list writers = {.buffer = reads->buffers[i]};
+    tsl_stmt_walk(func->body, note_writer, &writers);
+    for (int w = 0; w < writers.count; w++) {
+      if (writers.too_many || !finished_before(func, writers.blocks[w], stmt)) {
+        *buffer = reads->buffers[i];
+        return writers.blocks[w];
+      }
+    }
+  }
+  return NULL;
+}
+
+/* Whether `buffer` is a parameter or allocated around `stmt`. */
+static bool in_scope(tsl_primfunc *func, const tsl_buffer *buffer, const tsl_stmt *stmt) {
+  if (is_param(func, buffer)) return true;
+  tsl_stmt *path[MAX_PATH];
+  int length = path_to(&func->body, stmt, path, NULL, 0);
+  for (int i = 0; i < length; i++) {
+    if (path[i]->kind == TSL_STMT_ALLOC && path[i]->alloc.buffer == buffer) return true;
+  }
+  return false;
+}
+
+static void note_reader(tsl_stmt *stmt, void *context) {
+  block_list *readers = context;
+  if (stmt->kind != TSL_STMT_BLOCK ||
+      !in_regions(stmt->block.reads, stmt->block.num_reads, readers->buffer))
+    return;
+  if (readers->count == MAX_PATH)
+    readers->too_many = true;
+  else
+    readers->blocks[readers->count++] = stmt;
+}
+
+/* The first buffer the value reads that is not in scope at one of the readers of `buffer`;
+ * NULL when there is none. */
+static const tsl_buffer *out_of_scope(tsl_primfunc *func, const consumer_reads *reads,
+                                      const tsl_buffer *buffer) {
+  block_list readers = {.buffer = buffer};
+  tsl_stmt_walk(func->body, note_reader, &readers);
+  for (int i = 0; i < reads->count; i++) {
+    for (int r = 0; r < readers.count; r++) {
+      if (readers.too_many || !in_scope(func, reads->buffers[i], readers.blocks[r]))
+        return reads->buffers[i];
+    }
+  }
+  return NULL;
+}
+
+/* A load of the inlined buffer becomes the inlined block's value at the load's indices. */
+typedef struct inline_load {
+  tsl_arena *arena;
+  const tsl_stmt *block;
+  const tsl_buffer *buffer;
+  tsl_expr *value;
+} inline_load;
+
+static tsl_expr *inlined_value(tsl_expr *load, void *context) {
+  inline_load *inlined = context;
+  if (load->load.buffer != inlined->buffer) return NULL;
+  var_map at_load = {0};
+  for (int i = 0; i < inlined->block->block.num_iters; i++)
+    map_add(&at_load, inlined->block->block.iters[i].var, load->load.indices[i]);
+  return rewrite(inlined->arena, inlined->value, &at_load);
+}
+
+/* Why `block` cannot be inlined; NULL when it can. */
+static const char *inline_problem(tsl_primfunc *func, tsl_stmt *block, consumer_reads *reads) {
+  tsl_stmt *store = block->block.body;
+  tsl_buffer *buffer = store->store.buffer;
+  if (!is_spatial_block(block)) return "it reduces";
+  if (!at_block_vars(block, store->store.num_indices, store->store.indices))
+    return "it does not store at its variables in order";
+  if (is_param(func, buffer)) return "the buffer it writes is a parameter of the function";
+  if (users_of(func->body, buffer).num_writers != 1) return "another block writes its buffer too";
+  for (int i = 0; i < block->block.num_iters; i++) {
+    const tsl_block_iter *iter = &block->block.iters[i];
+    if (iter->min != 0 || iter->extent != buffer->shape[i])
+      return "its variables do not range over its buffer's shape";
+  }
+  tsl_expr_walk(store->store.value, scan_consumer, reads);
+  if (reads->too_many) return "it reads too many buffers";
+  if (reads->foreign_var) return "its value uses variables other than its own";
+  if (tsl_expr_loads(store->store.value, buffer)) return "it reads the buffer it writes";
+  return NULL;
+}
+
+tsl_status tsl_sch_compute_inline(tsl_primfunc *func, tsl_stmt *block, tsl_error *error) {
+  if (block->kind != TSL_STMT_BLOCK || block->block.body->kind != TSL_STMT_STORE ||
+      !slot_of(func, block)) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: not a block of function '%s' whose body is a store",
+                    func->name);
+  }
+  const char *name = block->block.name;
+  consumer_reads reads = {.block = block};
+  const char *problem = inline_problem(func, block, &reads);
+  if (problem)
+    return tsl_fail(error, TSL_ERROR_INPUT, "compute_inline: block '%s' cannot be inlined: %s",
+                    name, problem);
+  tsl_stmt *path[MAX_PATH];
+  int top = nest_top(func, block, path);
+  int index = top > 0 ? item_index(path[top - 1], path[top]) : -1;
+  if (index < 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: the loops of block '%s' are not a statement of a sequence",
+                    name);
+  }
+  /* Its value is computed where it is read: what it reads must not change in between. */
+  tsl_buffer *changed = NULL;
+  tsl_stmt *writer = late_writer(func, &reads, path[top], &changed);
+  if (writer) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: block '%s' reads '%s', which block '%s' may write after it",
+                    name, changed->name, writer->block.name);
+  }
+  tsl_buffer *buffer = block->block.body->store.buffer;
+  const tsl_buffer *unseen = out_of_scope(func, &reads, buffer);
+  if (unseen) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "compute_inline: block '%s' reads '%s', which is not allocated around a "
+                    "block that reads '%s'",
+                    name, unseen->name, buffer->name);
+  }
+  inline_load inlined = {func->arena, block, buffer, block->block.body->store.value};
+  tsl_expr_rewriter rewriter = {NULL, inlined_value, &inlined};
+  remove_item(func, path[top - 1], index);
+  rewrite_exprs(func->arena, func->body, &rewriter);
+  tsl_stmt *alloc = tsl_stmt_find(func->body, allocates, buffer);
+  if (alloc) *slot_of(func, alloc) = alloc->alloc.body;
+  refresh_regions(func);
+  return TSL_OK;
+}
+
+/* ---- what one iteration of a loop touches ------------------------------------------------ */
+
+/* What the accesses of a buffer below a loop reach in one of its iterations: per axis
+ * [outer + low, outer + high], where outer, the same linear form for every access, is in the
+ * variables that stay fixed during the iteration and low and high come from the ranges of the
+ * loops inside (`inner`). */
+typedef struct loop_region {
+  const tsl_buffer *buffer;
+  const inner_loops *inner;
+  bool writes; /* stores are the accesses, else loads */
+  bool seen;
+  linear outer[TSL_MAX_RANK];
+  int64_t low[TSL_MAX_RANK], high[TSL_MAX_RANK];
+  const char *problem;
+  tsl_arena *arena;
+  var_map *bindings; /* of the block being scanned */
+  tsl_buffer *local; /* cache_read's copy */
+} loop_region;
+
+/* An index, in loop variables, split into its part in the loops inside and the rest; false
+ * when it is not affine. */
+static bool split_index(const loop_region *region, tsl_expr *index, linear *inside, linear *outer) {
+  linear form = {0};
+  if (!to_linear(rewrite(region->arena, index, region->bindings), 1, &form)) return false;
+  *inside = (linear){.constant = form.constant};
+  *outer = (linear){0};
+  for (int i = 0; i < form.count; i++) {
+    if (form.coefficients[i] == 0) continue;
+    linear_add(inner_loop(region->inner, form.vars[i]) ? inside : outer, form.vars[i],
+               form.coefficients[i]);
+  }
+  return true;
+}
+
+static void region_add(loop_region *region, tsl_expr *const *indices) {
+  for (int axis = 0; axis < region->buffer->rank && !region->problem; axis++) {
+    linear inside, outer;
+    if (!split_index(region, indices[axis], &inside, &outer)) {
+      region->problem = "an index is not affine in the loops";
+      return;
+    }
+    int64_t low = inside.constant, high = inside.constant;
+    for (int i = 0; i < inside.count; i++) {
+      const tsl_stmt *loop = inner_loop(region->inner, inside.vars[i]);
+      int64_t min, extent, c = inside.coefficients[i];
+      if (!is_constant(loop->loop.min, &min) || !is_constant(loop->loop.extent, &extent) ||
+          extent < 1) {
+        region->problem = "a loop inside does not run over a constant range";
+        return;
+      }
+      int64_t first = c * min, last = c * (min + extent - 1);
+      low += first < last ? first : last;
+      high += first < last ? last : first;
+    }
+    if (!region->seen) {
+      region->outer[axis] = outer;
+      region->low[axis] = low;
+      region->high[axis] = high;
+    } else if (!same_linear(&outer, &region->outer[axis])) {
+      region->problem = "its accesses move differently with the loops outside";
+      return;
+    } else {
+      if (low < region->low[axis]) region->low[axis] = low;
+      if (high > region->high[axis]) region->high[axis] = high;
+    }
+  }
+  region->seen = true;
+}
+
+static void note_load(const tsl_expr *expr, void *context) {
+  loop_region *region = context;
+  if (expr->kind == TSL_EXPR_LOAD && expr->load.buffer == region->buffer && !region->writes)
+    region_add(region, expr->load.indices);
+}
+
+static void scan_accesses(loop_region *region, const tsl_stmt *stmt) {
+  if (!stmt) return;
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ:
+    for (int i = 0; i < stmt->seq.count; i++) scan_accesses(region, stmt->seq.items[i]);
+    return;
+  case TSL_STMT_FOR:
+    tsl_expr_walk(stmt->loop.min, note_load, region);
+    tsl_expr_walk(stmt->loop.extent, note_load, region);
+    scan_accesses(region, stmt->loop.body);
+    return;
+  case TSL_STMT_BLOCK: region->problem = "a block is nested in a block"; return;
+  case TSL_STMT_STORE:
+    for (int i = 0; i < stmt->store.num_indices; i++)
+      tsl_expr_walk(stmt->store.indices[i], note_load, region);
+    tsl_expr_walk(stmt->store.value, note_load, region);
+    if (region->writes && stmt->store.buffer == region->buffer)
+      region_add(region, stmt->store.indices);
+    return;
+  case TSL_STMT_IF:
+    tsl_expr_walk(stmt->branch.condition, note_load, region);
+    scan_accesses(region, stmt->branch.then);
+    scan_accesses(region, stmt->branch.otherwise);
+    return;
+  case TSL_STMT_ALLOC: scan_accesses(region, stmt->alloc.body); return;
+  case TSL_STMT_EVAL: tsl_expr_walk(stmt->eval.value, note_load, region); return;
+  }
+}
+
+/* Adds the accesses of a block, its variables standing for their bindings. */
+static void region_add_block(loop_region *region, const tsl_stmt *block) {
+  var_map bindings = {0};
+  for (int i = 0; i < block->block.num_iters; i++)
+    map_add(&bindings, block->block.iters[i].var, block->block.iters[i].binding);
+  region->bindings = &bindings;
+  scan_accesses(region, block->block.init);
+  scan_accesses(region, block->block.body);
+  region->bindings = NULL;
+}
+
+static void add_block_accesses(tsl_stmt *stmt, void *context) {
+  loop_region *region = context;
+  if (stmt->kind == TSL_STMT_BLOCK && !region->problem) region_add_block(region, stmt);
+}
+
+/* The loops on the path to `stmt` (it included, when a loop); their count. */
+static int loops_above(tsl_primfunc *func, const tsl_stmt *stmt, tsl_stmt **loops) {
+  tsl_stmt *path[MAX_PATH];
+  int length = path_to(&func->body, stmt, path, NULL, 0), count = 0;
+  for (int i = 0; i < length && count < TSL_SCH_MAX_LOOPS; i++) {
+    if (path[i]->kind == TSL_STMT_FOR) loops[count++] = path[i];
+  }
+  return count;
+}
+
+/* Whether axis `axis` of the region stays in [min, max] for every value of the loops around
+ * (`loops`, which must bind every variable of its outer part over constant ranges). */
+static bool region_within(const loop_region *region, int axis, tsl_stmt *const *loops, int count,
+                          int64_t min, int64_t max) {
+  const linear *outer = &region->outer[axis];
+  int64_t least = region->low[axis], most = region->high[axis];
+  for (int i = 0; i < outer->count; i++) {
+    int64_t c = outer->coefficients[i], start, extent;
+    const tsl_stmt *loop = NULL;
+    for (int l = 0; l < count; l++) {
+      if (loops[l]->loop.var == outer->vars[i]) loop = loops[l];
+    }
+    if (c == 0) continue;
+    if (!loop || !is_constant(loop->loop.min, &start) || !is_constant(loop->loop.extent, &extent) ||
+        extent < 1)
+      return false;
+    int64_t first = c * start, last = c * (start + extent - 1);
+    least += first < last ? first : last;
+    most += first < last ? last : first;
+  }
+  return least >= min && most <= max;
+}
+
+/* The start of axis `axis` of the region: outer + low. */
+static tsl_expr *region_start(tsl_arena *arena, const loop_region *region, int axis) {
+  linear start = region->outer[axis];
+  start.constant = region->low[axis];
+  return linear_expr(arena, &start);
+}
+
+/* start + var, without a start of 0. */
+static tsl_expr *offset_var(tsl_arena *arena, tsl_expr *start, tsl_var *var) {
+  tsl_expr *ref = tsl_var_ref(arena, var);
+  return tsl_expr_is_int(start, 0) ? ref : tsl_binary(arena, TSL_EXPR_ADD, start, ref);
+}
+
+/* ---- compute_at and reverse_compute_at --------------------------------------------------- */
+
+/* Whether a block's region of a buffer is at its spatial variables in order (a 0 standing for
+ * a variable of extent 1), which range over the buffer's whole shape. */
+static bool region_is_domain(const tsl_stmt *block, const tsl_region *region) {
+  const tsl_buffer *buffer = region->buffer;
+  int axis = 0;
+  for (int i = 0; i < block->block.num_iters; i++) {
+    const tsl_block_iter *iter = &block->block.iters[i];
+    if (iter->kind != TSL_ITER_SPATIAL) continue;
+    if (axis == buffer->rank || iter->min != 0 || iter->extent != buffer->shape[axis]) return false;
+    const tsl_expr *min = region->min[axis];
+    bool zero = tsl_expr_is_int(min, 0) && iter->extent == 1;
+    if (!tsl_expr_is_int(region->extent[axis], 1) ||
+        (!zero && (min->kind != TSL_EXPR_VAR || min->var != iter->var)))
+      return false;
+    axis++;
+  }
+  return axis == buffer->rank;
+}
+
+/* Whether the loops `chain` bind the block's variables one to one: each variable is the
+ * variable of its own loop, which runs over the variable's domain. The loop of each variable
+ * goes to loop_of. */
+static bool binds_directly(tsl_stmt *const *chain, int count, const tsl_stmt *block,
+                           tsl_stmt **loop_of) {
+  if (count != block->block.num_iters) return false;
+  for (int i = 0; i < count; i++) {
+    const tsl_block_iter *iter = &block->block.iters[i];
+    loop_of[i] = NULL;
+    for (int l = 0; l < count; l++) {
+      if (iter->binding->kind == TSL_EXPR_VAR && iter->binding->var == chain[l]->loop.var)
+        loop_of[i] = chain[l];
+    }
+    for (int j = 0; j < i; j++) {
+      if (loop_of[j] == loop_of[i]) return false;
+    }
+    int64_t min, extent;
+    if (!loop_of[i] || !is_constant(loop_of[i]->loop.min, &min) ||
+        !is_constant(loop_of[i]->loop.extent, &extent) || min != iter->min ||
+        extent != iter->extent)
+      return false;
+  }
+  return true;
+}
+
+/* A block that moves under a loop: its loops are items[moved] of `seq`, and the loop is below
+ * items[target]. */
+typedef struct move {
+  tsl_stmt *path[MAX_PATH]; /* to the block */
+  int top;                  /* its outermost loop in path */
+  tsl_stmt *seq;
+  int moved, target;
+  tsl_stmt *loop_of[TSL_SCH_MAX_LOOPS]; /* per variable of the block */
+  tsl_stmt *around[MAX_PATH];           /* the loops from items[target] down to the loop */
+  int num_around;
+} move;
+
+/* Fills `where` for a block whose loops run before the loop's (`after`: the loop runs after
+ * them), or after; NULL when that holds, else what does not. */
+static const char *move_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop, move *where,
+                                bool after) {
+  int depth = path_to(&func->body, block, where->path, NULL, 0) - 1, top = depth;
+  while (top > 0 && where->path[top - 1]->kind == TSL_STMT_FOR) top--;
+  where->top = top;
+  where->moved = top > 0 ? item_index(where->path[top - 1], where->path[top]) : -1;
+  if (where->moved < 0) return "its loops are not a statement of a sequence";
+  where->seq = where->path[top - 1];
+  if (!binds_directly(where->path + top, depth - top, block, where->loop_of))
+    return "its loops do not bind its variables one to one over their domains";
+  tsl_stmt *loop_path[MAX_PATH];
+  int length = path_to(&func->body, loop, loop_path, NULL, 0);
+  where->target = length > top && loop_path[top - 1] == where->seq
+                      ? item_index(where->seq, loop_path[top])
+                      : -1;
+  if (after && where->target <= where->moved)
+    return "the loop does not run after its loops in their sequence";
+  if (!after && (where->target < 0 || where->target >= where->moved))
+    return "the loop does not run before its loops in their sequence";
+  where->num_around = 0;
+  for (int d = top; d < length; d++) {
+    if (loop_path[d]->kind == TSL_STMT_BLOCK) return "the loop is inside a block";
+    if (loop_path[d]->kind != TSL_STMT_FOR) continue;
+    tsl_loop_kind kind = loop_path[d]->loop.loop_kind;
+    if (kind == TSL_LOOP_PARALLEL || kind == TSL_LOOP_VECTORIZED)
+      return "the loop, or one around it inside the sequence, is parallel or vectorized";
+    where->around[where->num_around++] = loop_path[d];
+  }
+  return NULL;
+}
+
+/* Whether a block in items[first … last] of the sequence writes a buffer `block` reads, other
+ * than `except`. */
+static bool inputs_written(const tsl_stmt *block, const tsl_buffer *except, tsl_stmt *seq,
+                           int first, int last) {
+  for (int r = 0; r < block->block.num_reads; r++) {
+    const tsl_buffer *buffer = block->block.reads[r].buffer;
+    for (int i = first; i <= last && buffer != except; i++) {
+      if (users_of(seq->seq.items[i], buffer).num_writers) return true;
+    }
+  }
+  return false;
+}
+
+/* Whether the iterations of `loop` reach disjoint parts of the region: along some axis its
+ * step is at least the region's extent plus the span of the other loops in `loops`. */
+static bool iterations_disjoint(const loop_region *region, const tsl_stmt *loop,
+                                tsl_stmt *const *loops, int count) {
+  for (int axis = 0; axis < region->buffer->rank; axis++) {
+    const linear *outer = &region->outer[axis];
+    int64_t step = 0, span = region->high[axis] - region->low[axis] + 1;
+    for (int i = 0; i < outer->count; i++) {
+      int64_t c = outer->coefficients[i] < 0 ? -outer->coefficients[i] : outer->coefficients[i];
+      if (outer->vars[i] == loop->loop.var) {
+        step = c;
+        continue;
+      }
+      for (int l = 0; l < count; l++) {
+        int64_t extent;
+        if (loops[l]->loop.var != outer->vars[i]) continue;
+        if (!is_constant(loops[l]->loop.extent, &extent)) return false;
+        span += c * (extent - 1);
+      }
+    }
+    if (step && step >= span) return true;
+  }
+  return false;
+}
+
+/* Gives the block's spatial variables the region's ranges: the loop of each runs over the
+ * extent, and the variable is bound to the start plus the loop's variable. */
+static void bind_to_region(tsl_arena *arena, tsl_stmt *block, const move *where,
+                           const loop_region *region) {
+  int axis = 0;
+  for (int i = 0; i < block->block.num_iters; i++) {
+    tsl_block_iter *iter = &block->block.iters[i];
+    if (iter->kind != TSL_ITER_SPATIAL) continue;
+    tsl_stmt *loop = where->loop_of[i];
+    loop->loop.min = tsl_index(arena, 0);
+    loop->loop.extent = tsl_index(arena, region->high[axis] - region->low[axis] + 1);
+    iter->binding = offset_var(arena, region_start(arena, region, axis), loop->loop.var);
+    axis++;
+  }
+}
+
+/* The loop's body with `nest` first (or last). */
+static tsl_stmt *with_nest(tsl_arena *arena, tsl_stmt *body, tsl_stmt *nest, bool first) {
+  int count = body->kind == TSL_STMT_SEQ ? body->seq.count : 1, start = first ? 1 : 0;
+  tsl_stmt **items = TSL_ARENA_ARRAY(arena, tsl_stmt *, count + 1);
+  if (body->kind == TSL_STMT_SEQ)
+    memcpy(items + start, body->seq.items, sizeof(tsl_stmt *) * (size_t)count);
+  else
+    items[start] = body;
+  items[first ? 0 : count] = nest;
+  return tsl_seq(arena, count + 1, items);
+}
+
+/* Checks compute_at's preconditions; NULL when they hold, else what fails. */
+static const char *compute_at_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                      move *where, loop_region *region) {
+  if (block->block.num_writes != 1 || !region_is_domain(block, &block->block.writes[0]))
+    return "it does not write one buffer at its spatial variables in order, over its shape";
+  tsl_buffer *buffer = block->block.writes[0].buffer;
+  if (is_param(func, buffer)) return "the buffer it writes is a parameter of the function";
+  buffer_users all = users_of(func->body, buffer), below = users_of(loop->loop.body, buffer);
+  int own = in_regions(block->block.reads, block->block.num_reads, buffer);
+  if (all.num_writers != 1) return "another block writes its buffer too";
+  if (below.num_readers == 0) return "no block below the loop reads its buffer";
+  if (all.num_readers - own != below.num_readers)
+    return "a block that reads its buffer is not below the loop";
+  const char *problem = move_problem(func, block, loop, where, true);
+  if (problem) return problem;
+  /* It will run later: nothing in between may write what it reads. */
+  if (inputs_written(block, buffer, where->seq, where->moved + 1, where->target))
+    return "a block between its loops and the loop writes a buffer it reads";
+  region->buffer = buffer;
+  tsl_stmt_walk(loop->loop.body, add_block_accesses, region);
+  if (region->problem) return region->problem;
+  tsl_stmt *outside[TSL_SCH_MAX_LOOPS];
+  int num_outside = loops_above(func, loop, outside);
+  for (int axis = 0; axis < buffer->rank; axis++) {
+    if (!region_within(region, axis, outside, num_outside, 0, buffer->shape[axis] - 1))
+      return "the part of its buffer an iteration reads may reach outside the buffer";
+  }
+  /* A reduction run again over the same outputs by another iteration, as a parallel or
+   * vectorised loop would, starts from its init again. */
+  bool reduces = block->block.init != NULL;
+  for (int i = 0; i < block->block.num_iters; i++)
+    reduces = reduces || block->block.iters[i].kind == TSL_ITER_REDUCE;
+  for (int i = 0; reduces && i < where->num_around; i++) {
+    int64_t extent;
+    if (is_constant(where->around[i]->loop.extent, &extent) && extent == 1) continue;
+    if (!iterations_disjoint(region, where->around[i], where->around, where->num_around))
+      return "it reduces, and iterations of the loops down to the loop would compute the same "
+             "outputs";
+  }
+  return NULL;
+}
+
+tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                              tsl_error *error) {
+  if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block))
+    return tsl_fail(error, TSL_ERROR_INPUT, "compute_at: not a block of function '%s'", func->name);
+  if (loop->kind != TSL_STMT_FOR || !slot_of(func, loop))
+    return tsl_fail(error, TSL_ERROR_INPUT, "compute_at: not a loop of function '%s'", func->name);
+  move where;
+  inner_loops inner = {0};
+  tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
+  loop_region region = {.inner = &inner, .arena = func->arena};
+  const char *problem = compute_at_problem(func, block, loop, &where, &region);
+  if (problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "compute_at of block '%s' at loop '%s': %s",
+                    block->block.name, loop->loop.var->name, problem);
+  }
+  tsl_stmt *nest = where.path[where.top];
+  bind_to_region(func->arena, block, &where, &region);
+  remove_item(func, where.seq, where.moved);
+  loop->loop.body = with_nest(func->arena, loop->loop.body, nest, true);
+  refresh_regions(func);
+  return TSL_OK;
+}
+
+/* Checks reverse_compute_at's preconditions; NULL when they hold, else what fails. */
+static const char *reverse_compute_at_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                              move *where, loop_region *region) {
+  if (!is_spatial_block(block)) return "it reduces";
+  const char *problem = move_problem(func, block, loop, where, false);
+  if (problem) return problem;
+  const tsl_region *read = NULL;
+  for (int r = 0; r < block->block.num_reads; r++) {
+    if (!users_of(loop->loop.body, block->block.reads[r].buffer).num_writers) continue;
+    if (read) return "it reads more than one buffer that blocks below the loop write";
+    read = &block->block.reads[r];
+  }
+  if (!read) return "it reads no buffer that a block below the loop writes";
+  tsl_buffer *buffer = read->buffer;
+  if (!region_is_domain(block, read))
+    return "it reads the produced buffer at indices other than its variables in order";
+  buffer_users all = users_of(func->body, buffer);
+  if (all.num_writers != 1) return "another block writes the buffer it reads too";
+  tsl_stmt *producer = all.writer;
+  if (producer->block.num_writes != 1 || !region_is_domain(producer, &producer->block.writes[0]))
+    return "the block below the loop does not write its buffer at its spatial variables in "
+           "order, over its shape";
+  /* What an iteration produces must be final by its end. */
+  tsl_stmt *outside[TSL_SCH_MAX_LOOPS];
+  int num_outside = loops_above(func, loop, outside);
+  for (int i = 0; i < num_outside; i++) {
+    binding_scan scan = {outside[i]->loop.var, false, false};
+    scan_bindings(producer, &scan);
+    if (scan.binds_reduce) return "the block it reads reduces over the loop or one around it";
+  }
+  /* It will run earlier: nothing in between may write what it reads or use what it writes. */
+  if (inputs_written(block, buffer, where->seq, where->target, where->moved - 1))
+    return "a block between the loop and its loops writes a buffer it reads";
+  for (int w = 0; w < block->block.num_writes; w++) {
+    for (int i = where->target; i < where->moved; i++) {
+      buffer_users between = users_of(where->seq->seq.items[i], block->block.writes[w].buffer);
+      if (between.num_readers || between.num_writers)
+        return "a block between the loop and its loops uses what it writes";
+    }
+  }
+  region->buffer = buffer;
+  region->writes = true;
+  region_add_block(region, producer);
+  if (region->problem) return region->problem;
+  for (int axis = 0; axis < buffer->rank; axis++) {
+    if (!region_within(region, axis, outside, num_outside, 0, buffer->shape[axis] - 1))
+      return "the part of the buffer an iteration writes may reach outside the buffer";
+  }
+  return NULL;
+}
+
+tsl_status tsl_sch_reverse_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                      tsl_error *error) {
+  if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block))
+    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_at: not a block of function '%s'",
+                    func->name);
+  if (loop->kind != TSL_STMT_FOR || !slot_of(func, loop))
+    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_at: not a loop of function '%s'",
+                    func->name);
+  move where;
+  inner_loops inner = {0};
+  tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
+  loop_region region = {.inner = &inner, .arena = func->arena};
+  const char *problem = reverse_compute_at_problem(func, block, loop, &where, &region);
+  if (problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "reverse_compute_at of block '%s' at loop '%s': %s",
+                    block->block.name, loop->loop.var->name, problem);
+  }
+  tsl_stmt *nest = where.path[where.top];
+  bind_to_region(func->arena, block, &where, &region);
+  remove_item(func, where.seq, where.moved);
+  loop->loop.body = with_nest(func->arena, loop->loop.body, nest, false);
+  refresh_regions(func);
+  return TSL_OK;
+}
+
+/* ---- cache_read -------------------------------------------------------------------------- */
+
+/* A load of the cached buffer becomes a load of the local one at the part of its indices in
+ * the loops inside, less the region's start. */
+static tsl_expr *local_load(tsl_expr *load, void *context) {
+  loop_region *region = context;
+  if (load->load.buffer != region->buffer) return NULL;
+  tsl_expr *indices[TSL_MAX_RANK];
+  for (int axis = 0; axis < region->buffer->rank; axis++) {
+    linear inside, outer;
+    TSL_CHECK(split_index(region, load->load.indices[axis], &inside, &outer));
+    inside.constant -= region->low[axis];
+    indices[axis] = linear_expr(region->arena, &inside);
+  }
+  return tsl_load(region->arena, region->local, region->buffer->rank, indices);
+}
+
+/* Checks cache_read's preconditions; NULL when they hold, else what fails. */
+static const char *cache_read_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                      loop_region *region) {
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  int num_loops = tsl_sch_get_loops(func, block, loops), index = -1;
+  for (int i = 0; i < num_loops; i++) {
+    if (loops[i] == loop) index = i;
+  }
+  if (index < 0) return "the loop is not around the block";
+  if (!in_regions(block->block.reads, block->block.num_reads, region->buffer))
+    return "the block does not read the buffer";
+  if (users_of(loop->loop.body, region->buffer).num_writers)
+    return "a block below the loop writes the buffer";
+  if (tsl_stmt_find(loop->loop.body, allocates, region->buffer))
+    return "the buffer is allocated below the loop";
+  region_add_block(region, block);
+  if (region->problem) return region->problem;
+  for (int axis = 0; axis < region->buffer->rank; axis++) {
+    if (!region_within(region, axis, loops, index + 1, 0, region->buffer->shape[axis] - 1))
+      return "the part an iteration reads may reach outside the buffer";
+  }
+  return NULL;
+}
+
+tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer,
+                              tsl_stmt *loop, tsl_stmt **copy, tsl_error *error) {
+  tsl_arena *arena = func->arena;
+  if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block))
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_read: not a block of function '%s'", func->name);
+  if (loop->kind != TSL_STMT_FOR) return tsl_fail(error, TSL_ERROR_INPUT, "cache_read: not a loop");
+  inner_loops inner = {0};
+  tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
+  loop_region region = {.buffer = buffer, .inner = &inner, .arena = arena};
+  const char *problem = cache_read_problem(func, block, loop, &region);
+  if (problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_read of '%s' in block '%s' at loop '%s': %s",
+                    buffer->name, block->block.name, loop->loop.var->name, problem);
+  }
+  int rank = buffer->rank;
+  int64_t shape[TSL_MAX_RANK];
+  for (int axis = 0; axis < rank; axis++) shape[axis] = region.high[axis] - region.low[axis] + 1;
+  char name[256];
+  snprintf(name, sizeof(name), "%s_local", buffer->name);
+  tsl_type type = tsl_type_make(buffer->dtype, rank, shape);
+  region.local = tsl_primfunc_buffer(func, name, &type, TSL_SCOPE_LOCAL);
+  /* The block's loads of the buffer move to the local one. */
+  var_map bindings = {0};
+  for (int i = 0; i < block->block.num_iters; i++)
+    map_add(&bindings, block->block.iters[i].var, block->block.iters[i].binding);
+  region.bindings = &bindings;
+  tsl_expr_rewriter rewriter = {NULL, local_load, &region};
+  rewrite_exprs(arena, block->block.init, &rewriter);
+  rewrite_exprs(arena, block->block.body, &rewriter);
+  /* The copy in: local[r] = buffer[start + r] over the local shape. */
+  tsl_var *copy_loops[TSL_MAX_RANK];
+  tsl_block_iter iters[TSL_MAX_RANK];
+  tsl_expr *store_at[TSL_MAX_RANK], *load_at[TSL_MAX_RANK];
+  for (int axis = 0; axis < rank; axis++) {
+    char var_name[64];
+    snprintf(var_name, sizeof(var_name), "r%d", axis);
+    copy_loops[axis] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
+    snprintf(var_name, sizeof(var_name), "v%d", axis);
+    iters[axis] = (tsl_block_iter){
+        .var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64),
+        .min = 0,
+        .extent = buffer->shape[axis],
+        .kind = TSL_ITER_SPATIAL,
+        .binding = offset_var(arena, region_start(arena, &region, axis), copy_loops[axis])};
+    store_at[axis] = tsl_var_ref(arena, copy_loops[axis]);
+    load_at[axis] = tsl_var_ref(arena, iters[axis].var);
+  }
+  tsl_stmt *store =
+      tsl_store(arena, region.local, rank, store_at, tsl_load(arena, buffer, rank, load_at));
+  snprintf(name, sizeof(name), "%s_read", buffer->name);
+  tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
+  tsl_stmt *nest = copy_block;
+  for (int axis = rank - 1; axis >= 0; axis--) {
+    nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0), tsl_index(arena, shape[axis]),
+                   TSL_LOOP_SERIAL, nest);
+  }
+  tsl_stmt *steps[2] = {nest, loop->loop.body};
+  loop->loop.body = tsl_alloc(arena, region.local, tsl_seq(arena, 2, steps));
+  refresh_regions(func);
+  if (copy) *copy = copy_block;
   return TSL_OK;
 }
 

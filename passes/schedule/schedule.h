@@ -30,6 +30,14 @@ tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const in
 tsl_status tsl_sch_reorder(tsl_primfunc *func, int count, tsl_stmt *const *loops,
                            tsl_error *error);
 
+/* Fuses loops nested directly one in another (outermost first), each running from 0 to a
+ * constant, into one loop over the product of their extents, named after them with "_fused";
+ * the variable of each is the fused one divided by the extents inside it, modulo its own
+ * extent. The outermost loop's statement becomes the fused loop (serial) and goes to *fused
+ * when not NULL. */
+tsl_status tsl_sch_fuse(tsl_primfunc *func, int count, tsl_stmt *const *loops, tsl_stmt **fused,
+                        tsl_error *error);
+
 /* Loop kinds. A parallel or vectorized loop may bind only spatial block variables (its
  * iterations write different outputs); vectorized and unrolled loops need a constant extent. */
 tsl_status tsl_sch_parallel(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error);
@@ -53,6 +61,16 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error);
 
+/* Replaces every load of the buffer `block` writes by the block's value at the load's indices,
+ * and removes the block, its loops and the buffer's allocation: TVM's compute_inline. The block
+ * must be spatial, its body one store at its variables in order, over the buffer's whole shape;
+ * the buffer must be allocated by the function (not a parameter) and written by no other block;
+ * the value must use no variables but the block's, not read the buffer, and read only buffers
+ * in scope at every block that reads the buffer, whose writers have finished before the
+ * block's loops start (in an earlier statement of a sequence that no loop runs around). The
+ * block's loops must be a statement of a sequence. */
+tsl_status tsl_sch_compute_inline(tsl_primfunc *func, tsl_stmt *block, tsl_error *error);
+
 /* Moves the computation of `consumer`, an elementwise block, into the block that produces what
  * it reads: TVM's reverse_compute_inline. The consumer must be spatial, store at its variables
  * in order, and read exactly one buffer that another block writes, at its variables only, over
@@ -64,6 +82,47 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
  * the buffer's allocation go. */
 tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer,
                                           tsl_error *error);
+
+/* Moves `block`, a producer, under `loop`, a loop around the blocks that read what it writes,
+ * to the start of the loop's body, computing in each iteration only what the blocks below the
+ * loop read of its buffer then: TVM's compute_at. The block writes one buffer, allocated by
+ * the function, that no other block writes and only blocks below the loop read, at its
+ * spatial variables in order over the buffer's shape; its loops, a statement of a sequence
+ * that holds the loop in a later statement, bind its variables one to one over their domains.
+ * The readers' indices, with their bindings in place of their variables, must be affine in the
+ * loops, and along each axis move the same way with the loops outside `loop` (inside, the
+ * loops' constant ranges bound them); the part read must stay inside the buffer. No block
+ * between the block's loops and the loop may write a buffer the block reads, and no loop from
+ * the sequence down to `loop` may be parallel or vectorized. A reduction moves only where
+ * the iterations of those loops compute disjoint parts of its buffer. The block's loops move
+ * with it: those of its spatial variables run over the part's extent, each variable bound to
+ * the part's start plus its loop's variable. */
+tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                              tsl_error *error);
+
+/* Moves `block`, a spatial consumer, under `loop`, a loop around the block that writes what it
+ * reads, to the end of the loop's body, computing in each iteration what depends on what that
+ * iteration produced: TVM's reverse_compute_at. The block reads exactly one buffer that a block
+ * below the loop writes, at its variables in order over the buffer's shape; that producer, the
+ * buffer's only writer, writes it at its spatial variables in order over its shape, with
+ * affine indices in the loops, and reduces over no loop at or around `loop`. The block's loops
+ * are a statement of a sequence that holds the loop in an earlier statement and bind its
+ * variables one to one; no block from the loop's statement up to the block's may write what
+ * the block reads or use what it writes, and no loop from the sequence down to `loop` may be
+ * parallel or vectorized. The block's loops move with it, over the part produced. */
+tsl_status tsl_sch_reverse_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                      tsl_error *error);
+
+/* Copies the part of `buffer` that `block` reads during one iteration of `loop` (one of its
+ * loops) into a local buffer allocated inside the loop, named after the buffer with "_local",
+ * before the loop's body, and makes the block read the copy: TVM's cache_read followed by
+ * compute_at, as packing a tile of a matrix product's operand needs. The block's indices of
+ * the buffer, with its bindings in place of its variables, must be affine in the loops and
+ * move the same way with the loops outside `loop`; no block below the loop may write the
+ * buffer, nor may it be allocated there. The copy block, named after the buffer with "_read",
+ * goes to *copy when not NULL. */
+tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer,
+                              tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
 
 /* Splits a reduction over one of its loops into partial results, one for each value of that
  * loop's variable, and their reduction: TVM's rfactor. `block` reduces with an init and its

@@ -306,6 +306,62 @@ tsl_status tsl_schedule_rfactor(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *lo
   return finish(&r, tsl_sch_rfactor(sch->func, block, loop, rf_block, error));
 }
 
+tsl_status tsl_schedule_fuse(tsl_schedule *sch, int count, tsl_stmt *const *loops,
+                             tsl_stmt **fused, tsl_error *error) {
+  recording r = record(sch, "fuse", error);
+  json_t *addresses = json_array();
+  for (int i = 0; i < count && !r.status; i++) {
+    json_t *address;
+    r.status = loop_address(sch, "fuse", loops[i], NULL, &address, error);
+    if (!r.status) json_array_append_new(addresses, address);
+  }
+  add(&r, "loops", addresses);
+  if (r.status) return finish(&r, r.status);
+  return finish(&r, tsl_sch_fuse(sch->func, count, loops, fused, error));
+}
+
+tsl_status tsl_schedule_compute_inline(tsl_schedule *sch, tsl_stmt *block, tsl_error *error) {
+  recording r = record(sch, "compute_inline", error);
+  add_block(&r, "block", block);
+  if (r.status) return finish(&r, r.status);
+  return finish(&r, tsl_sch_compute_inline(sch->func, block, error));
+}
+
+/* A block moved under a loop of another: the loop is addressed by the blocks under it, not
+ * the moved one. */
+static tsl_status move_step(tsl_schedule *sch, const char *op, tsl_stmt *block, tsl_stmt *loop,
+                            tsl_status (*apply)(tsl_primfunc *, tsl_stmt *, tsl_stmt *,
+                                                tsl_error *),
+                            tsl_error *error) {
+  recording r = record(sch, op, error);
+  add_block(&r, "block", block);
+  r.block = NULL;
+  add_loop(&r, "loop", loop);
+  if (r.status) return finish(&r, r.status);
+  return finish(&r, apply(sch->func, block, loop, error));
+}
+
+tsl_status tsl_schedule_compute_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
+                                   tsl_error *error) {
+  return move_step(sch, "compute_at", block, loop, tsl_sch_compute_at, error);
+}
+
+tsl_status tsl_schedule_reverse_compute_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
+                                           tsl_error *error) {
+  return move_step(sch, "reverse_compute_at", block, loop, tsl_sch_reverse_compute_at, error);
+}
+
+tsl_status tsl_schedule_cache_read(tsl_schedule *sch, tsl_stmt *block, tsl_buffer *buffer,
+                                   tsl_stmt *loop, tsl_stmt **copy, tsl_error *error) {
+  recording r = record(sch, "cache_read", error);
+  add_block(&r, "block", block);
+  if (!r.status && !buffer) r.status = tsl_fail(error, TSL_ERROR_INPUT, "cache_read: no buffer");
+  if (!r.status) add(&r, "buffer", json_string(buffer->name));
+  add_loop(&r, "loop", loop);
+  if (r.status) return finish(&r, r.status);
+  return finish(&r, tsl_sch_cache_read(sch->func, block, buffer, loop, copy, error));
+}
+
 /* ---- sampling ---------------------------------------------------------------------------- */
 
 /* Whether `factors` tile `extent` perfectly with the innermost at most `max_innermost`. */
@@ -647,6 +703,59 @@ static tsl_status replay_block_loop(replay *at) {
   return tsl_schedule_rfactor(at->sch, block, loop, NULL, at->error);
 }
 
+static tsl_status replay_fuse(replay *at) {
+  const json_t *addresses = json_object_get(at->step, "loops");
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  size_t count = json_array_size(addresses);
+  if (!json_is_array(addresses) || count > TSL_SCH_MAX_LOOPS)
+    return replay_fail(at, "\"loops\" is not an array of loops");
+  for (size_t i = 0; i < count; i++) {
+    loops[i] = resolve_loop(at, json_array_get(addresses, i));
+    if (!loops[i]) return TSL_ERROR_INPUT;
+  }
+  return tsl_schedule_fuse(at->sch, (int)count, loops, NULL, at->error);
+}
+
+static tsl_status replay_compute_inline(replay *at) {
+  tsl_stmt *block = block_arg(at, "block");
+  return block ? tsl_schedule_compute_inline(at->sch, block, at->error) : TSL_ERROR_INPUT;
+}
+
+static tsl_status replay_move(replay *at) {
+  tsl_stmt *block = block_arg(at, "block");
+  tsl_stmt *loop = block ? loop_arg(at, "loop") : NULL;
+  if (!loop) return TSL_ERROR_INPUT;
+  if (strcmp(at->op, "compute_at") == 0)
+    return tsl_schedule_compute_at(at->sch, block, loop, at->error);
+  return tsl_schedule_reverse_compute_at(at->sch, block, loop, at->error);
+}
+
+typedef struct buffer_search {
+  const char *name;
+  tsl_buffer *found;
+} buffer_search;
+
+static void find_allocation(tsl_stmt *stmt, void *context) {
+  buffer_search *search = context;
+  if (stmt->kind == TSL_STMT_ALLOC && strcmp(stmt->alloc.buffer->name, search->name) == 0)
+    search->found = stmt->alloc.buffer;
+}
+
+static tsl_status replay_cache_read(replay *at) {
+  tsl_stmt *block = block_arg(at, "block");
+  tsl_stmt *loop = block ? loop_arg(at, "loop") : NULL;
+  if (!loop) return TSL_ERROR_INPUT;
+  buffer_search search = {json_string_value(json_object_get(at->step, "buffer")), NULL};
+  if (!search.name) return replay_fail(at, "no \"buffer\" named");
+  for (int i = 0; i < at->sch->func->num_params; i++) {
+    if (strcmp(at->sch->func->params[i]->name, search.name) == 0)
+      search.found = at->sch->func->params[i];
+  }
+  if (!search.found) tsl_stmt_walk(at->sch->func->body, find_allocation, &search);
+  if (!search.found) return replay_fail(at, "no buffer named '%s'", search.name);
+  return tsl_schedule_cache_read(at->sch, block, search.found, loop, NULL, at->error);
+}
+
 static tsl_status replay_reverse_compute_inline(replay *at) {
   tsl_stmt *block = block_arg(at, "block");
   return block ? tsl_schedule_reverse_compute_inline(at->sch, block, at->error) : TSL_ERROR_INPUT;
@@ -700,6 +809,11 @@ static const struct {
     {"cache_write_at", replay_block_loop},
     {"rfactor", replay_block_loop},
     {"reverse_compute_inline", replay_reverse_compute_inline},
+    {"fuse", replay_fuse},
+    {"compute_inline", replay_compute_inline},
+    {"compute_at", replay_move},
+    {"reverse_compute_at", replay_move},
+    {"cache_read", replay_cache_read},
     {"sample_perfect_tile", replay_perfect_tile},
     {"sample_categorical", replay_categorical},
 };

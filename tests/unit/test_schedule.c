@@ -152,6 +152,16 @@ static void collect_block(tsl_stmt *stmt, void *context) {
   if (stmt->kind == TSL_STMT_BLOCK && found->count < 64) found->items[found->count++] = stmt;
 }
 
+/* Whether `reader` reads a buffer that `writer` writes. */
+static bool shares_buffer(const tsl_stmt *writer, const tsl_stmt *reader) {
+  for (int w = 0; w < writer->block.num_writes; w++) {
+    for (int r = 0; r < reader->block.num_reads; r++) {
+      if (writer->block.writes[w].buffer == reader->block.reads[r].buffer) return true;
+    }
+  }
+  return false;
+}
+
 /* One primitive (or a sampled tile and the split it decides) with random arguments on a
  * random block, recorded in the schedule's trace; refusals are fine, but a refused primitive
  * must leave the function printing as it did. */
@@ -165,10 +175,23 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
   int depth = tsl_sch_get_loops(func, block, loops);
   if (depth == 0) return;
   tsl_stmt *loop = loops[next_random(state) % (unsigned)depth];
+  /* A loop around another block, for the primitives that move a block under it: one that
+   * reads what the block writes or writes what it reads, where there is one. */
+  tsl_stmt *other = found.items[next_random(state) % (unsigned)found.count],
+           *other_loops[TSL_SCH_MAX_LOOPS];
+  for (int i = 0; i < found.count; i++) {
+    if (found.items[i] != block &&
+        (shares_buffer(block, found.items[i]) || shares_buffer(found.items[i], block)) &&
+        next_random(state) % 2)
+      other = found.items[i];
+  }
+  int other_depth = tsl_sch_get_loops(func, other, other_loops);
+  tsl_stmt *other_loop =
+      other_depth ? other_loops[next_random(state) % (unsigned)other_depth] : loop;
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 10) {
+  switch (next_random(state) % 15) {
   case 0: {
     int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
     int64_t factor = 1 + next_random(state) % 8;
@@ -213,6 +236,22 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
     }
     break;
   }
+  case 10: {
+    int start = (int)(next_random(state) % (unsigned)depth);
+    int count = 1 + (int)(next_random(state) % (unsigned)(depth - start));
+    status = tsl_schedule_fuse(sch, count, loops + start, NULL, &error);
+    break;
+  }
+  case 11: status = tsl_schedule_compute_inline(sch, block, &error); break;
+  case 12: status = tsl_schedule_compute_at(sch, block, other_loop, &error); break;
+  case 13: status = tsl_schedule_reverse_compute_at(sch, block, other_loop, &error); break;
+  case 14:
+    if (block->block.num_reads) {
+      tsl_buffer *read =
+          block->block.reads[next_random(state) % (unsigned)block->block.num_reads].buffer;
+      status = tsl_schedule_cache_read(sch, block, read, loop, NULL, &error);
+    }
+    break;
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
@@ -246,26 +285,133 @@ static void check_replay(const char *kernel_text, tsl_schedule *sch) {
   tsl_primfunc_free(func);
 }
 
+/* The unscheduled kernel run on random inputs, to compare scheduled ones with. */
+typedef struct reference_run {
+  tsl_primfunc *reference;
+  int count;
+  void **inputs, **expected, **actual;
+} reference_run;
+
+static reference_run reference_start(const char *kernel_text, unsigned *state) {
+  reference_run run_of = {.reference = parse_kernel(kernel_text)};
+  int count = run_of.count = run_of.reference->num_params;
+  run_of.inputs = calloc((size_t)count, sizeof(void *));
+  run_of.expected = calloc((size_t)count, sizeof(void *));
+  run_of.actual = calloc((size_t)count, sizeof(void *));
+  for (int i = 0; i < count; i++) {
+    size_t bytes = buffer_bytes(run_of.reference->params[i]);
+    run_of.inputs[i] = calloc(1, bytes + 64);
+    run_of.expected[i] = calloc(1, bytes + 64);
+    run_of.actual[i] = calloc(1, bytes + 64);
+    if (run_of.reference->params[i]->dtype == TSL_DTYPE_F32) {
+      float *values = run_of.inputs[i];
+      for (size_t e = 0; e < bytes / 4; e++)
+        values[e] = (float)((int)(next_random(state) % 2001) - 1000) / 500.0f;
+    }
+    memcpy(run_of.expected[i], run_of.inputs[i], bytes);
+  }
+  run(run_of.reference, run_of.expected);
+  return run_of;
+}
+
+/* The scheduled kernel prints and parses back to the same text, and every output matches the
+ * reference's within 1e-4 relative. */
+static void reference_compare(reference_run *run_of, tsl_primfunc *func, int schedule) {
+  char *text = tsl_primfunc_print(func), *again;
+  tsl_primfunc *parsed;
+  tsl_error error;
+  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "scheduled", &parsed, &error) == TSL_OK,
+                "%s\n%s", error.message, text);
+  again = tsl_primfunc_print(parsed);
+  ck_assert_str_eq(again, text);
+  free(text);
+  free(again);
+  tsl_primfunc_free(parsed);
+  const tsl_primfunc *reference = run_of->reference;
+  for (int i = 0; i < run_of->count; i++)
+    memcpy(run_of->actual[i], run_of->inputs[i], buffer_bytes(reference->params[i]));
+  run(func, run_of->actual);
+  for (int i = 0; i < run_of->count; i++) {
+    if (!reference->is_output[i]) continue;
+    const float *want = run_of->expected[i], *got = run_of->actual[i];
+    size_t n = buffer_bytes(reference->params[i]) / 4;
+    for (size_t e = 0; e < n; e++) {
+      double tolerance = 1e-4 * (fabs(want[e]) + 1);
+      if (!(fabs(want[e] - got[e]) <= tolerance)) {
+        char *printed = tsl_primfunc_print(func);
+        ck_abort_msg("schedule %d: element %zu is %g, not %g\n%s", schedule, e, got[e], want[e],
+                     printed);
+      }
+    }
+  }
+}
+
+static void reference_end(reference_run *run_of) {
+  for (int i = 0; i < run_of->count; i++) {
+    free(run_of->inputs[i]);
+    free(run_of->expected[i]);
+    free(run_of->actual[i]);
+  }
+  free(run_of->inputs);
+  free(run_of->expected);
+  free(run_of->actual);
+  tsl_primfunc_free(run_of->reference);
+}
+
+/* The scheduled kernel computes what the kernel of `kernel_text` does. */
+static void expect_same_results(const char *kernel_text, tsl_primfunc *func) {
+  unsigned state = 5u;
+  reference_run run_of = reference_start(kernel_text, &state);
+  reference_compare(&run_of, func, 0);
+  reference_end(&run_of);
+}
+
+/* Moves a random block under a random loop of a block it shares a buffer with (or inlines it,
+ * or caches what it reads), trying a few picks until one applies. */
+static void random_move(tsl_schedule *sch, unsigned *state) {
+  tsl_primfunc *func = sch->func;
+  blocks found = {.count = 0};
+  tsl_stmt_walk(func->body, collect_block, &found);
+  for (int attempt = 0; attempt < 16 && found.count > 1; attempt++) {
+    tsl_stmt *block = found.items[next_random(state) % (unsigned)found.count];
+    tsl_stmt *other = found.items[next_random(state) % (unsigned)found.count],
+             *loops[TSL_SCH_MAX_LOOPS];
+    int depth = tsl_sch_get_loops(func, other, loops);
+    if (depth == 0 || other == block) continue;
+    tsl_stmt *loop = loops[next_random(state) % (unsigned)depth];
+    char *before = tsl_primfunc_print(func);
+    tsl_error error;
+    tsl_status status = TSL_OK;
+    switch (next_random(state) % 4) {
+    case 0: status = tsl_schedule_compute_at(sch, block, loop, &error); break;
+    case 1: status = tsl_schedule_reverse_compute_at(sch, block, loop, &error); break;
+    case 2: status = tsl_schedule_compute_inline(sch, block, &error); break;
+    case 3:
+      if (other->block.num_reads == 0) continue;
+      status = tsl_schedule_cache_read(
+          sch, other,
+          other->block.reads[next_random(state) % (unsigned)other->block.num_reads].buffer, loop,
+          NULL, &error);
+      break;
+    }
+    char *after = tsl_primfunc_print(func);
+    if (status)
+      ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function",
+                    error.message);
+    ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s\n%s", error.message, after);
+    free(before);
+    free(after);
+    if (status == TSL_OK) return;
+  }
+}
+
 /* Runs the unscheduled kernel (TIR text) and `schedules` randomly scheduled copies (and the
  * default schedule) on the same random inputs; every output must match within 1e-4
- * relative. */
-static void check_schedules(const char *kernel_text, int schedules, unsigned seed) {
-  tsl_primfunc *reference = parse_kernel(kernel_text);
-  int count = reference->num_params;
-  void *inputs[count + 1], *expected[count + 1], *actual[count + 1];
+ * relative. With `moves`, each schedule starts with up to three random moves (random_move). */
+static void check_schedules_with(const char *kernel_text, int schedules, unsigned seed,
+                                 bool moves) {
   unsigned state = seed;
-  for (int i = 0; i < count; i++) {
-    size_t bytes = buffer_bytes(reference->params[i]);
-    inputs[i] = calloc(1, bytes + 64);
-    expected[i] = calloc(1, bytes + 64);
-    actual[i] = calloc(1, bytes + 64);
-    if (reference->params[i]->dtype == TSL_DTYPE_F32) {
-      float *values = inputs[i];
-      for (size_t e = 0; e < bytes / 4; e++) values[e] = (float)((int)(next_random(&state) % 2001) - 1000) / 500.0f;
-    }
-    memcpy(expected[i], inputs[i], bytes);
-  }
-  run(reference, expected);
+  reference_run run_of = reference_start(kernel_text, &state);
   tsl_target target = host_target();
   tsl_trace *drawn = NULL; /* the last schedule drawn from the rules */
   for (int s = 0; s <= schedules; s++) {
@@ -276,6 +422,8 @@ static void check_schedules(const char *kernel_text, int schedules, unsigned see
     if (s == 0) {
       tsl_default_schedule(func, &target);
     } else if (s % 2) {
+      int num_moves = moves ? 1 + (int)(next_random(&state) % 3) : 0;
+      for (int i = 0; i < num_moves; i++) random_move(&sch, &state);
       int steps = 1 + (int)(next_random(&state) % 8);
       for (int i = 0; i < steps; i++) random_step(&sch, &state);
     } else {
@@ -292,39 +440,15 @@ static void check_schedules(const char *kernel_text, int schedules, unsigned see
     if (s > 0) check_replay(kernel_text, &sch);
     if (s > 0 && s % 2 == 0) drawn = tsl_schedule_take_trace(&sch);
     tsl_schedule_release(&sch);
-    /* Scheduled functions print and parse back to the same text. */
-    char *text = tsl_primfunc_print(func), *again;
-    tsl_primfunc *parsed;
-    tsl_error error;
-    ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "scheduled", &parsed, &error) == TSL_OK, "%s\n%s", error.message, text);
-    again = tsl_primfunc_print(parsed);
-    ck_assert_str_eq(again, text);
-    free(text);
-    free(again);
-    tsl_primfunc_free(parsed);
-    for (int i = 0; i < count; i++) memcpy(actual[i], inputs[i], buffer_bytes(reference->params[i]));
-    run(func, actual);
-    for (int i = 0; i < count; i++) {
-      if (!reference->is_output[i]) continue;
-      const float *want = expected[i], *got = actual[i];
-      size_t n = buffer_bytes(reference->params[i]) / 4;
-      for (size_t e = 0; e < n; e++) {
-        double tolerance = 1e-4 * (fabs(want[e]) + 1);
-        if (!(fabs(want[e] - got[e]) <= tolerance)) {
-          char *text = tsl_primfunc_print(func);
-          ck_abort_msg("schedule %d: element %zu is %g, not %g\n%s", s, e, got[e], want[e], text);
-        }
-      }
-    }
+    reference_compare(&run_of, func, s);
     tsl_primfunc_free(func);
   }
-  for (int i = 0; i < count; i++) {
-    free(inputs[i]);
-    free(expected[i]);
-    free(actual[i]);
-  }
   tsl_trace_free(drawn);
-  tsl_primfunc_free(reference);
+  reference_end(&run_of);
+}
+
+static void check_schedules(const char *kernel_text, int schedules, unsigned seed) {
+  check_schedules_with(kernel_text, schedules, seed, false);
 }
 
 static const char *const workloads[] = {
@@ -497,6 +621,119 @@ START_TEST(reverse_compute_inline_merges_elementwise_stages) {
 }
 END_TEST
 
+/* ---- fuse, compute_inline, compute_at, reverse_compute_at, cache_read ------------------- */
+
+/* The primitive was refused with a message holding `words`, and the kernel prints as before. */
+static void expect_unchanged_refusal(tsl_primfunc *func, const char *before, tsl_status status,
+                                     const tsl_error *error, const char *words) {
+  expect_refusal(status, error, words);
+  char *after = tsl_primfunc_print(func);
+  ck_assert_str_eq(after, before);
+  free(after);
+}
+
+START_TEST(fuse_makes_one_loop_of_a_nest) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS], *fused;
+  tsl_sch_get_loops(func, block, loops);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], loops[2]}, NULL, &error),
+                           &error, "is not the body of loop");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_fuse(func, 2, (tsl_stmt *[]){loops[0], block}, NULL, &error),
+                           &error, "not a loop");
+  ck_assert_msg(tsl_sch_fuse(func, 2, loops, &fused, &error) == TSL_OK, "%s", error.message);
+  ck_assert_ptr_eq(fused, loops[0]);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *text = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(text, "for %i0_i1_fused in 0..80 {\n    for %kk in 0..12 {"), "%s", text);
+  ck_assert_msg(strstr(text, "spatial 0..8 = (%i0_i1_fused // 10)") &&
+                    strstr(text, "spatial 0..10 = (%i0_i1_fused % 10)"),
+                "%s", text);
+  free(text);
+  /* A loop whose extent is not constant. */
+  tsl_primfunc *other = parse_kernel(
+      "func \"kernel\" (out %y: f32[4, 4]) {\nfor %i in 0..4 {\nfor %j in 1..4 {\n"
+      "block \"y\" [%v: spatial 0..4 = %i, %w: spatial 0..4 = %j] reads [] writes [] {\n"
+      "%y[%v, %w] = f32(1.0)\n}\n}\n}\n}\n");
+  tsl_sch_get_loops(other, tsl_sch_get_block(other, "y"), loops);
+  char *other_before = tsl_primfunc_print(other);
+  expect_unchanged_refusal(other, other_before, tsl_sch_fuse(other, 2, loops, NULL, &error), &error,
+                           "loop 'j' does not run from 0 to a constant");
+  free(other_before);
+  tsl_primfunc_free(other);
+  free(before);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* A padding stage moves into the convolution that reads it. */
+START_TEST(compute_inline_moves_a_stage_into_its_readers) {
+  char *text = lowered_text(workloads[3]);
+  tsl_primfunc *func = parse_kernel(text);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_compute_inline(func, tsl_sch_get_block(func, "sum"), &error),
+                           &error, "block 'sum' cannot be inlined: it reduces");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_compute_inline(func, tsl_sch_get_block(func, "conv"), &error),
+                           &error, "is a parameter");
+  ck_assert_msg(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "pad"), &error) == TSL_OK,
+                "%s", error.message);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *inlined = tsl_primfunc_print(func);
+  ck_assert_msg(!strstr(inlined, "block \"pad\"") && !strstr(inlined, "alloc %pad") &&
+                    !strstr(inlined, "%pad["),
+                "%s", inlined);
+  ck_assert_msg(strstr(inlined, "(select(((((0 <= (((%v2_1 * 2) + %rk) + -1))"), "%s", inlined);
+  free(inlined);
+  free(before);
+  tsl_primfunc_free(func);
+  check_schedules(text, 5, 31u);
+  free(text);
+  /* The value would read what a later block writes. */
+  func = parse_kernel(
+      "func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
+      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = "
+      "%x[%a]\n}\n}\n"
+      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = "
+      "(%u[%b] * f32(2.0))\n}\n}\n"
+      "for %k in 0..4 {\nblock \"zero\" [%c: spatial 0..4 = %k] reads [] writes [] {\n%u[%c] = "
+      "f32(0.0)\n}\n}\n"
+      "for %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = "
+      "(%t[%d] + %u[%d])\n}\n}\n"
+      "}\n}\n}\n");
+  before = tsl_primfunc_print(func);
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error),
+                           &error, "block 't' reads 'u', which block 'zero' may write after it");
+  ck_assert_int_eq(tsl_sch_compute_inline(func, tsl_sch_get_block(func, "u"), &error),
+                   TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error.message, "another block writes its buffer too"), "%s", error.message);
+  free(before);
+  tsl_primfunc_free(func);
+  /* The value would read a buffer outside its allocation. */
+  func = parse_kernel(
+      "func \"kernel\" (%x: f32[4], out %y: f32[4]) {\nalloc %t: f32[4] {\nalloc %u: f32[4] {\n"
+      "for %i in 0..4 {\nblock \"u\" [%a: spatial 0..4 = %i] reads [] writes [] {\n%u[%a] = "
+      "%x[%a]\n}\n}\n"
+      "for %j in 0..4 {\nblock \"t\" [%b: spatial 0..4 = %j] reads [] writes [] {\n%t[%b] = "
+      "(%u[%b] * f32(2.0))\n}\n}\n"
+      "}\nfor %l in 0..4 {\nblock \"y\" [%d: spatial 0..4 = %l] reads [] writes [] {\n%y[%d] = "
+      "%t[%d]\n}\n}\n"
+      "}\n}\n");
+  before = tsl_primfunc_print(func);
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_inline(func, tsl_sch_get_block(func, "t"), &error), &error,
+      "reads 'u', which is not allocated around a block that reads 't'");
+  free(before);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
 /* ---- fused kernels ----------------------------------------------------------------------- */
 
 static const char *const conv_text =
@@ -637,6 +874,196 @@ START_TEST(rfactor_splits_a_reduction) {
   ck_assert_int_eq(tsl_sch_vectorize(func, parts[1], &error), TSL_OK);
   free(printed);
   tsl_primfunc_free(func);
+  free(text);
+}
+END_TEST
+
+/* A sum over each row, then each element divided by its row's sum. */
+static const char *const row_sum_text =
+    "func \"kernel\" (%x: f32[4, 8], out %y: f32[4, 8]) {\nalloc %s: f32[4] {\n"
+    "for %i in 0..4 {\nfor %k in 0..8 {\n"
+    "block \"s\" [%v: spatial 0..4 = %i, %r: reduce 0..8 = %k] reads [] writes [] {\n"
+    "init {\n%s[%v] = f32(1.0)\n}\n%s[%v] = (%s[%v] + %x[%v, %r])\n}\n}\n}\n"
+    "for %i2 in 0..4 {\nfor %j in 0..8 {\n"
+    "block \"y\" [%a: spatial 0..4 = %i2, %b: spatial 0..8 = %j] reads [] writes [] {\n"
+    "%y[%a, %b] = (%x[%a, %b] / %s[%a])\n}\n}\n}\n}\n}\n";
+
+/* The padding computed, per row of output, for the rows the convolution reads; the row sums
+ * computed, per row, where the division needs them. */
+START_TEST(compute_at_computes_a_stage_where_it_is_read) {
+  char *text = lowered_text(workloads[3]);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS], *pad_loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "sum"), loops);
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "pad"), pad_loops);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "conv"), loops[2], &error),
+      &error, "compute_at of block 'conv' at loop 'i2_1': the buffer it writes is a parameter");
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), pad_loops[1], &error),
+      &error, "no block below the loop reads its buffer");
+  ck_assert_int_eq(tsl_sch_parallel(func, loops[1], &error), TSL_OK);
+  char *parallel = tsl_primfunc_print(func);
+  expect_unchanged_refusal(
+      func, parallel, tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), loops[2], &error),
+      &error, "parallel or vectorized");
+  free(parallel);
+  loops[1]->loop.loop_kind = TSL_LOOP_SERIAL;
+  ck_assert_msg(
+      tsl_sch_compute_at(func, tsl_sch_get_block(func, "pad"), loops[2], &error) == TSL_OK, "%s",
+      error.message);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *moved = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(moved, "for %i2_1 in 0..8 {\n            for %i0 in 0..1 {"), "%s", moved);
+  ck_assert_msg(strstr(moved, "for %i2 in 0..3 {") &&
+                    strstr(moved, "%v2: spatial 0..17 = ((%i2_1 * 2) + %i2)"),
+                "%s", moved);
+  free(moved);
+  expect_same_results(text, func);
+  tsl_primfunc_free(func);
+  free(text);
+  free(before);
+
+  func = parse_kernel(row_sum_text);
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "y"), loops);
+  before = tsl_primfunc_print(func);
+  expect_unchanged_refusal(
+      func, before, tsl_sch_compute_at(func, tsl_sch_get_block(func, "s"), loops[1], &error),
+      &error,
+      "it reduces, and iterations of the loops down to the loop would compute the same outputs");
+  ck_assert_msg(tsl_sch_compute_at(func, tsl_sch_get_block(func, "s"), loops[0], &error) == TSL_OK,
+                "%s", error.message);
+  moved = tsl_primfunc_print(func);
+  ck_assert_msg(
+      strstr(moved, "for %i2 in 0..4 {\n      for %i in 0..1 {\n        for %k in 0..8 {"), "%s",
+      moved);
+  ck_assert_msg(strstr(moved, "%v: spatial 0..4 = (%i2 + %i)"), "%s", moved);
+  free(moved);
+  expect_same_results(row_sum_text, func);
+  free(before);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* The bias of a convolution added per output row, right after the row is summed. */
+START_TEST(reverse_compute_at_computes_a_stage_where_its_input_is_made) {
+  char *text = lowered_text(workloads[3]);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS], *pad_loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "sum"), loops);
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "pad"), pad_loops);
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "conv"), loops[4], &error), &error,
+      "reverse_compute_at of block 'conv' at loop 'kc': the block it reads reduces over the loop");
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "sum"), pad_loops[1], &error),
+      &error, "block 'sum' at loop 'i1': it reduces");
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "pad"), loops[1], &error), &error,
+      "the loop does not run before its loops");
+  ck_assert_msg(
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "conv"), loops[2], &error) == TSL_OK,
+      "%s", error.message);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *moved = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(moved, "for %i2_2 in 0..1 {\n                  for %i3_2 in 0..8 {"), "%s",
+                moved);
+  ck_assert_msg(
+      strstr(moved,
+             "%v1_2: spatial 0..12 = (%i1_1 + %i1_2), %v2_2: spatial 0..8 = (%i2_1 + %i2_2)"),
+      "%s", moved);
+  free(moved);
+  expect_same_results(text, func);
+  tsl_primfunc_free(func);
+  free(text);
+  free(before);
+
+  func = parse_kernel(row_sum_text);
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "s"), loops);
+  before = tsl_primfunc_print(func);
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "y"), loops[0], &error), &error,
+      "it reads the produced buffer at indices other than its variables in order");
+  free(before);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* A tile of each operand of a matrix product packed into a local buffer. */
+START_TEST(cache_read_packs_a_tile) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS], *k[2], *copy;
+  tsl_sch_get_loops(func, block, loops);
+  tsl_buffer *a = func->params[0], *b = func->params[1], *y = func->params[2];
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(func, before, tsl_sch_cache_read(func, block, y, loops[0], NULL, &error),
+                           &error,
+                           "cache_read of 'matmul' in block 'matmul' at loop 'i0': a block below "
+                           "the loop writes the buffer");
+  tsl_primfunc *pooled = lower_first(workloads[6]);
+  tsl_stmt *pool = tsl_sch_get_block(pooled, "max_pool"), *pool_loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(pooled, pool, pool_loops);
+  char *pooled_before = tsl_primfunc_print(pooled);
+  expect_unchanged_refusal(
+      pooled, pooled_before,
+      tsl_sch_cache_read(pooled, pool, pooled->params[0], pool_loops[1], NULL, &error), &error,
+      "an index is not affine in the loops");
+  expect_unchanged_refusal(
+      func, before, tsl_sch_cache_read(func, block, pooled->params[0], loops[0], NULL, &error),
+      &error, "the block does not read the buffer");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_cache_read(func, block, a, pool_loops[0], NULL, &error), &error,
+                           "the loop is not around the block");
+  free(pooled_before);
+  tsl_primfunc_free(pooled);
+  ck_assert_int_eq(tsl_sch_split(func, loops[2], 2, (int64_t[]){-1, 4}, k, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_reorder(func, 3, (tsl_stmt *[]){k[0], loops[0], loops[1]}, &error),
+                   TSL_OK);
+  ck_assert_msg(tsl_sch_cache_read(func, block, b, k[0], &copy, &error) == TSL_OK, "%s",
+                error.message);
+  ck_assert_str_eq(copy->block.name, "b_read");
+  ck_assert_msg(tsl_sch_cache_read(func, block, a, loops[0], NULL, &error) == TSL_OK, "%s",
+                error.message);
+  ck_assert_int_eq(tsl_primfunc_verify(func, &error), TSL_OK);
+  char *cached = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(cached, "alloc %b_local: f32[4, 10] local {") &&
+                    strstr(cached, "alloc %a_local: f32[1, 4] local {"),
+                "%s", cached);
+  ck_assert_msg(
+      strstr(cached, "[%v0_1: spatial 0..12 = ((%kk_0 * 4) + %r0), %v1_1: spatial 0..10 = %r1]"),
+      "%s", cached);
+  ck_assert_msg(strstr(cached, "(%a_local[0, %kk_1] * %b_local[%kk_1, %i1])"), "%s", cached);
+  free(cached);
+  char *text = lowered_text(matmul_text);
+  expect_same_results(text, func);
+  free(text);
+  free(before);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* Kernels of more than one stage: convolutions with padding, softmax, LayerNorm, row sums, and
+ * the fused kernels. */
+START_TEST(random_moves_compute_the_same) {
+  char *text;
+  if (_i < 3)
+    text = lowered_text(workloads[(int[]){3, 4, 8}[_i]]);
+  else if (_i == 3)
+    text = strdup(layer_norm_text);
+  else if (_i == 4)
+    text = strdup(row_sum_text);
+  else
+    text = fused_workload_text(&fused_workloads[_i - 5]);
+  check_schedules_with(text, 30, 2024u + (unsigned)_i, true);
   free(text);
 }
 END_TEST
@@ -815,6 +1242,12 @@ Suite *suite_schedule(void) {
                       (int)(sizeof(fused_workloads) / sizeof(fused_workloads[0])));
   tcase_add_test(tc, rfactor_refuses_what_it_cannot_split);
   tcase_add_test(tc, rfactor_splits_a_reduction);
+  tcase_add_test(tc, fuse_makes_one_loop_of_a_nest);
+  tcase_add_test(tc, compute_inline_moves_a_stage_into_its_readers);
+  tcase_add_test(tc, compute_at_computes_a_stage_where_it_is_read);
+  tcase_add_test(tc, reverse_compute_at_computes_a_stage_where_its_input_is_made);
+  tcase_add_test(tc, cache_read_packs_a_tile);
+  tcase_add_loop_test(tc, random_moves_compute_the_same, 0, 8);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
