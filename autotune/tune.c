@@ -7,7 +7,10 @@
  * worker processes and commits their records in one transaction. A candidate is the rules run
  * on a traced schedule: with random decisions, or (evolutionary search) following one of the
  * task's best traces with one decision drawn again. Candidates that schedule the function the
- * same as one measured before (the same text) are left out. */
+ * same as one measured before (the same text) are left out. The evolutionary search draws a
+ * pool several batches large and measures those the cost model ranks best, with a quarter of
+ * the batch chosen at random from the rest (exploration); the model learns from every
+ * measured batch. */
 #include <jansson.h>
 #include <math.h>
 #include <sha2.h>
@@ -16,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "autotune/cost_model.h"
 #include "autotune/database.h"
+#include "autotune/features.h"
 #include "autotune/tune.h"
 #include "ir/check.h"
 #include "passes/schedule/trace.h"
@@ -26,6 +31,8 @@ enum {
   EXPLORE_PERCENT = 25, /* of an evolutionary batch, drawn at random */
   DRAW_ATTEMPTS = 8,    /* draws per candidate before a task is taken as exhausted */
   MAX_SEEN = 1 << 16,   /* scheduled functions remembered per task */
+  POOL_BATCHES = 8,     /* an evolutionary pool is this many batches large */
+  LEARNED_RECORDS = 64, /* records of earlier runs the model starts from, per task */
 };
 
 tsl_tune_options tsl_tune_defaults(void) {
@@ -69,12 +76,15 @@ static uint64_t function_hash(const tsl_primfunc *func) {
   return hash;
 }
 
-static bool seen(task *t, uint64_t hash) {
+static bool known(const task *t, uint64_t hash) {
   for (int i = 0; i < t->num_seen; i++) {
     if (t->seen[i] == hash) return true;
   }
-  if (t->num_seen < MAX_SEEN) t->seen[t->num_seen++] = hash;
   return false;
+}
+
+static void remember(task *t, uint64_t hash) {
+  if (t->num_seen < MAX_SEEN) t->seen[t->num_seen++] = hash;
 }
 
 /* ---- drawing candidates ------------------------------------------------------------------ */
@@ -94,10 +104,18 @@ static void add_member(const char *trace, double seconds, void *context) {
   }
 }
 
+/* A drawn schedule. */
+typedef struct candidate {
+  char *trace; /* JSON */
+  uint64_t hash;
+  float features[TSL_NUM_FEATURES];
+} candidate;
+
 /* One candidate: the rules with decisions as `mode` says (0 heuristic, 1 random, 2 mutation of
- * `parent`); its trace as JSON, or NULL when it schedules a function measured already. */
-static char *draw(task *t, const tsl_target *target, int mode, const char *parent, uint64_t seed,
-                  tsl_db *db, const char *target_key) {
+ * `parent`); false when it schedules a function measured already (or in `pool`). */
+static bool draw(task *t, const tsl_target *target, int mode, const char *parent, uint64_t seed,
+                 tsl_db *db, const char *target_key, const candidate *pool, int pooled,
+                 candidate *out) {
   tsl_primfunc *func = tsl_primfunc_copy(t->func);
   tsl_schedule sch;
   tsl_schedule_init(&sch, func);
@@ -111,35 +129,49 @@ static char *draw(task *t, const tsl_target *target, int mode, const char *paren
     }
   }
   tsl_schedule_rules(&sch, target);
-  char *json = NULL;
-  if (!seen(t, function_hash(func))) {
-    json = tsl_trace_to_json(sch.trace);
-    if (tsl_db_holds_trace(db, t->key, target_key, json)) {
-      free(json);
-      json = NULL;
+  out->hash = function_hash(func);
+  bool fresh = !known(t, out->hash);
+  for (int i = 0; i < pooled && fresh; i++) fresh = pool[i].hash != out->hash;
+  if (fresh) {
+    out->trace = tsl_trace_to_json(sch.trace);
+    if (tsl_db_holds_trace(db, t->key, target_key, out->trace)) {
+      free(out->trace);
+      fresh = false;
     }
   }
+  if (fresh) tsl_features(func, out->features);
   tsl_schedule_release(&sch);
   tsl_trace_free(followed);
   tsl_primfunc_free(func);
-  return json;
+  return fresh;
 }
 
-/* Up to `wanted` new candidates for the task. */
+typedef struct ranked {
+  float score;
+  int index;
+} ranked;
+
+static int by_score(const void *a, const void *b) {
+  float x = ((const ranked *)a)->score, y = ((const ranked *)b)->score;
+  return x > y ? -1 : x < y;
+}
+
+/* Up to `wanted` new candidates for the task, into `batch`; their count, or -1 on an error. */
 static int draw_batch(task *t, const tsl_target *target, const tsl_tune_options *options,
-                      tsl_db *db, const char *target_key, uint64_t *seed, char **batch, int wanted,
-                      tsl_error *error) {
+                      tsl_db *db, const char *target_key, tsl_cost_model *model, uint64_t *seed,
+                      candidate *batch, int wanted, tsl_error *error) {
   population p = {0};
-  if (options->search == TSL_SEARCH_EVOLUTIONARY &&
-      tsl_db_top(db, t->key, target_key, POPULATION, add_member, &p, error))
+  bool evolutionary = options->search == TSL_SEARCH_EVOLUTIONARY;
+  if (evolutionary && tsl_db_top(db, t->key, target_key, POPULATION, add_member, &p, error))
     return -1;
-  int count = 0;
-  /* A task measured for the first time: its default schedule first. */
-  if (t->trials == 0) {
-    char *candidate = draw(t, target, 0, NULL, 0, db, target_key);
-    if (candidate) batch[count++] = candidate;
-  }
-  for (int attempts = 0; count < wanted && attempts < wanted * DRAW_ATTEMPTS; attempts++) {
+  /* The pool; a task measured for the first time has its default schedule first, which is
+   * always measured. */
+  int pool_size = evolutionary ? wanted * POOL_BATCHES : wanted;
+  candidate *pool = calloc((size_t)pool_size + 1, sizeof(candidate));
+  TSL_CHECK_ALLOC(pool);
+  int forced = t->trials == 0 && draw(t, target, 0, NULL, 0, db, target_key, pool, 0, &pool[0]);
+  int pooled = forced;
+  for (int attempts = 0; pooled < pool_size && attempts < pool_size * DRAW_ATTEMPTS; attempts++) {
     *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
     uint64_t draw_seed = *seed >> 11 | 1;
     bool explore = p.count == 0 || (int)(draw_seed % 100) < EXPLORE_PERCENT;
@@ -147,9 +179,55 @@ static int draw_batch(task *t, const tsl_target *target, const tsl_tune_options 
     uint64_t first = p.count ? (draw_seed >> 8) % (uint64_t)p.count : 0;
     uint64_t second = p.count ? (draw_seed >> 24) % (uint64_t)p.count : 0;
     const char *parent = p.count ? p.traces[first < second ? first : second] : NULL;
-    char *candidate = draw(t, target, explore ? 1 : 2, parent, draw_seed, db, target_key);
-    if (candidate) batch[count++] = candidate;
+    if (draw(t, target, explore ? 1 : 2, parent, draw_seed, db, target_key, pool, pooled,
+             &pool[pooled]))
+      pooled++;
   }
+  /* The rest of the pool ranked by the model, when it has learnt something: the best first,
+   * then some at random; otherwise in the order drawn. */
+  int drawn = pooled - forced;
+  int *order = malloc(sizeof(int) * ((size_t)drawn + 1));
+  float *features = malloc(sizeof(float) * TSL_NUM_FEATURES * ((size_t)drawn + 1));
+  float *scores = malloc(sizeof(float) * ((size_t)drawn + 1));
+  TSL_CHECK_ALLOC(order);
+  TSL_CHECK_ALLOC(features);
+  TSL_CHECK_ALLOC(scores);
+  for (int i = 0; i < drawn; i++) {
+    order[i] = forced + i;
+    memcpy(features + (size_t)i * TSL_NUM_FEATURES, pool[forced + i].features,
+           sizeof(pool[0].features));
+  }
+  if (evolutionary && tsl_cost_model_predict(model, drawn, features, scores)) {
+    ranked *ranking = malloc(sizeof(ranked) * ((size_t)drawn + 1));
+    TSL_CHECK_ALLOC(ranking);
+    for (int i = 0; i < drawn; i++) ranking[i] = (ranked){scores[i], forced + i};
+    qsort(ranking, (size_t)drawn, sizeof(ranked), by_score);
+    for (int i = 0; i < drawn; i++) order[i] = ranking[i].index;
+    free(ranking);
+    int best = (wanted - forced) * (100 - EXPLORE_PERCENT) / 100;
+    /* The rest of the batch at random from below the best. */
+    for (int i = best; i < drawn; i++) {
+      *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+      int j = i + (int)((*seed >> 33) % (uint64_t)(drawn - i));
+      int swap = order[i];
+      order[i] = order[j];
+      order[j] = swap;
+    }
+  }
+  int count = 0;
+  if (forced) batch[count++] = pool[0];
+  for (int i = 0; i < drawn; i++) {
+    candidate *c = &pool[order[i]];
+    if (count < wanted)
+      batch[count++] = *c;
+    else
+      free(c->trace);
+  }
+  for (int i = 0; i < count; i++) remember(t, batch[i].hash);
+  free(order);
+  free(features);
+  free(scores);
+  free(pool);
   for (int i = 0; i < p.count; i++) free(p.traces[i]);
   return count;
 }
@@ -182,23 +260,30 @@ static int pick_task(const task *tasks, int count) {
   return chosen;
 }
 
-static tsl_status measure_batch(task *t, const tsl_target *target, const tsl_tune_options *options,
-                                tsl_db *db, const char *target_key, char **batch, int count,
+/* Measures the batch, commits its records and teaches the model its times. */
+static tsl_status measure_batch(task *t, int task_index, const tsl_target *target,
+                                const tsl_tune_options *options, tsl_db *db, const char *target_key,
+                                tsl_cost_model *model, const candidate *batch, int count,
                                 tsl_error *error) {
   tsl_measured *results = calloc((size_t)count, sizeof(*results));
   tsl_record *records = calloc((size_t)count, sizeof(*records));
+  char **traces = calloc((size_t)count, sizeof(char *));
   TSL_CHECK_ALLOC(results);
   TSL_CHECK_ALLOC(records);
+  TSL_CHECK_ALLOC(traces);
+  for (int i = 0; i < count; i++) traces[i] = batch[i].trace;
   char target_text[1024];
   tsl_target_string(target, target_text, sizeof(target_text));
   tsl_status status =
-      tsl_measure(&options->measure, t->text, target_text, count, batch, results, error);
+      tsl_measure(&options->measure, t->text, target_text, count, traces, results, error);
   for (int i = 0; i < count && !status; i++) {
+    tsl_cost_model_add(model, task_index, batch[i].features,
+                       results[i].error ? 0 : results[i].seconds);
     records[i] = (tsl_record){
         .workload = t->key,
         .workload_text = t->text,
         .target = target_key,
-        .trace = batch[i],
+        .trace = batch[i].trace,
         .seconds = results[i].seconds,
         .error = results[i].error,
         .message = results[i].error ? results[i].message : NULL,
@@ -208,9 +293,36 @@ static tsl_status measure_batch(task *t, const tsl_target *target, const tsl_tun
     if (t->trials == 0 && i == 0 && !results[i].error) t->baseline = results[i].seconds;
   }
   if (!status) status = tsl_db_add(db, count, records, error);
+  if (!status) status = tsl_cost_model_train(model, error);
   free(results);
   free(records);
+  free(traces);
   return status;
+}
+
+/* What earlier runs measured for the task, for the model to start from. */
+typedef struct learning {
+  const task *t;
+  int task_index;
+  tsl_cost_model *model;
+} learning;
+
+static void learn_record(const char *json, double seconds, void *context) {
+  learning *l = context;
+  tsl_trace *trace;
+  tsl_error error;
+  if (tsl_trace_from_json(json, strlen(json), "record", &trace, &error)) return;
+  tsl_primfunc *func = tsl_primfunc_copy(l->t->func);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  if (tsl_trace_replay(trace, &sch, &error) == TSL_OK) {
+    float features[TSL_NUM_FEATURES];
+    tsl_features(func, features);
+    tsl_cost_model_add(l->model, l->task_index, features, seconds);
+  }
+  tsl_schedule_release(&sch);
+  tsl_trace_free(trace);
+  tsl_primfunc_free(func);
 }
 
 tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *target,
@@ -247,9 +359,16 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
     tasks[num_tasks++] = probe;
   }
   tsl_status status = TSL_OK;
-  for (int i = 0; i < num_tasks && !status; i++) status = refresh(&tasks[i], db, target_key, error);
+  tsl_cost_model *model = tsl_cost_model_new();
+  for (int i = 0; i < num_tasks && !status; i++) {
+    status = refresh(&tasks[i], db, target_key, error);
+    learning l = {&tasks[i], i, model};
+    if (!status && options->search == TSL_SEARCH_EVOLUTIONARY)
+      status = tsl_db_top(db, tasks[i].key, target_key, LEARNED_RECORDS, learn_record, &l, error);
+  }
+  if (!status) status = tsl_cost_model_train(model, error);
   uint64_t seed = options->seed * 0x9e3779b97f4a7c15ull + 1;
-  char **batch = calloc((size_t)options->batch + 1, sizeof(char *));
+  candidate *batch = calloc((size_t)options->batch + 1, sizeof(candidate));
   TSL_CHECK_ALLOC(batch);
   while (!status) {
     long long trials = 0;
@@ -261,7 +380,7 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
     task *t = &tasks[chosen];
     long long left = options->trials - trials;
     int wanted = (int)(left < options->batch ? left : options->batch);
-    int drawn = draw_batch(t, target, options, db, target_key, &seed, batch, wanted, error);
+    int drawn = draw_batch(t, target, options, db, target_key, model, &seed, batch, wanted, error);
     if (drawn < 0) {
       status = TSL_ERROR_INPUT;
       break;
@@ -270,8 +389,8 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
       t->exhausted = true;
       continue;
     }
-    status = measure_batch(t, target, options, db, target_key, batch, drawn, error);
-    for (int i = 0; i < drawn; i++) free(batch[i]);
+    status = measure_batch(t, chosen, target, options, db, target_key, model, batch, drawn, error);
+    for (int i = 0; i < drawn; i++) free(batch[i].trace);
     if (!status) status = refresh(t, db, target_key, error);
     if (!status && options->progress) {
       tsl_tune_progress progress = {
@@ -291,6 +410,7 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
     }
   }
   free(batch);
+  tsl_cost_model_free(model);
   for (int i = 0; i < num_tasks; i++) {
     free(tasks[i].text);
     free(tasks[i].seen);

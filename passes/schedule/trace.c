@@ -306,8 +306,8 @@ tsl_status tsl_schedule_rfactor(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *lo
   return finish(&r, tsl_sch_rfactor(sch->func, block, loop, rf_block, error));
 }
 
-tsl_status tsl_schedule_fuse(tsl_schedule *sch, int count, tsl_stmt *const *loops,
-                             tsl_stmt **fused, tsl_error *error) {
+tsl_status tsl_schedule_fuse(tsl_schedule *sch, int count, tsl_stmt *const *loops, tsl_stmt **fused,
+                             tsl_error *error) {
   recording r = record(sch, "fuse", error);
   json_t *addresses = json_array();
   for (int i = 0; i < count && !r.status; i++) {

@@ -70,8 +70,8 @@ tsl_status tsl_schedule_reverse_compute_inline(tsl_schedule *sch, tsl_stmt *cons
                                                tsl_error *error);
 tsl_status tsl_schedule_rfactor(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
                                 tsl_stmt **rf_block, tsl_error *error);
-tsl_status tsl_schedule_fuse(tsl_schedule *sch, int count, tsl_stmt *const *loops,
-                             tsl_stmt **fused, tsl_error *error);
+tsl_status tsl_schedule_fuse(tsl_schedule *sch, int count, tsl_stmt *const *loops, tsl_stmt **fused,
+                             tsl_error *error);
 tsl_status tsl_schedule_compute_inline(tsl_schedule *sch, tsl_stmt *block, tsl_error *error);
 tsl_status tsl_schedule_compute_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
                                    tsl_error *error);

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autotune/cost_model.h"
 #include "autotune/database.h"
+#include "autotune/features.h"
 #include "codegen/llvm/llvm.h"
 #include "driver/driver.h"
 #include "passes/lower/lower.h"
@@ -257,6 +259,54 @@ START_TEST(compile_takes_records_for_its_target) {
 }
 END_TEST
 
+/* ---- features and the cost model --------------------------------------------------------- */
+
+START_TEST(features_see_the_schedule) {
+  tsl_graph *graph = parse_ok(product_text);
+  tsl_target target;
+  tsl_error error;
+  ck_assert_int_eq(tsl_target_parse("llvm", &target, &error), TSL_OK);
+  ck_assert_int_eq(tsl_llvm_complete_target(&target, &error), TSL_OK);
+  char key[TSL_WORKLOAD_KEY_SIZE];
+  tsl_primfunc *plain = only_kernel(graph, &target, key), *scheduled = tsl_primfunc_copy(plain);
+  tsl_default_schedule(scheduled, &target);
+  float before[TSL_NUM_FEATURES], after[TSL_NUM_FEATURES];
+  tsl_features(plain, before);
+  tsl_features(scheduled, after);
+  /* About the same arithmetic (the ReLU now in the tile's write-back), now in vector lanes,
+   * from a register tile. */
+  ck_assert_float_eq_tol(before[0], after[0], 1.0f);
+  ck_assert_float_eq(before[2], 0.0f);
+  ck_assert_float_gt(after[2], 0.5f);
+  ck_assert_float_gt(after[10], before[10]); /* loads from local buffers */
+  tsl_primfunc_free(scheduled);
+  tsl_primfunc_free(plain);
+  tsl_graph_free(graph);
+}
+END_TEST
+
+START_TEST(cost_model_ranks_what_it_learnt) {
+  tsl_cost_model *model = tsl_cost_model_new();
+  float features[TSL_NUM_FEATURES] = {0};
+  float scores[2];
+  tsl_error error;
+  ck_assert(!tsl_cost_model_predict(model, 1, features, scores));
+  /* Two tasks; within each, the run time falls as feature 2 (the vector share) rises. */
+  for (int i = 0; i < 64; i++) {
+    features[2] = (float)(i % 16) / 16.0f;
+    features[0] = (float)(i / 16);
+    tsl_cost_model_add(model, i / 32, features, 1e-3 / (1 + features[2] * 4));
+  }
+  ck_assert_int_eq(tsl_cost_model_train(model, &error), TSL_OK);
+  float rows[2 * TSL_NUM_FEATURES] = {0};
+  rows[2] = 0.1f;
+  rows[TSL_NUM_FEATURES + 2] = 0.9f;
+  ck_assert(tsl_cost_model_predict(model, 2, rows, scores));
+  ck_assert_float_gt(scores[1], scores[0]);
+  tsl_cost_model_free(model);
+}
+END_TEST
+
 Suite *suite_records(void) {
   Suite *suite = suite_create("records");
   TCase *tc = tcase_create("records");
@@ -264,6 +314,8 @@ Suite *suite_records(void) {
   tcase_add_test(tc, database_keeps_records_by_task);
   tcase_add_test(tc, database_refuses_what_is_not_one);
   tcase_add_test(tc, compile_takes_records_for_its_target);
+  tcase_add_test(tc, features_see_the_schedule);
+  tcase_add_test(tc, cost_model_ranks_what_it_learnt);
   suite_add_tcase(suite, tc);
   return suite;
 }
