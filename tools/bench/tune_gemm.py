@@ -1,0 +1,125 @@
+"""Tuning GEMM: tessel's default schedule, the evolutionary (cost-model) search and random search
+with the same number of trials, against OpenBLAS (through numpy), all in one run.
+
+    tune_gemm.py --tessel BUILD/tools/tessel [--n 1024] [--trials 500] [--threads N]
+                 [--min-time SECONDS] [--work-dir DIR]
+
+C = A·B of n×n f32 matrices, B a constant (a layer's weight), as a one-node ONNX model. Each
+search tunes into a database of its own (made afresh), then `tessel bench` runs the model with
+those records; the tuning curve (best time against trials) of each search is printed from its
+database. numpy's OpenBLAS runs N threads (OPENBLAS_NUM_THREADS, set before numpy loads).
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import sqlite3
+import subprocess
+import sys
+import time
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tessel", required=True, type=pathlib.Path)
+    parser.add_argument("--n", type=int, default=1024)
+    parser.add_argument("--trials", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--min-time", type=float, default=2.0)
+    parser.add_argument("--work-dir", type=pathlib.Path, default=pathlib.Path("/tmp/tune-gemm"))
+    return parser.parse_args()
+
+
+ARGS = parse_arguments()
+os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402  (after the thread count is set)
+import onnx  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+
+def numpy_seconds(function):
+    for _ in range(2):
+        function()
+    times, started = [], time.perf_counter()
+    while len(times) < 5 or time.perf_counter() - started < ARGS.min_time:
+        before = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - before)
+    return float(np.median(times))
+
+
+def bench(model, records):
+    command = [str(ARGS.tessel), "bench", str(model), "--json", "--threads", str(ARGS.threads),
+               "--min-time", str(ARGS.min_time)]
+    command += ["--records", str(records)] if records else ["--no-records"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)["median_ms"] / 1e3
+
+
+def tune(model, records, search):
+    for stale in records.parent.glob(records.name + "*"):
+        stale.unlink()
+    started = time.perf_counter()
+    subprocess.run([str(ARGS.tessel), "tune", str(model), "--records", str(records), "--trials",
+                    str(ARGS.trials), "--search", search], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def curve(records):
+    """Best seconds of the model's GEMM task after each tenth of the trials."""
+    connection = sqlite3.connect(records)
+    rows = connection.execute("SELECT seconds FROM records ORDER BY id").fetchall()
+    connection.close()
+    best, points = None, []
+    for index, (seconds,) in enumerate(rows, 1):
+        if seconds is not None and (best is None or seconds < best):
+            best = seconds
+        if index % max(1, len(rows) // 10) == 0 or index == len(rows):
+            points.append((index, best))
+    return points
+
+
+def main():
+    n = ARGS.n
+    ARGS.work_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [n, n])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [n, n])],
+        [numpy_helper.from_array(b, "b")])
+    model = ARGS.work_dir / f"gemm{n}.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(model))
+    flops = 2.0 * n ** 3
+    config = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    print(f"GEMM {n}³ f32, {ARGS.trials} trials a search; numpy's BLAS: {config.get('name')} "
+          f"{config.get('version', '')}, OPENBLAS_NUM_THREADS={ARGS.threads}; tessel --threads "
+          f"{ARGS.threads}", flush=True)
+    searches = {}
+    for search in ("evolutionary", "random"):
+        records = ARGS.work_dir / f"{search}.db"
+        seconds = tune(model, records, search)
+        searches[search] = (records, seconds)
+        print(f"{search}: tuned in {seconds:.0f} s; best after trials: "
+              + ", ".join(f"{i}: {s * 1e3:.2f} ms" for i, s in curve(records) if s), flush=True)
+    # The timings, alternated with OpenBLAS's so that noise hits all alike.
+    blas = numpy_seconds(lambda: a @ b)
+    default = bench(model, None)
+    tuned = {search: bench(model, records) for search, (records, _) in searches.items()}
+    blas = min(blas, numpy_seconds(lambda: a @ b))
+    print("\n| schedule | GFLOP/s | / OpenBLAS |")
+    print("|---|---|---|")
+    print(f"| OpenBLAS | {flops / blas / 1e9:.1f} | 1.00 |")
+    print(f"| tessel default | {flops / default / 1e9:.1f} | {blas / default:.2f} |")
+    for search, seconds in tuned.items():
+        print(f"| tessel tuned, {search} search | {flops / seconds / 1e9:.1f} | "
+              f"{blas / seconds:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
