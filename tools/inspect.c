@@ -9,6 +9,8 @@
 #include "passes/graph/graph_passes.h"
 #include "passes/lower/lower.h"
 #include "passes/schedule/schedule.h"
+#include "autotune/database.h"
+#include "passes/schedule/trace.h"
 #include "tools/cli.h"
 
 static int run(int argc, char **argv);
@@ -17,7 +19,7 @@ const tsl_command tsl_command_inspect = {
     .name = "inspect",
     .summary = "print a model's graph IR, or its statistics",
     .usage =
-        "usage: tessel inspect MODEL [--stats] [--json] [--ir imported|fused|tir]\n"
+        "usage: tessel inspect MODEL [--stats] [--json] [--ir imported|fused|tir|trace]\n"
         "                      [--bind NAME=FILE.pb]... [-O0..3] [--disable-pass NAME]...\n"
         "                      [--dump-after NAME]\n"
         "\n"
@@ -27,6 +29,8 @@ const tsl_command tsl_command_inspect = {
         "                      kernel is a block `kernel N { ... }`\n"
         "  --ir tir            print each kernel's TIR as its default schedule leaves it for\n"
         "                      this machine (docs/tir.md)\n"
+        "  --ir trace          print the trace of each kernel's default schedule (JSON,\n"
+        "                      docs/tir.md), with the kernel's workload key\n"
         "  --stats             print statistics instead: nodes per operator, parameters,\n"
         "                      weight bytes, multiply-accumulates, inputs and outputs, and\n"
         "                      the kernels the model compiles to at the opt level\n"
@@ -162,16 +166,23 @@ static void print_stats_text(const char *path, const tsl_graph *graph, int kerne
   free(counts);
 }
 
-/* Every kernel's PrimFunc, lowered and scheduled by the default rules for the target. */
-static int print_kernels(const tsl_graph *graph, const tsl_target *target) {
+/* Every kernel's PrimFunc, lowered and scheduled by the default rules for the target; or,
+ * with `traces`, the trace of that schedule under a line naming the kernel and its workload. */
+static int print_kernels(const tsl_graph *graph, const tsl_target *target, bool traces) {
   tsl_error error;
   tsl_lowered *lowered;
   if (tsl_lower(graph, &lowered, &error)) return cli_report(&error);
   for (int i = 0; i < lowered->num_funcs; i++) {
-    tsl_default_schedule(lowered->funcs[i], target);
-    char *text = tsl_primfunc_print(lowered->funcs[i]);
+    char key[TSL_WORKLOAD_KEY_SIZE];
+    tsl_workload_key(lowered->funcs[i], key, NULL);
+    tsl_schedule sch;
+    tsl_schedule_init(&sch, lowered->funcs[i]);
+    tsl_schedule_rules(&sch, target);
+    char *text = traces ? tsl_trace_to_json(sch.trace) : tsl_primfunc_print(lowered->funcs[i]);
+    if (traces) printf("# %s, workload %s\n", lowered->funcs[i]->name, key);
     fputs(text, stdout);
     free(text);
+    tsl_schedule_release(&sch);
   }
   tsl_lowered_free(lowered);
   return 0;
@@ -188,9 +199,10 @@ static int run(int argc, char **argv) {
       continue;
     } else if (strcmp(argv[i], "--ir") == 0) {
       ir = i + 1 < argc ? argv[++i] : "";
-      if (strcmp(ir, "imported") != 0 && strcmp(ir, "fused") != 0 && strcmp(ir, "tir") != 0) {
+      if (strcmp(ir, "imported") != 0 && strcmp(ir, "fused") != 0 && strcmp(ir, "tir") != 0 &&
+          strcmp(ir, "trace") != 0) {
         status = cli_usage_error(&tsl_command_inspect,
-                                 "--ir takes imported, fused or tir, not '%s'", ir);
+                                 "--ir takes imported, fused, tir or trace, not '%s'", ir);
       }
     } else if (strcmp(argv[i], "--stats") == 0) {
       stats = true;
@@ -229,7 +241,8 @@ static int run(int argc, char **argv) {
   /* The passes run when their result is asked for (or a dump of them), for this machine. */
   tsl_graph *optimized = NULL;
   tsl_target host;
-  bool fused = strcmp(ir, "fused") == 0, tir = strcmp(ir, "tir") == 0;
+  bool fused = strcmp(ir, "fused") == 0, trace = strcmp(ir, "trace") == 0;
+  bool tir = trace || strcmp(ir, "tir") == 0;
   if ((stats || json || fused || tir || compile.passes.dump_after || compile.passes.num_disabled) &&
       (tsl_target_parse("llvm", &host, &error) || tsl_llvm_complete_target(&host, &error) ||
        tsl_optimize(graph, &host, &compile, &optimized, &error))) {
@@ -243,7 +256,7 @@ static int run(int argc, char **argv) {
   } else if (stats) {
     print_stats_text(path, graph, kernels, compile.passes.opt_level);
   } else if (tir) {
-    status = print_kernels(optimized, &host);
+    status = print_kernels(optimized, &host, trace);
   } else if (!compile.passes.dump_after || fused) {
     char *text = tsl_graph_print(fused ? optimized : graph);
     fputs(text, stdout);
