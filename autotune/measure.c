@@ -65,7 +65,9 @@ static tsl_status compile(const tsl_primfunc *func, const tsl_target *target, co
     tsl_llvm_free(llvm);
     return status;
   }
-  TRY(tsl_jit_new(llvm, &out->jit, error));
+  status = tsl_jit_new(llvm, &out->jit, error);
+  tsl_llvm_free(llvm);
+  if (status) return status;
   out->entry = (void (*)(void *const *))tsl_jit_lookup(out->jit, func->name);
   if (!out->entry) {
     tsl_jit_free(out->jit);
