@@ -13,7 +13,7 @@
 #include "tessel/runtime.h"
 
 /* Bumped when the schema changes; an older database is upgraded when opened. */
-enum { SCHEMA_VERSION = 1, BUSY_TIMEOUT_MS = 30000 };
+enum { SCHEMA_VERSION = 2, BUSY_TIMEOUT_MS = 30000 };
 
 /* Bumped when lowering changes the text of a workload without changing what it computes in a
  * way traces would notice; it is hashed with the text. */
@@ -47,7 +47,20 @@ static const char SCHEMA[] =
     "  version TEXT NOT NULL,      -- of the tessel that measured it\n"
     "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n"
     ");\n"
-    "CREATE INDEX IF NOT EXISTS records_by_task ON records (workload, target, seconds);\n";
+    "CREATE INDEX IF NOT EXISTS records_by_task ON records (workload, target, seconds);\n"
+    "CREATE TABLE IF NOT EXISTS models (   -- tuned models, for reports (schema 2)\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  target INTEGER NOT NULL REFERENCES targets (id),\n"
+    "  UNIQUE (name, target)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS model_workloads (\n"
+    "  model INTEGER NOT NULL REFERENCES models (id),\n"
+    "  workload INTEGER NOT NULL REFERENCES workloads (id),\n"
+    "  kernel TEXT NOT NULL,         -- the first kernel of the model with the workload\n"
+    "  occurrences INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (model, workload)\n"
+    ");\n";
 
 /* ---- keys -------------------------------------------------------------------------------- */
 
@@ -373,6 +386,112 @@ tsl_status tsl_db_workload_text(tsl_db *db, const char *workload, char **text, t
   sqlite3_finalize(query);
   return step == SQLITE_ROW || step == SQLITE_DONE ? TSL_OK
                                                    : sqlite_fail(db, error, "reading workloads");
+}
+
+tsl_status tsl_db_add_model(tsl_db *db, const char *name, const char *target, int count,
+                            const tsl_db_model_workload *workloads, tsl_error *error) {
+  TRY(exec(db, "BEGIN IMMEDIATE", "starting a transaction", error));
+  sqlite3_int64 target_id = row_id(db, "INSERT OR IGNORE INTO targets (key) VALUES (?1)",
+                                   "SELECT id FROM targets WHERE key = ?1", target, NULL);
+  tsl_status status = target_id < 0 ? sqlite_fail(db, error, "adding a model") : TSL_OK;
+  sqlite3_int64 model = -1;
+  sqlite3_stmt *query;
+  if (!status &&
+      sqlite3_prepare_v2(db->sqlite,
+                         "INSERT INTO models (name, target) VALUES (?1, ?2) ON CONFLICT DO "
+                         "UPDATE SET name = name RETURNING id",
+                         -1, &query, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(query, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(query, 2, target_id);
+    if (sqlite3_step(query) == SQLITE_ROW) model = sqlite3_column_int64(query, 0);
+    sqlite3_finalize(query);
+  }
+  if (!status && model < 0) status = sqlite_fail(db, error, "adding a model");
+  if (!status) sqlite3_exec(db->sqlite, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
+  for (int i = 0; i < count && !status; i++) {
+    sqlite3_int64 workload =
+        row_id(db, "INSERT OR IGNORE INTO workloads (key, text) VALUES (?1, ?2)",
+               "SELECT id FROM workloads WHERE key = ?1", workloads[i].workload,
+               workloads[i].text ? workloads[i].text : "");
+    if (workload < 0 ||
+        sqlite3_prepare_v2(db->sqlite,
+                           "INSERT OR REPLACE INTO model_workloads VALUES (?1, ?2, ?3, ?4)", -1,
+                           &query, NULL) != SQLITE_OK) {
+      status = sqlite_fail(db, error, "adding a model");
+      break;
+    }
+    sqlite3_bind_int64(query, 1, model);
+    sqlite3_bind_int64(query, 2, workload);
+    sqlite3_bind_text(query, 3, workloads[i].kernel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(query, 4, workloads[i].occurrences);
+    if (sqlite3_step(query) != SQLITE_DONE) status = sqlite_fail(db, error, "adding a model");
+    sqlite3_finalize(query);
+  }
+  if (!status) status = exec(db, "COMMIT", "adding a model", error);
+  if (status) sqlite3_exec(db->sqlite, "ROLLBACK", NULL, NULL, NULL);
+  return status;
+}
+
+tsl_status tsl_db_models(tsl_db *db,
+                         void (*each)(const char *name, const char *target, void *context),
+                         void *context, tsl_error *error) {
+  sqlite3_stmt *query;
+  if (sqlite3_prepare_v2(db->sqlite,
+                         "SELECT m.name, t.key FROM models m JOIN targets t ON t.id = m.target "
+                         "ORDER BY m.id",
+                         -1, &query, NULL) != SQLITE_OK)
+    return sqlite_fail(db, error, "reading models");
+  int step;
+  while ((step = sqlite3_step(query)) == SQLITE_ROW)
+    each((const char *)sqlite3_column_text(query, 0), (const char *)sqlite3_column_text(query, 1),
+         context);
+  sqlite3_finalize(query);
+  return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "reading models");
+}
+
+tsl_status tsl_db_model_workloads(tsl_db *db, const char *name, const char *target,
+                                  void (*each)(const tsl_db_model_workload *, void *context),
+                                  void *context, tsl_error *error) {
+  sqlite3_stmt *query;
+  if (sqlite3_prepare_v2(db->sqlite,
+                         "SELECT w.key, mw.kernel, mw.occurrences FROM model_workloads mw JOIN "
+                         "models m ON m.id = mw.model JOIN targets t ON t.id = m.target JOIN "
+                         "workloads w ON w.id = mw.workload WHERE m.name = ?1 AND t.key = ?2 "
+                         "ORDER BY mw.rowid",
+                         -1, &query, NULL) != SQLITE_OK)
+    return sqlite_fail(db, error, "reading a model");
+  sqlite3_bind_text(query, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  int step;
+  while ((step = sqlite3_step(query)) == SQLITE_ROW) {
+    tsl_db_model_workload workload = {
+        .workload = (const char *)sqlite3_column_text(query, 0),
+        .kernel = (const char *)sqlite3_column_text(query, 1),
+        .occurrences = sqlite3_column_int(query, 2),
+    };
+    each(&workload, context);
+  }
+  sqlite3_finalize(query);
+  return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "reading a model");
+}
+
+tsl_status tsl_db_history(tsl_db *db, const char *workload, const char *target,
+                          void (*each)(long long id, double seconds, void *context), void *context,
+                          tsl_error *error) {
+  sqlite3_stmt *query;
+  if (sqlite3_prepare_v2(db->sqlite,
+                         "SELECT r.id, coalesce(r.seconds, -1) FROM records r JOIN workloads w ON "
+                         "w.id = r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 "
+                         "AND t.key = ?2 ORDER BY r.id",
+                         -1, &query, NULL) != SQLITE_OK)
+    return sqlite_fail(db, error, "reading records");
+  sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
+  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  int step;
+  while ((step = sqlite3_step(query)) == SQLITE_ROW)
+    each(sqlite3_column_int64(query, 0), sqlite3_column_double(query, 1), context);
+  sqlite3_finalize(query);
+  return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "reading records");
 }
 
 /* ---- export and import ------------------------------------------------------------------- */

@@ -86,6 +86,31 @@ tsl_status tsl_db_tasks(tsl_db *db, void (*each)(const tsl_db_task *task, void *
  * does not know it. */
 tsl_status tsl_db_workload_text(tsl_db *db, const char *workload, char **text, tsl_error *error);
 
+/* A model tuned on a target: its distinct kernels, for reports. */
+typedef struct tsl_db_model_workload {
+  const char *workload; /* key */
+  const char *text;     /* canonical text (when adding) */
+  const char *kernel;   /* the model's first kernel with it */
+  int occurrences;
+} tsl_db_model_workload;
+
+/* Keeps (or updates) the model `name` on `target` with its workloads. */
+tsl_status tsl_db_add_model(tsl_db *db, const char *name, const char *target, int count,
+                            const tsl_db_model_workload *workloads, tsl_error *error);
+/* Each tuned model and its target, oldest first. */
+tsl_status tsl_db_models(tsl_db *db,
+                         void (*each)(const char *name, const char *target, void *context),
+                         void *context, tsl_error *error);
+/* The workloads of the model `name` on `target`. */
+tsl_status tsl_db_model_workloads(tsl_db *db, const char *name, const char *target,
+                                  void (*each)(const tsl_db_model_workload *, void *context),
+                                  void *context, tsl_error *error);
+/* Every record of `workload` on `target` in the order it was added: its id and time (-1 when
+ * it failed). */
+tsl_status tsl_db_history(tsl_db *db, const char *workload, const char *target,
+                          void (*each)(long long id, double seconds, void *context), void *context,
+                          tsl_error *error);
+
 /* Each record, oldest first, as one line of JSON (the export format of docs/tuning.md) passed
  * to `line`. */
 tsl_status tsl_db_export(tsl_db *db, void (*line)(const char *json, void *context), void *context,

@@ -358,7 +358,16 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
     TSL_CHECK_ALLOC(probe.seen);
     tasks[num_tasks++] = probe;
   }
-  tsl_status status = TSL_OK;
+  /* The model's kernels, for reports. */
+  tsl_db_model_workload *listed = calloc((size_t)num_tasks + 1, sizeof(*listed));
+  TSL_CHECK_ALLOC(listed);
+  for (int i = 0; i < num_tasks; i++) {
+    listed[i] = (tsl_db_model_workload){tasks[i].key, tasks[i].text, tasks[i].func->name,
+                                        tasks[i].occurrences};
+  }
+  tsl_status status = tsl_db_add_model(db, options->model ? options->model : "model", target_key,
+                                       num_tasks, listed, error);
+  free(listed);
   tsl_cost_model *model = tsl_cost_model_new();
   for (int i = 0; i < num_tasks && !status; i++) {
     status = refresh(&tasks[i], db, target_key, error);

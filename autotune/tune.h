@@ -25,6 +25,7 @@ typedef struct tsl_tune_progress {
 
 typedef struct tsl_tune_options {
   const char *records; /* the database (created when missing) */
+  const char *model;   /* the model's name, under which the database keeps its kernels */
   long long trials;    /* measured candidates for the model on the target, counted in the
                         * database: a rerun continues to this many */
   double time_budget;  /* seconds; 0: none */

@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "autotune/database.h"
+#include "autotune/report.h"
 #include "tools/cli.h"
 
 static int run(int argc, char **argv);
 
 const tsl_command tsl_command_db = {
     .name = "db",
-    .summary = "list, show, export, import or merge tuning records",
+    .summary = "list, show, export, import, merge or report tuning records",
     .usage =
         "usage: tessel db list [DB]\n"
         "       tessel db show [DB] WORKLOAD\n"
@@ -191,6 +192,42 @@ static int import(tsl_db *db, const char *db_path, int count, char **sources, bo
   return 0;
 }
 
+/* The tuned models, to find the one a report is for. */
+typedef struct model_search {
+  const char *wanted; /* NULL: any */
+  char name[1024], target[1024];
+  int count;
+} model_search;
+
+static void find_model(const char *name, const char *target, void *context) {
+  model_search *search = context;
+  if (search->wanted && strcmp(search->wanted, name) != 0) return;
+  if (search->count++ == 0) {
+    snprintf(search->name, sizeof(search->name), "%s", name);
+    snprintf(search->target, sizeof(search->target), "%s", target);
+  }
+}
+
+static int report(tsl_db *db, const char *db_path, const char *model, const char *output) {
+  tsl_error error;
+  model_search search = {.wanted = model};
+  if (tsl_db_models(db, find_model, &search, &error)) return cli_report(&error);
+  if (search.count == 0) {
+    tsl_fail(&error, TSL_ERROR_INPUT, "%s: no tuned model%s%s", db_path, model ? " named " : "",
+             model ? model : "");
+    return cli_report(&error);
+  }
+  if (search.count > 1) {
+    tsl_fail(&error, TSL_ERROR_INPUT,
+             "%s: %d tuned models%s; name one with --model (tessel db list shows them)", db_path,
+             search.count, model ? " by that name, for several targets" : "");
+    return cli_report(&error);
+  }
+  if (tsl_report_write(db, search.name, search.target, output, &error)) return cli_report(&error);
+  printf("%s: the report of %s -> %s\n", db_path, search.name, output);
+  return 0;
+}
+
 static bool is_db(const char *arg) {
   size_t length = strlen(arg);
   return length > 3 && strcmp(arg + length - 3, ".db") == 0;
@@ -198,14 +235,18 @@ static bool is_db(const char *arg) {
 
 static int run(int argc, char **argv) {
   if (argc < 1) return cli_usage_error(&tsl_command_db, "no action given");
-  const char *action = argv[0], *db_path = NULL, *output = NULL;
+  const char *action = argv[0], *db_path = NULL, *output = NULL, *model = NULL;
   static char default_path[4096];
   char *rest[256];
   int count = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-o") == 0 && strcmp(action, "export") == 0) {
+    if (strcmp(argv[i], "-o") == 0 &&
+        (strcmp(action, "export") == 0 || strcmp(action, "report") == 0)) {
       if (i + 1 >= argc) return cli_usage_error(&tsl_command_db, "-o needs a file");
       output = argv[++i];
+    } else if (strcmp(argv[i], "--model") == 0 && strcmp(action, "report") == 0) {
+      if (i + 1 >= argc) return cli_usage_error(&tsl_command_db, "--model needs a name");
+      model = argv[++i];
     } else if (argv[i][0] == '-' && argv[i][1]) {
       return cli_usage_error(&tsl_command_db, "unknown option '%s'", argv[i]);
     } else if (!db_path && is_db(argv[i]) && strcmp(action, "merge") != 0) {
@@ -219,11 +260,13 @@ static int run(int argc, char **argv) {
   }
   bool list = strcmp(action, "list") == 0, show_action = strcmp(action, "show") == 0;
   bool export_action = strcmp(action, "export") == 0, import_action = strcmp(action, "import") == 0;
-  bool merge = strcmp(action, "merge") == 0;
-  if (!list && !show_action && !export_action && !import_action && !merge)
-    return cli_usage_error(&tsl_command_db, "no action '%s' (list, show, export, import, merge)",
-                           action);
-  int wanted = show_action ? 1 : list || export_action ? 0 : -1;
+  bool merge = strcmp(action, "merge") == 0, report_action = strcmp(action, "report") == 0;
+  if (!list && !show_action && !export_action && !import_action && !merge && !report_action)
+    return cli_usage_error(&tsl_command_db,
+                           "no action '%s' (list, show, export, import, merge, report)", action);
+  if (report_action && !output)
+    return cli_usage_error(&tsl_command_db, "db report needs -o FILE.html");
+  int wanted = show_action ? 1 : list || export_action || report_action ? 0 : -1;
   if (wanted >= 0 && count != wanted)
     return cli_usage_error(&tsl_command_db, "db %s takes %s", action,
                            wanted ? "one workload key" : "no arguments but the database");
@@ -248,6 +291,8 @@ static int run(int argc, char **argv) {
     status = show(db, rest[0]);
   } else if (export_action) {
     status = export_records(db, output);
+  } else if (report_action) {
+    status = report(db, db_path, model, output);
   } else {
     status = import(db, db_path, count, rest, merge);
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "autotune/database.h"
+#include "autotune/report.h"
 #include "autotune/tune.h"
 #include "codegen/llvm/llvm.h"
 #include "passes/lower/lower.h"
@@ -19,6 +20,7 @@ const tsl_command tsl_command_tune = {
     .usage =
         "usage: tessel tune MODEL [--records DB] [--trials N] [--time-budget DURATION]\n"
         "                   [--search evolutionary|random] [--seed N] [--timeout D]\n"
+        "                   [--report FILE.html]\n"
         "                   [-O0..3]\n"
         "                   [--disable-pass NAME]...\n"
         "\n"
@@ -35,6 +37,8 @@ const tsl_command tsl_command_tune = {
         "  --search S           evolutionary (default: mutations of the best records, with\n"
         "                       random draws mixed in) or random (random draws only)\n"
         "  --seed N             the random draws' seed (default 1)\n"
+        "  --report FILE.html   at the end, write the model's tuning report: its estimated\n"
+        "                       latency and each kernel's best time against the trials\n"
         "  --timeout D          the time one candidate may take to build and run (default\n"
         "                       30s); one that takes longer is recorded as a timeout\n"
         "  -O0..3, --disable-pass NAME  as for compile: they change the kernels\n",
@@ -62,7 +66,7 @@ static void print_progress(void *context, const tsl_tune_progress *p) {
 }
 
 static int run(int argc, char **argv) {
-  const char *model = NULL;
+  const char *model = NULL, *report = NULL;
   tsl_compile_options compile = tsl_compile_defaults();
   tsl_tune_options options = tsl_tune_defaults();
   for (int i = 0; i < argc; i++) {
@@ -73,7 +77,7 @@ static int run(int argc, char **argv) {
       if (status) return status;
     } else if (strcmp(arg, "--trials") == 0 || strcmp(arg, "--time-budget") == 0 ||
                strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0 ||
-               strcmp(arg, "--timeout") == 0) {
+               strcmp(arg, "--timeout") == 0 || strcmp(arg, "--report") == 0) {
       if (!value) return cli_usage_error(&tsl_command_tune, "%s needs a value", arg);
       i++;
       char *end;
@@ -88,6 +92,8 @@ static int run(int argc, char **argv) {
           return cli_usage_error(&tsl_command_tune,
                                  "--time-budget takes a duration like 90s, 20m or 2h, not '%s'",
                                  value);
+      } else if (strcmp(arg, "--report") == 0) {
+        report = value;
       } else if (strcmp(arg, "--timeout") == 0) {
         options.measure.timeout = parse_duration(value);
         if (options.measure.timeout < 0)
@@ -120,6 +126,8 @@ static int run(int argc, char **argv) {
   }
   options.records = compile.records;
   options.progress = print_progress;
+  const char *slash = strrchr(model, '/');
+  options.model = slash ? slash + 1 : model;
   tsl_target target;
   tsl_graph *graph = NULL, *optimized = NULL;
   tsl_lowered *lowered = NULL;
@@ -134,8 +142,19 @@ static int run(int argc, char **argv) {
     printf("%s: tuning %d kernels on %s -> %s\n", model, lowered->num_funcs, target.cpu,
            options.records);
     fflush(stdout);
-    if (tsl_tune(lowered->funcs, lowered->num_funcs, &target, &options, &error))
+    if (tsl_tune(lowered->funcs, lowered->num_funcs, &target, &options, &error)) {
       status = cli_report(&error);
+    } else if (report) {
+      tsl_db *db;
+      char target_key[1024];
+      tsl_target_key(&target, target_key, sizeof(target_key));
+      if (tsl_db_open(options.records, false, &db, &error) ||
+          tsl_report_write(db, options.model, target_key, report, &error))
+        status = cli_report(&error);
+      else
+        printf("report: %s\n", report);
+      tsl_db_close(db);
+    }
   }
   tsl_lowered_free(lowered);
   tsl_graph_free(optimized);

@@ -92,8 +92,16 @@ def kill_and_resume(model, db):
     check(intact == "ok", f"after SIGKILL the database is not intact: {intact}")
     check(len(rows) >= committed >= 16,
           f"after SIGKILL {len(rows)} records, {committed} were committed before")
-    result = tessel(["tune", model, "--records", db, "--trials", 40])
+    report = pathlib.Path(db).with_suffix(".html")
+    result = tessel(["tune", model, "--records", db, "--trials", 40, "--report", report])
     check(result.returncode == 0, f"the rerun failed:\n{result.stderr}")
+    html = report.read_text() if report.exists() else ""
+    check("<svg" in html and "tsl_k0_conv_relu" in html and "40 trials" in html,
+          f"the tuning report lacks its charts or kernels:\n{html[:500]}")
+    again = pathlib.Path(db).with_suffix(".again.html")
+    result = tessel(["db", "report", db, "-o", again])
+    check(result.returncode == 0 and again.exists() and again.read_text() == html,
+          f"tessel db report differs from tune --report:\n{result.stderr}")
     rows, _ = records(db)
     check(len(rows) == max(40, committed),
           f"the rerun asked for 40 trials in all and left {len(rows)} records")
