@@ -58,6 +58,8 @@ typedef struct task {
   int occurrences;
   long long trials;      /* its records on the target */
   double best, baseline; /* seconds; 0 until known */
+  double gain;           /* what its last batch took off the model's latency, in seconds */
+  int batches;           /* measured in this run */
   bool exhausted;        /* no new candidate could be drawn */
   uint64_t *seen;        /* hashes of the functions measured in this run */
   int num_seen;
@@ -244,16 +246,22 @@ static tsl_status refresh(task *t, tsl_db *db, const char *target_key, tsl_error
   return TSL_OK;
 }
 
-/* The task to measure next: one never measured, else the largest share of the latency. */
+/* The task to measure next: one never measured; else the one whose next batch is expected to
+ * take most off the model's latency: what its last batch took off, or, for a task this run
+ * has not tuned yet or whose last batch gained little, a twentieth of its share of the latency
+ * (occurrences × best), so that large tasks keep being tried and a task that stopped
+ * improving gives way. */
 static int pick_task(const task *tasks, int count) {
   int chosen = -1;
-  double share = -1;
+  double expected = -1;
   for (int i = 0; i < count; i++) {
     if (tasks[i].exhausted) continue;
     if (tasks[i].trials == 0) return i;
-    double s = tasks[i].occurrences * tasks[i].best;
-    if (s > share) {
-      share = s;
+    double share = tasks[i].occurrences * tasks[i].best;
+    double e = tasks[i].batches == 0 ? share : share / 20;
+    if (tasks[i].gain > e) e = tasks[i].gain;
+    if (e > expected) {
+      expected = e;
       chosen = i;
     }
   }
@@ -378,6 +386,7 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
   if (!status) status = tsl_cost_model_train(model, error);
   uint64_t seed = options->seed * 0x9e3779b97f4a7c15ull + 1;
   candidate *batch = calloc((size_t)options->batch + 1, sizeof(candidate));
+  long long measured = 0; /* by this run */
   TSL_CHECK_ALLOC(batch);
   while (!status) {
     long long trials = 0;
@@ -398,9 +407,13 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
       t->exhausted = true;
       continue;
     }
+    double before = t->best;
+    measured += drawn;
     status = measure_batch(t, chosen, target, options, db, target_key, model, batch, drawn, error);
     for (int i = 0; i < drawn; i++) free(batch[i].trace);
     if (!status) status = refresh(t, db, target_key, error);
+    t->batches++;
+    t->gain = before > 0 && t->best > 0 ? t->occurrences * (before - t->best) : 0;
     if (!status && options->progress) {
       tsl_tune_progress progress = {
           .task = chosen,
@@ -415,6 +428,10 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
         progress.trials += tasks[i].trials;
         progress.model_estimate += tasks[i].occurrences * tasks[i].best;
       }
+      long long left = options->trials - progress.trials;
+      progress.remaining = left > 0 ? progress.elapsed / (double)measured * (double)left : 0;
+      if (options->time_budget > 0 && options->time_budget - progress.elapsed < progress.remaining)
+        progress.remaining = options->time_budget - progress.elapsed;
       options->progress(options->progress_context, &progress);
     }
   }

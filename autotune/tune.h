@@ -21,6 +21,7 @@ typedef struct tsl_tune_progress {
   double task_best, task_default; /* seconds */
   double model_estimate;          /* Σ occurrences × best, seconds */
   double elapsed;                 /* seconds */
+  double remaining;               /* seconds, estimated from this run's pace and the budget */
 } tsl_tune_progress;
 
 typedef struct tsl_tune_options {

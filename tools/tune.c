@@ -56,12 +56,32 @@ static double parse_duration(const char *text) {
   return -1;
 }
 
+/* "1m05s" */
+static const char *duration(double seconds, char *text, size_t size) {
+  long whole = seconds > 0 ? (long)(seconds + 0.5) : 0;
+  if (whole >= 3600)
+    snprintf(text, size, "%ldh%02ldm", whole / 3600, whole / 60 % 60);
+  else if (whole >= 60)
+    snprintf(text, size, "%ldm%02lds", whole / 60, whole % 60);
+  else
+    snprintf(text, size, "%lds", whole);
+  return text;
+}
+
+/* On a terminal the progress line is rewritten in place, and kept when a task is done with;
+ * otherwise every batch prints a line. */
 static void print_progress(void *context, const tsl_tune_progress *p) {
-  (void)context;
-  printf("[%3lld/%lld] task %d/%d %-28s best %9.4f ms", p->trials, p->total, p->task + 1, p->tasks,
-         p->task_name, p->task_best * 1e3);
+  static int last_task = -1;
+  bool live = *(const bool *)context;
+  char elapsed[32], remaining[32];
+  if (live && last_task >= 0 && last_task != p->task) printf("\n");
+  last_task = p->task;
+  printf("%s[%3lld/%lld] task %d/%d %-28s best %9.4f ms", live ? "\r\033[K" : "", p->trials,
+         p->total, p->task + 1, p->tasks, p->task_name, p->task_best * 1e3);
   if (p->task_default > 0) printf(" (default %.4f)", p->task_default * 1e3);
-  printf("  model ~%.3f ms  %.0fs\n", p->model_estimate * 1e3, p->elapsed);
+  printf("  model ~%.3f ms  %s, ~%s left%s", p->model_estimate * 1e3,
+         duration(p->elapsed, elapsed, sizeof(elapsed)),
+         duration(p->remaining, remaining, sizeof(remaining)), live ? "" : "\n");
   fflush(stdout);
 }
 
@@ -125,7 +145,10 @@ static int run(int argc, char **argv) {
     compile.records = default_path;
   }
   options.records = compile.records;
+  static bool live;
+  live = isatty(STDOUT_FILENO);
   options.progress = print_progress;
+  options.progress_context = &live;
   const char *slash = strrchr(model, '/');
   options.model = slash ? slash + 1 : model;
   tsl_target target;
@@ -142,7 +165,9 @@ static int run(int argc, char **argv) {
     printf("%s: tuning %d kernels on %s -> %s\n", model, lowered->num_funcs, target.cpu,
            options.records);
     fflush(stdout);
-    if (tsl_tune(lowered->funcs, lowered->num_funcs, &target, &options, &error)) {
+    tsl_status tuned = tsl_tune(lowered->funcs, lowered->num_funcs, &target, &options, &error);
+    if (live) printf("\n");
+    if (tuned) {
       status = cli_report(&error);
     } else if (report) {
       tsl_db *db;
