@@ -1,14 +1,15 @@
 """Latency of tessel against ONNX Runtime on the same machine, in the same run.
 
     compare.py --tessel BUILD/tools/tessel [--models-dir models] [--threads N]
-               [--min-time SECONDS] [--markdown] [MODEL...]
+               [--min-time SECONDS] [--records DB] [--markdown] [MODEL...]
 
 For each model (generated into the models folder when missing): ONNX Runtime's median latency
 (CPU execution provider, all graph optimisations, N intra-op threads) and `tessel bench`'s at
--O3 and at -O0 (no graph passes), on the same inputs, interleaved so that load on a shared
-machine hits all alike. Prints the ratios tessel -O3 / ONNX Runtime (below 1: tessel is faster)
-and -O3 / -O0 (what the graph passes gain). --markdown prints the table of
-docs/performance.md.
+-O3 and at -O0 (no graph passes), with default schedules, on the same inputs, interleaved so
+that load on a shared machine hits all alike. Prints the ratios tessel -O3 / ONNX Runtime
+(below 1: tessel is faster) and -O3 / -O0 (what the graph passes gain). With --records, also
+tessel -O3 with the tuning records of DB, and its ratio to ONNX Runtime and to the default
+schedules. --markdown prints the table of docs/performance.md.
 """
 
 import argparse
@@ -64,10 +65,11 @@ def ort_median(path, threads, min_time):
     return float(np.median(latencies))
 
 
-def tessel_median(tessel, path, threads, min_time, opt_level):
-    result = subprocess.run([str(tessel), "bench", str(path), "--json", "--threads", str(threads),
-                             "--min-time", str(min_time), f"-O{opt_level}"],
-                            capture_output=True, text=True)
+def tessel_median(tessel, path, threads, min_time, opt_level, records=None):
+    command = [str(tessel), "bench", str(path), "--json", "--threads", str(threads),
+               "--min-time", str(min_time), f"-O{opt_level}"]
+    command += ["--records", str(records)] if records else ["--no-records"]
+    result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip())
     return json.loads(result.stdout)["median_ms"]
@@ -79,6 +81,8 @@ def main():
     parser.add_argument("--models-dir", type=pathlib.Path, default=REPOSITORY / "models")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--min-time", type=float, default=3.0)
+    parser.add_argument("--records", type=pathlib.Path,
+                        help="also measure tessel with these tuning records")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
     args = parser.parse_args()
@@ -91,20 +95,27 @@ def main():
         tessel = tessel_median(args.tessel, path, args.threads, args.min_time, 3)
         ort_again = ort_median(path, args.threads, args.min_time)
         unoptimized = tessel_median(args.tessel, path, args.threads, args.min_time, 0)
+        tuned = (tessel_median(args.tessel, path, args.threads, args.min_time, 3, args.records)
+                 if args.records else None)
         anchor = (ort + ort_again) / 2
-        rows.append((name, tessel, unoptimized, anchor))
+        rows.append((name, tessel, unoptimized, anchor, tuned))
+        tuned_text = (f", tuned {tuned:.2f} ms (ratio {tuned / anchor:.2f}, tuned / default "
+                      f"{tuned / tessel:.2f})" if tuned else "")
         print(f"{name}: tessel {tessel:.2f} ms (-O0 {unoptimized:.2f} ms), ONNX Runtime "
               f"{anchor:.2f} ms (runs {ort:.2f} and {ort_again:.2f}), ratio {tessel / anchor:.2f}, "
-              f"-O3 / -O0 {tessel / unoptimized:.2f}", flush=True)
+              f"-O3 / -O0 {tessel / unoptimized:.2f}{tuned_text}", flush=True)
     if args.markdown:
         print(f"\nMeasured on {platform.processor() or platform.machine()}, {args.threads} threads, "
               f"ONNX Runtime {onnxruntime.__version__}:\n")
+        tuned_head = " tuned (ms) | tuned / ONNX Runtime | tuned / -O3 |" if args.records else ""
         print("| model | tessel -O3 (ms) | tessel -O0 (ms) | ONNX Runtime (ms) "
-              "| -O3 / ONNX Runtime | -O3 / -O0 |")
-        print("|---|---|---|---|---|---|")
-        for name, tessel, unoptimized, anchor in rows:
+              f"| -O3 / ONNX Runtime | -O3 / -O0 |{tuned_head}")
+        print("|---|---|---|---|---|---|" + ("---|---|---|" if args.records else ""))
+        for name, tessel, unoptimized, anchor, tuned in rows:
+            tuned_cells = (f" {tuned:.2f} | {tuned / anchor:.2f} | {tuned / tessel:.2f} |"
+                           if tuned else "")
             print(f"| {name} | {tessel:.2f} | {unoptimized:.2f} | {anchor:.2f} "
-                  f"| {tessel / anchor:.2f} | {tessel / unoptimized:.2f} |")
+                  f"| {tessel / anchor:.2f} | {tessel / unoptimized:.2f} |{tuned_cells}")
     return 0
 
 

@@ -72,7 +72,7 @@ def tessel_seconds(model, kernel_part):
         path = pathlib.Path(folder) / "model.onnx"
         onnx.save(model, str(path))
         command = [str(ARGS.tessel), "bench", str(path), "--json", "--threads", str(ARGS.threads),
-                   "--min-time", str(ARGS.min_time)]
+                   "--min-time", str(ARGS.min_time), "--no-records"]
         if kernel_part:
             command.append("--profile")
         result = subprocess.run(command, capture_output=True, text=True)
