@@ -162,6 +162,19 @@ static tsl_status check_schema(tsl_db *db, tsl_error *error) {
   return exec(db, sql, "writing the schema version", error);
 }
 
+/* WAL mode, which the file keeps once set. Switching needs the database to itself, and SQLite
+ * does not wait for that (another process creating the same database at the same time holds
+ * it), so the switch is retried for as long as the busy timeout. */
+static tsl_status use_wal(tsl_db *db, tsl_error *error) {
+  for (int waited = 0;; waited += 10) {
+    int result = sqlite3_exec(db->sqlite, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    if (result == SQLITE_OK) return TSL_OK;
+    if (result != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+      return sqlite_fail(db, error, "switching to WAL");
+    sqlite3_sleep(10);
+  }
+}
+
 tsl_status tsl_db_open(const char *path, bool create, tsl_db **out, tsl_error *error) {
   *out = NULL;
   struct stat info;
@@ -181,7 +194,7 @@ tsl_status tsl_db_open(const char *path, bool create, tsl_db **out, tsl_error *e
   }
   if (!status) {
     sqlite3_busy_timeout(db->sqlite, BUSY_TIMEOUT_MS);
-    status = exec(db, "PRAGMA journal_mode = WAL", "switching to WAL", error);
+    status = use_wal(db, error);
   }
   if (!status) status = exec(db, "PRAGMA foreign_keys = ON", "enabling foreign keys", error);
   if (!status) status = exec(db, "BEGIN IMMEDIATE", "starting a transaction", error);
