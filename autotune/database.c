@@ -1,6 +1,7 @@
 /* The tuning records database (database.h) on SQLite. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <sha2.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -282,19 +283,30 @@ tsl_status tsl_db_add(tsl_db *db, int count, const tsl_record *records, tsl_erro
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
+/* A statement with its first `count` parameters bound to the texts that follow; NULL when
+ * SQLite refuses it (sqlite_fail says why). */
+static sqlite3_stmt *prepare(tsl_db *db, const char *sql, int count, ...) {
+  sqlite3_stmt *query;
+  if (sqlite3_prepare_v2(db->sqlite, sql, -1, &query, NULL) != SQLITE_OK) return NULL;
+  va_list texts;
+  va_start(texts, count);
+  for (int i = 1; i <= count; i++)
+    sqlite3_bind_text(query, i, va_arg(texts, const char *), -1, SQLITE_STATIC);
+  va_end(texts);
+  return query;
+}
+
 tsl_status tsl_db_best(tsl_db *db, const char *workload, const char *target, char **trace,
                        double *seconds, tsl_error *error) {
   *trace = NULL;
   sqlite3_stmt *query;
-  if (sqlite3_prepare_v2(db->sqlite,
-                         "SELECT r.trace, r.seconds FROM records r JOIN workloads w ON w.id = "
-                         "r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 AND "
-                         "t.key = ?2 AND r.error IS NULL AND r.seconds IS NOT NULL ORDER BY "
-                         "r.seconds, r.id LIMIT 1",
-                         -1, &query, NULL) != SQLITE_OK)
-    return sqlite_fail(db, error, "reading records");
-  sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
-  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  query = prepare(db,
+                  "SELECT r.trace, r.seconds FROM records r JOIN workloads w ON w.id = "
+                  "r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 AND "
+                  "t.key = ?2 AND r.error IS NULL AND r.seconds IS NOT NULL ORDER BY "
+                  "r.seconds, r.id LIMIT 1",
+                  2, workload, target);
+  if (!query) return sqlite_fail(db, error, "reading records");
   int step = sqlite3_step(query);
   if (step == SQLITE_ROW) {
     *trace = strdup((const char *)sqlite3_column_text(query, 0));
@@ -327,15 +339,13 @@ tsl_status tsl_db_top(tsl_db *db, const char *workload, const char *target, int 
                       void (*each)(const char *trace, double seconds, void *context), void *context,
                       tsl_error *error) {
   sqlite3_stmt *query;
-  if (sqlite3_prepare_v2(db->sqlite,
-                         "SELECT r.trace, r.seconds FROM records r JOIN workloads w ON w.id = "
-                         "r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 AND "
-                         "t.key = ?2 AND r.error IS NULL AND r.seconds IS NOT NULL ORDER BY "
-                         "r.seconds, r.id LIMIT ?3",
-                         -1, &query, NULL) != SQLITE_OK)
-    return sqlite_fail(db, error, "reading records");
-  sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
-  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  query = prepare(db,
+                  "SELECT r.trace, r.seconds FROM records r JOIN workloads w ON w.id = "
+                  "r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 AND "
+                  "t.key = ?2 AND r.error IS NULL AND r.seconds IS NOT NULL ORDER BY "
+                  "r.seconds, r.id LIMIT ?3",
+                  2, workload, target);
+  if (!query) return sqlite_fail(db, error, "reading records");
   sqlite3_bind_int(query, 3, count);
   int step;
   while ((step = sqlite3_step(query)) == SQLITE_ROW)
@@ -363,12 +373,12 @@ bool tsl_db_holds_trace(tsl_db *db, const char *workload, const char *target, co
 tsl_status tsl_db_tasks(tsl_db *db, void (*each)(const tsl_db_task *task, void *context),
                         void *context, tsl_error *error) {
   sqlite3_stmt *query;
-  if (sqlite3_prepare_v2(db->sqlite,
-                         "SELECT w.key, t.key, count(*), count(r.error), min(r.seconds) FROM "
-                         "records r JOIN workloads w ON w.id = r.workload JOIN targets t ON t.id "
-                         "= r.target GROUP BY r.target, r.workload ORDER BY t.key, w.key",
-                         -1, &query, NULL) != SQLITE_OK)
-    return sqlite_fail(db, error, "reading records");
+  query = prepare(db,
+                  "SELECT w.key, t.key, count(*), count(r.error), min(r.seconds) FROM "
+                  "records r JOIN workloads w ON w.id = r.workload JOIN targets t ON t.id "
+                  "= r.target GROUP BY r.target, r.workload ORDER BY t.key, w.key",
+                  0);
+  if (!query) return sqlite_fail(db, error, "reading records");
   int step;
   while ((step = sqlite3_step(query)) == SQLITE_ROW) {
     tsl_db_task task = {
@@ -449,11 +459,11 @@ tsl_status tsl_db_models(tsl_db *db,
                          void (*each)(const char *name, const char *target, void *context),
                          void *context, tsl_error *error) {
   sqlite3_stmt *query;
-  if (sqlite3_prepare_v2(db->sqlite,
-                         "SELECT m.name, t.key FROM models m JOIN targets t ON t.id = m.target "
-                         "ORDER BY m.id",
-                         -1, &query, NULL) != SQLITE_OK)
-    return sqlite_fail(db, error, "reading models");
+  query = prepare(db,
+                  "SELECT m.name, t.key FROM models m JOIN targets t ON t.id = m.target "
+                  "ORDER BY m.id",
+                  0);
+  if (!query) return sqlite_fail(db, error, "reading models");
   int step;
   while ((step = sqlite3_step(query)) == SQLITE_ROW)
     each((const char *)sqlite3_column_text(query, 0), (const char *)sqlite3_column_text(query, 1),
@@ -466,15 +476,13 @@ tsl_status tsl_db_model_workloads(tsl_db *db, const char *name, const char *targ
                                   void (*each)(const tsl_db_model_workload *, void *context),
                                   void *context, tsl_error *error) {
   sqlite3_stmt *query;
-  if (sqlite3_prepare_v2(db->sqlite,
-                         "SELECT w.key, mw.kernel, mw.occurrences FROM model_workloads mw JOIN "
-                         "models m ON m.id = mw.model JOIN targets t ON t.id = m.target JOIN "
-                         "workloads w ON w.id = mw.workload WHERE m.name = ?1 AND t.key = ?2 "
-                         "ORDER BY mw.rowid",
-                         -1, &query, NULL) != SQLITE_OK)
-    return sqlite_fail(db, error, "reading a model");
-  sqlite3_bind_text(query, 1, name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  query = prepare(db,
+                  "SELECT w.key, mw.kernel, mw.occurrences FROM model_workloads mw JOIN "
+                  "models m ON m.id = mw.model JOIN targets t ON t.id = m.target JOIN "
+                  "workloads w ON w.id = mw.workload WHERE m.name = ?1 AND t.key = ?2 "
+                  "ORDER BY mw.rowid",
+                  2, name, target);
+  if (!query) return sqlite_fail(db, error, "reading a model");
   int step;
   while ((step = sqlite3_step(query)) == SQLITE_ROW) {
     tsl_db_model_workload workload = {
@@ -492,14 +500,12 @@ tsl_status tsl_db_history(tsl_db *db, const char *workload, const char *target,
                           void (*each)(long long id, double seconds, void *context), void *context,
                           tsl_error *error) {
   sqlite3_stmt *query;
-  if (sqlite3_prepare_v2(db->sqlite,
-                         "SELECT r.id, coalesce(r.seconds, -1) FROM records r JOIN workloads w ON "
-                         "w.id = r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 "
-                         "AND t.key = ?2 ORDER BY r.id",
-                         -1, &query, NULL) != SQLITE_OK)
-    return sqlite_fail(db, error, "reading records");
-  sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
-  sqlite3_bind_text(query, 2, target, -1, SQLITE_STATIC);
+  query = prepare(db,
+                  "SELECT r.id, coalesce(r.seconds, -1) FROM records r JOIN workloads w ON "
+                  "w.id = r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 "
+                  "AND t.key = ?2 ORDER BY r.id",
+                  2, workload, target);
+  if (!query) return sqlite_fail(db, error, "reading records");
   int step;
   while ((step = sqlite3_step(query)) == SQLITE_ROW)
     each(sqlite3_column_int64(query, 0), sqlite3_column_double(query, 1), context);
@@ -517,12 +523,12 @@ static json_t *text_or_null(sqlite3_stmt *query, int column) {
 tsl_status tsl_db_export(tsl_db *db, void (*line)(const char *json, void *context), void *context,
                          tsl_error *error) {
   sqlite3_stmt *query;
-  if (sqlite3_prepare_v2(db->sqlite,
-                         "SELECT w.key, w.text, t.key, r.trace, r.seconds, r.error, r.message, "
-                         "r.build_seconds, r.version, r.created FROM records r JOIN workloads w "
-                         "ON w.id = r.workload JOIN targets t ON t.id = r.target ORDER BY r.id",
-                         -1, &query, NULL) != SQLITE_OK)
-    return sqlite_fail(db, error, "reading records");
+  query = prepare(db,
+                  "SELECT w.key, w.text, t.key, r.trace, r.seconds, r.error, r.message, "
+                  "r.build_seconds, r.version, r.created FROM records r JOIN workloads w "
+                  "ON w.id = r.workload JOIN targets t ON t.id = r.target ORDER BY r.id",
+                  0);
+  if (!query) return sqlite_fail(db, error, "reading records");
   int step;
   while ((step = sqlite3_step(query)) == SQLITE_ROW) {
     json_error_t parse_error;
