@@ -283,6 +283,8 @@ int tsl_measure_worker(FILE *in, FILE *out) {
     memcpy(reference[i], b.data[i], b.bytes[i]);
   }
   tsl_jit_free(reference_kernel.jit);
+  fprintf(out, "{\"ready\": true}\n");
+  fflush(out);
   char *line;
   while ((line = read_line(in))) {
     if (*line) answer(out, measure_one(workload, &target, line, &b, reference, min_seconds));
@@ -411,6 +413,14 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
     worker w;
     status = start_worker(options, header, &w, error);
     if (status) break;
+    /* The worker parses the workload and builds its default schedule first: one that cannot
+     * is no candidate's fault. */
+    if (next_answer(&w, options->timeout, line, LINE_LIMIT) != 1 || !strstr(line, "\"ready\"")) {
+      stop_worker(&w, true);
+      status = tsl_fail(error, TSL_ERROR_INTERNAL,
+                        "the measuring worker could not build the workload's default schedule");
+      break;
+    }
     /* One candidate at a time, so the time limit applies to it alone. */
     bool alive = true;
     while (next < count && alive) {

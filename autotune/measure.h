@@ -5,6 +5,8 @@
  * each with one line on stdout:
  *
  *   {"workload": TEXT, "target": TARGET, "min_seconds": S}     the first line in
+ *   {"ready": true}                                            out, once the default schedule
+ *                                                              is built (the reference)
  *   {"format": "tessel-trace", …}                             each further line in: a candidate
  *   {"seconds": S, "build_seconds": B}                         its answer: the median run time
  *   {"error": "build"|"wrong", "message": M, "build_seconds": B}
@@ -37,7 +39,7 @@ typedef struct tsl_measured {
 
 /* Measures `count` traces (JSON text, each on one line) of the workload (its canonical TIR
  * text) on the target, the local machine: results[i] for traces[i]. Fails only when no worker
- * can be started. */
+ * can be started or none builds the default schedule. */
 tsl_status tsl_measure(const tsl_measure_options *options, const char *workload, const char *target,
                        int count, char *const *traces, tsl_measured *results, tsl_error *error);
 

@@ -23,6 +23,7 @@
 #include "autotune/database.h"
 #include "autotune/features.h"
 #include "autotune/tune.h"
+#include "codegen/llvm/llvm.h"
 #include "ir/check.h"
 #include "passes/schedule/trace.h"
 
@@ -333,12 +334,21 @@ static void learn_record(const char *json, double seconds, void *context) {
   tsl_primfunc_free(func);
 }
 
+tsl_status tsl_tune_check_target(const tsl_target *target, tsl_error *error) {
+  tsl_target here;
+  if (tsl_target_parse("llvm", &here, error) || tsl_llvm_complete_target(&here, error))
+    return TSL_ERROR_INTERNAL;
+  if (!target->host || strcmp(target->cpu, here.cpu) != 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "tuning measures on this machine (%s, %s); the target %s, %s is another",
+                    here.triple, here.cpu, target->triple, target->cpu);
+  }
+  return TSL_OK;
+}
+
 tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *target,
                     const tsl_tune_options *options, tsl_error *error) {
-  if (!target->host) {
-    return tsl_fail(error, TSL_ERROR_INPUT,
-                    "tuning measures on this machine; the target %s is another", target->triple);
-  }
+  TRY(tsl_tune_check_target(target, error));
   double started = now_seconds();
   tsl_db *db;
   TRY(tsl_db_open(options->records, true, &db, error));

@@ -41,6 +41,9 @@ typedef struct tsl_tune_options {
 /* Sensible options: 200 trials, batches of 16, evolutionary search. */
 tsl_tune_options tsl_tune_defaults(void);
 
+/* Whether the target is this machine, where tuning measures. */
+tsl_status tsl_tune_check_target(const tsl_target *target, tsl_error *error);
+
 /* Tunes a model's kernels, as lowering made them (unscheduled), for the target, which must be
  * this machine (completed: tsl_llvm_complete_target). */
 tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *target,

@@ -18,7 +18,8 @@ const tsl_command tsl_command_tune = {
     .name = "tune",
     .summary = "measure schedules of a model's kernels here and keep the best as tuning records",
     .usage =
-        "usage: tessel tune MODEL [--records DB] [--trials N] [--time-budget DURATION]\n"
+        "usage: tessel tune MODEL [--records DB] [--target T] [--trials N]\n"
+        "                   [--time-budget DURATION]\n"
         "                   [--search evolutionary|random] [--seed N] [--timeout D]\n"
         "                   [--report FILE.html]\n"
         "                   [-O0..3]\n"
@@ -31,6 +32,8 @@ const tsl_command tsl_command_tune = {
         "\n"
         "  --records DB         the database (default: the user's, $TESSEL_RECORDS or\n"
         "                       ~/.local/share/tessel/records.db; created when missing)\n"
+        "  --target T           as for compile; it must be this machine (default llvm), where\n"
+        "                       the candidates run\n"
         "  --trials N           measured candidates for the model on this machine, counted in\n"
         "                       the database (default 200)\n"
         "  --time-budget D      stop after D (90s, 20m, 2h), whatever the trials\n"
@@ -86,7 +89,7 @@ static void print_progress(void *context, const tsl_tune_progress *p) {
 }
 
 static int run(int argc, char **argv) {
-  const char *model = NULL, *report = NULL;
+  const char *model = NULL, *report = NULL, *target_text = "llvm";
   tsl_compile_options compile = tsl_compile_defaults();
   tsl_tune_options options = tsl_tune_defaults();
   for (int i = 0; i < argc; i++) {
@@ -97,7 +100,8 @@ static int run(int argc, char **argv) {
       if (status) return status;
     } else if (strcmp(arg, "--trials") == 0 || strcmp(arg, "--time-budget") == 0 ||
                strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0 ||
-               strcmp(arg, "--timeout") == 0 || strcmp(arg, "--report") == 0) {
+               strcmp(arg, "--timeout") == 0 || strcmp(arg, "--report") == 0 ||
+               strcmp(arg, "--target") == 0) {
       if (!value) return cli_usage_error(&tsl_command_tune, "%s needs a value", arg);
       i++;
       char *end;
@@ -114,6 +118,8 @@ static int run(int argc, char **argv) {
                                  value);
       } else if (strcmp(arg, "--report") == 0) {
         report = value;
+      } else if (strcmp(arg, "--target") == 0) {
+        target_text = value;
       } else if (strcmp(arg, "--timeout") == 0) {
         options.measure.timeout = parse_duration(value);
         if (options.measure.timeout < 0)
@@ -156,8 +162,8 @@ static int run(int argc, char **argv) {
   tsl_lowered *lowered = NULL;
   tsl_onnx_options import = {.note = cli_note};
   int status = 0;
-  if (tsl_target_parse("llvm", &target, &error) || tsl_llvm_complete_target(&target, &error) ||
-      tsl_import_onnx(model, &import, &graph, &error) ||
+  if (tsl_target_parse(target_text, &target, &error) || tsl_llvm_complete_target(&target, &error) ||
+      tsl_tune_check_target(&target, &error) || tsl_import_onnx(model, &import, &graph, &error) ||
       tsl_optimize(graph, &target, &compile, &optimized, &error) ||
       tsl_lower(optimized, &lowered, &error)) {
     status = cli_report(&error);

@@ -106,9 +106,37 @@ def main():
     expect(tessel, ["run", model, "--dump-after", "nothing", "--output-dir", work], 2,
            "no pass is named 'nothing'")
     expect(tessel, ["bench", model, "--disable-pass"], 2, "needs a pass name")
-    expect(tessel, ["inspect", model, "--ir", "llvm"], 2, "imported, fused or tir")
+    expect(tessel, ["inspect", model, "--ir", "llvm"], 2, "imported, fused, tir or trace")
     unwritable = work / "no-such-folder" / "model.so"
     expect(tessel, ["compile", model, "-o", unwritable], 2, "no-such-folder")
+
+    # Tuning and its records.
+    records = work / "records.db"
+    for stale in work.glob("records.db*"):
+        stale.unlink()
+    expect(tessel, ["tune", work / "absent.onnx", "--records", records], 2, "absent.onnx")
+    expect(tessel, ["tune", model, "--records", records, "--trials", "0"], 2, "positive count")
+    expect(tessel, ["tune", model, "--records", records, "--time-budget", "soon"], 2,
+           "like 90s, 20m or 2h")
+    expect(tessel, ["tune", model, "--records", records, "--search", "genetic"], 2,
+           "evolutionary or random")
+    expect(tessel, ["tune", model, "--records", records, "--target", "llvm -mcpu=cortex-a72"], 2,
+           "tuning measures on this machine")
+    expect(tessel, ["tune", model, "--records", garbage], 2, "garbage.bin",
+           "not a tessel records database")
+    expect(tessel, ["compile", model, "-o", work / "t.so", "--records", garbage], 2,
+           "not a tessel records database")
+    expect(tessel, ["compile", model, "-o", work / "t.so", "--records", work / "absent.db"], 2,
+           "absent.db: no tuning records there")
+    expect(tessel, ["db", "list", work / "absent.db"], 2, "absent.db: no tuning records there")
+    expect(tessel, ["db", "frobnicate"], 2, "no action 'frobnicate'")
+    expect(tessel, ["db", "import", records, work / "absent.jsonl"], 2, "absent.jsonl")
+    bad_lines = work / "bad.jsonl"
+    bad_lines.write_text('{"workload": "w", "target": "t", "trace": {}, "seconds": 1}\nnot json\n')
+    expect(tessel, ["db", "import", records, bad_lines], 2, "bad.jsonl: line 2")
+    expect(tessel, ["db", "show", records, "ffff"], 2, "no workload's key starts with 'ffff'")
+    expect(tessel, ["db", "report", records], 2, "needs -o FILE.html")
+    expect(tessel, ["db", "report", records, "-o", work / "r.html"], 2, "no tuned model")
     leftovers = [p.name for p in work.iterdir() if "partial" in p.name]
     if leftovers:
         FAILURES.append(f"partial files left behind: {leftovers}")
