@@ -15,6 +15,7 @@
 #include "codegen/llvm/llvm.h"
 #include "ir/check.h"
 #include "passes/schedule/trace.h"
+#include "passes/tir/tir_passes.h"
 
 extern char **environ;
 
@@ -55,8 +56,10 @@ typedef struct compiled {
   void (*entry)(void *const *args);
 } compiled;
 
-static tsl_status compile(const tsl_primfunc *func, const tsl_target *target, compiled *out,
+/* Lowers the scheduled function (tsl_tir_lower) and compiles it. */
+static tsl_status compile(tsl_primfunc *func, const tsl_target *target, compiled *out,
                           tsl_error *error) {
+  tsl_tir_lower(func);
   tsl_llvm *llvm;
   TRY(tsl_llvm_new(target, "candidate", &llvm, error));
   tsl_status status = tsl_llvm_add_function(llvm, func, error);

@@ -408,6 +408,11 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
     task *t = &tasks[chosen];
     long long left = options->trials - trials;
     int wanted = (int)(left < options->batch ? left : options->batch);
+    /* A first batch leaves trials for every other task's first. */
+    int unmeasured = 0;
+    for (int i = 0; i < num_tasks; i++) unmeasured += tasks[i].trials == 0;
+    if (t->trials == 0 && left / unmeasured < wanted)
+      wanted = (int)(left / unmeasured > 0 ? left / unmeasured : 1);
     int drawn = draw_batch(t, target, options, db, target_key, model, &seed, batch, wanted, error);
     if (drawn < 0) {
       status = TSL_ERROR_INPUT;

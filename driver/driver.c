@@ -12,6 +12,7 @@
 #include "passes/lower/lower.h"
 #include "passes/schedule/schedule.h"
 #include "passes/schedule/trace.h"
+#include "passes/tir/tir_passes.h"
 #include "runtime/artifact.h"
 #include "runtime/model.h"
 
@@ -110,6 +111,7 @@ static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *targe
       status =
           schedule_from_records(records, keys[i], target_key, &lowered->funcs[i], &applied, error);
     if (!applied) tsl_default_schedule(lowered->funcs[i], target);
+    tsl_tir_lower(lowered->funcs[i]);
     if (first == i) {
       summary.workloads++;
       summary.from_records += applied;

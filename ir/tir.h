@@ -102,6 +102,8 @@ struct tsl_stmt {
       tsl_expr *min, *extent;
       tsl_loop_kind loop_kind;
       tsl_stmt *body;
+      int64_t unroll_max; /* annotation: the loops inside that run at most this many
+                           * iterations in all are unrolled when lowered (0: none) */
     } loop;
     struct {
       const char *name;

@@ -260,10 +260,19 @@ static tsl_stmt *parse_for(parser *p) {
   for (int k = 0; k <= TSL_LOOP_UNROLLED; k++) {
     if (k != TSL_LOOP_SERIAL && tsl_scan_accept(&p->scanner, tsl_loop_kind_name((tsl_loop_kind)k))) kind = (tsl_loop_kind)k;
   }
+  int64_t unroll_max = 0;
+  if (tsl_scan_accept(&p->scanner, "unroll_max=") &&
+      (!tsl_scan_int(&p->scanner, &unroll_max) || unroll_max < 1)) {
+    fail(p, "unroll_max= takes a positive count");
+    return NULL;
+  }
   tsl_var *var = declare_var(p, name);
   if (!var) return NULL;
   tsl_stmt *body = parse_braced(p);
-  return body ? tsl_for(p->func->arena, var, min, extent, kind, body) : NULL;
+  if (!body) return NULL;
+  tsl_stmt *loop = tsl_for(p->func->arena, var, min, extent, kind, body);
+  loop->loop.unroll_max = unroll_max;
+  return loop;
 }
 
 static bool parse_region(parser *p, tsl_region *region) {

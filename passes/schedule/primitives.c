@@ -435,6 +435,23 @@ tsl_status tsl_sch_unroll(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error) 
   return set_kind(func, loop, TSL_LOOP_UNROLLED, error);
 }
 
+tsl_status tsl_sch_annotate(tsl_primfunc *func, tsl_stmt *loop, const char *key, int64_t value,
+                            tsl_error *error) {
+  if (!loop || loop->kind != TSL_STMT_FOR || !slot_of(func, loop)) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "annotate: not a loop of function '%s'", func->name);
+  }
+  if (strcmp(key, "unroll_max") != 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "annotate: no annotation '%s' (there is unroll_max)",
+                    key);
+  }
+  if (value < 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "annotate: unroll_max of loop '%s' is %lld, not a count",
+                    loop->loop.var->name, (long long)value);
+  }
+  loop->loop.unroll_max = value;
+  return TSL_OK;
+}
+
 /* ---- decompose_reduction ----------------------------------------------------------------- */
 
 /* The loops from `loop` down to `block`, which must be nested directly (nothing but loops

@@ -15,6 +15,7 @@
  *                   The elementwise stages that read what the tile writes back (a fused
  *                   kernel's epilogue) are inlined into the write-back.
  *   parallel        one outer spatial loop on the thread pool, when the nest does enough work.
+ *   unroll          how many iterations of the innermost loops are written out (unroll_max).
  *
  * Where a rule does not apply it changes nothing; a reduction it cannot tile still gets its
  * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it.
@@ -418,6 +419,20 @@ static void sink_contiguous(tsl_schedule *sch, nest *n) {
   tsl_schedule_reorder(sch, count, order, &error);
 }
 
+/* How much of the nest's innermost loops is written out: a decision, the unroll_max
+ * annotation of its outermost loop (TVM's auto_unroll_max_step); the heuristic leaves it to
+ * LLVM. */
+static void unroll(tsl_schedule *sch, tsl_stmt *block) {
+  static const int64_t steps[] = {0, 16, 64, 512};
+  tsl_stmt *loops[MAX_DEPTH];
+  tsl_error error;
+  int index;
+  if (tsl_sch_get_loops(sch->func, block, loops) == 0 ||
+      tsl_schedule_sample_categorical(sch, 4, steps, NULL, 0, &index, &error))
+    return;
+  tsl_schedule_annotate(sch, loops[0], "unroll_max", steps[index], &error);
+}
+
 static void schedule_nest(tsl_schedule *sch, const tsl_target *target, tsl_stmt *outer) {
   nest n;
   if (!read_nest(outer, &n)) return;
@@ -429,14 +444,14 @@ static void schedule_nest(tsl_schedule *sch, const tsl_target *target, tsl_stmt 
     reduces = reduces || n.block->block.iters[i].kind == TSL_ITER_REDUCE;
   if (reduces && rfactor_contiguous(sch, target, &n)) {
     parallelize(sch, target, n.block, work);
-    return;
+  } else if (!(reduces && tile_reduction(sch, target, &n))) {
+    if (reduces)
+      sink_contiguous(sch, &n);
+    else
+      vectorize_innermost(sch, target, &n);
+    parallelize(sch, target, n.block, work);
   }
-  if (reduces && tile_reduction(sch, target, &n)) return;
-  if (reduces)
-    sink_contiguous(sch, &n);
-  else
-    vectorize_innermost(sch, target, &n);
-  parallelize(sch, target, n.block, work);
+  unroll(sch, n.block);
 }
 
 static bool holds(const tsl_stmt *seq, const tsl_stmt *item) {

@@ -44,6 +44,12 @@ tsl_status tsl_sch_parallel(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error
 tsl_status tsl_sch_vectorize(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error);
 tsl_status tsl_sch_unroll(tsl_primfunc *func, tsl_stmt *loop, tsl_error *error);
 
+/* Sets an annotation of a loop, which lowering after the schedule acts on. The one there is:
+ * "unroll_max" N, the loops inside this one that run at most N iterations in all (a loop
+ * times everything inside it) are unrolled (passes/tir); 0 removes it. */
+tsl_status tsl_sch_annotate(tsl_primfunc *func, tsl_stmt *loop, const char *key, int64_t value,
+                            tsl_error *error);
+
 /* Moves a reduction block's init out of its loops into a block of its own, run just before
  * `loop` (one of the block's loops) in loops copied from those below `loop` that bind the
  * block's spatial variables. The new block, named after the block with "_init", goes to *init

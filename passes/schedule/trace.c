@@ -62,6 +62,7 @@ void tsl_schedule_init(tsl_schedule *sch, tsl_primfunc *func) {
   sch->func = func;
   sch->trace = trace_new();
   sch->redraw = -1;
+  sch->categorical_step = -1;
 }
 
 void tsl_schedule_seed(tsl_schedule *sch, uint64_t seed) {
@@ -82,6 +83,7 @@ tsl_trace *tsl_schedule_take_trace(tsl_schedule *sch) {
   tsl_trace *trace = sch->trace;
   sch->trace = trace_new();
   sch->tiles = 0;
+  sch->categorical_step = -1;
   return trace;
 }
 
@@ -362,6 +364,20 @@ tsl_status tsl_schedule_cache_read(tsl_schedule *sch, tsl_stmt *block, tsl_buffe
   return finish(&r, tsl_sch_cache_read(sch->func, block, buffer, loop, copy, error));
 }
 
+tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
+                                 tsl_error *error) {
+  recording r = record(sch, "annotate", error);
+  add_loop(&r, "loop", loop);
+  if (r.status) return finish(&r, r.status);
+  add(&r, "key", json_string(key));
+  bool linked = sch->categorical_step >= 0 && sch->categorical_value == value;
+  add(&r, "value",
+      linked ? json_pack("{s:i}", "sample", sch->categorical_step) : json_integer(value));
+  tsl_status status = tsl_sch_annotate(sch->func, loop, key, value, error);
+  if (!status && linked) sch->categorical_step = -1;
+  return finish(&r, status);
+}
+
 /* ---- sampling ---------------------------------------------------------------------------- */
 
 /* Whether `factors` tile `extent` perfectly with the innermost at most `max_innermost`. */
@@ -507,6 +523,8 @@ tsl_status tsl_schedule_sample_categorical(tsl_schedule *sch, int count, const i
   add(&r, "decision", integers(1, &choice));
   *index = (int)choice;
   sch->decisions++;
+  sch->categorical_step = tsl_trace_length(sch->trace);
+  sch->categorical_value = candidates[choice];
   return finish(&r, TSL_OK);
 }
 
@@ -756,6 +774,29 @@ static tsl_status replay_cache_read(replay *at) {
   return tsl_schedule_cache_read(at->sch, block, search.found, loop, NULL, at->error);
 }
 
+static tsl_status replay_annotate(replay *at) {
+  tsl_stmt *loop = loop_arg(at, "loop");
+  if (!loop) return TSL_ERROR_INPUT;
+  const char *key = json_string_value(json_object_get(at->step, "key"));
+  const json_t *value = json_object_get(at->step, "value");
+  const json_t *sample = json_object_get(value, "sample");
+  if (!key) return replay_fail(at, "no \"key\"");
+  if (json_is_integer(sample)) {
+    json_int_t step = json_integer_value(sample);
+    const json_t *sampled = json_array_get(at->trace->steps, (size_t)step);
+    const char *op = json_string_value(json_object_get(sampled, "op"));
+    if (!op || strcmp(op, "sample_categorical") != 0) {
+      return replay_fail(at, "the value refers to step %lld, which samples no categorical",
+                         (long long)step);
+    }
+    json_int_t decision =
+        json_integer_value(json_array_get(json_object_get(sampled, "decision"), 0));
+    value = json_array_get(json_object_get(sampled, "candidates"), (size_t)decision);
+  }
+  if (!json_is_integer(value)) return replay_fail(at, "\"value\" is not an integer");
+  return tsl_schedule_annotate(at->sch, loop, key, json_integer_value(value), at->error);
+}
+
 static tsl_status replay_reverse_compute_inline(replay *at) {
   tsl_stmt *block = block_arg(at, "block");
   return block ? tsl_schedule_reverse_compute_inline(at->sch, block, at->error) : TSL_ERROR_INPUT;
@@ -814,6 +855,7 @@ static const struct {
     {"compute_at", replay_move},
     {"reverse_compute_at", replay_move},
     {"cache_read", replay_cache_read},
+    {"annotate", replay_annotate},
     {"sample_perfect_tile", replay_perfect_tile},
     {"sample_categorical", replay_categorical},
 };

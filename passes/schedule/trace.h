@@ -39,6 +39,8 @@ typedef struct tsl_schedule {
   const int64_t *replayed; /* the decision the step being replayed recorded */
   int tiles;               /* perfect tiles sampled so far; the latest are kept */
   tsl_sampled_tile tile[TSL_SCHEDULE_MAX_TILES];
+  int categorical_step;      /* the latest categorical sample no annotation used yet, or -1 */
+  int64_t categorical_value; /* the candidate it chose */
 } tsl_schedule;
 
 /* A schedule of `func` with an empty trace and heuristic decisions. */
@@ -79,6 +81,9 @@ tsl_status tsl_schedule_reverse_compute_at(tsl_schedule *sch, tsl_stmt *block, t
                                            tsl_error *error);
 tsl_status tsl_schedule_cache_read(tsl_schedule *sch, tsl_stmt *block, tsl_buffer *buffer,
                                    tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
+/* An annotation whose value the latest sample_categorical chose refers to that decision. */
+tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
+                                 tsl_error *error);
 
 /* Sampling instructions. */
 

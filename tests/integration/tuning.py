@@ -124,7 +124,7 @@ def two_tuners(model, db):
 
 
 def faults(model, work):
-    for fault, kind, extra in (("crash@2", "run", []), ("hang@1", "timeout", ["--timeout", "2s"]),
+    for fault, kind, extra in (("crash@1", "run", []), ("hang@1", "timeout", ["--timeout", "2s"]),
                                ("wrong@1", "wrong", [])):
         db = work / f"fault-{kind}.db"
         env = dict(os.environ, TESSEL_MEASURE_FAULTS=fault)

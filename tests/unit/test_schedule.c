@@ -16,6 +16,7 @@
 #include "passes/lower/lower.h"
 #include "passes/schedule/schedule.h"
 #include "passes/schedule/trace.h"
+#include "passes/tir/tir_passes.h"
 #include "tests/unit/util.h"
 
 static tsl_primfunc *lower_first(const char *graph_text) {
@@ -191,7 +192,7 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 15) {
+  switch (next_random(state) % 16) {
   case 0: {
     int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
     int64_t factor = 1 + next_random(state) % 8;
@@ -245,6 +246,13 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
   case 11: status = tsl_schedule_compute_inline(sch, block, &error); break;
   case 12: status = tsl_schedule_compute_at(sch, block, other_loop, &error); break;
   case 13: status = tsl_schedule_reverse_compute_at(sch, block, other_loop, &error); break;
+  case 15: {
+    static const int64_t steps[] = {0, 8, 64};
+    int index;
+    status = tsl_schedule_sample_categorical(sch, 3, steps, NULL, 0, &index, &error);
+    if (!status) status = tsl_schedule_annotate(sch, loop, "unroll_max", steps[index], &error);
+    break;
+  }
   case 14:
     if (block->block.num_reads) {
       tsl_buffer *read =
@@ -330,6 +338,8 @@ static void reference_compare(reference_run *run_of, tsl_primfunc *func, int sch
   const tsl_primfunc *reference = run_of->reference;
   for (int i = 0; i < run_of->count; i++)
     memcpy(run_of->actual[i], run_of->inputs[i], buffer_bytes(reference->params[i]));
+  tsl_tir_lower(func); /* as every compile does after the schedule */
+  ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s", error.message);
   run(func, run_of->actual);
   for (int i = 0; i < run_of->count; i++) {
     if (!reference->is_output[i]) continue;
@@ -1085,6 +1095,39 @@ START_TEST(default_schedule_reduces_in_vector_lanes) {
 }
 END_TEST
 
+/* ---- lowering --------------------------------------------------------------------------- */
+
+START_TEST(unroll_max_unrolls_the_loops_that_fit) {
+  /* The 8×12·12×10 product: under unroll_max=12 on the outer loop, the reduction loop (12
+   * iterations) is written out, the loops of 10 × 12 and more are not. */
+  char *kernel = lowered_text(matmul_text);
+  tsl_primfunc *func = parse_kernel(kernel);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  expect_refusal(tsl_sch_annotate(func, loops[0], "unroll", 4, &error), &error,
+                 "no annotation 'unroll'");
+  ck_assert_int_eq(tsl_sch_annotate(func, loops[0], "unroll_max", 12, &error), TSL_OK);
+  char *text = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(text, "in 0..8 unroll_max=12 {"), "%s", text);
+  tsl_primfunc *parsed;
+  ck_assert_int_eq(tsl_primfunc_parse(text, strlen(text), "annotated", &parsed, &error), TSL_OK);
+  char *again = tsl_primfunc_print(parsed);
+  ck_assert_str_eq(again, text);
+  tsl_tir_lower(func);
+  ck_assert_int_eq(loops[0]->loop.loop_kind, TSL_LOOP_SERIAL);
+  ck_assert_int_eq(loops[1]->loop.loop_kind, TSL_LOOP_SERIAL);
+  ck_assert_int_eq(loops[2]->loop.loop_kind, TSL_LOOP_UNROLLED);
+  ck_assert_int_eq(loops[0]->loop.unroll_max, 0);
+  expect_same_results(kernel, func);
+  free(again);
+  free(text);
+  tsl_primfunc_free(parsed);
+  tsl_primfunc_free(func);
+  free(kernel);
+}
+END_TEST
+
 /* ---- traces ----------------------------------------------------------------------------- */
 
 /* A register tile of the 8×12·12×10 product, its tile of j sampled: the decision is what a
@@ -1234,6 +1277,7 @@ Suite *suite_schedule(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, primitives_refuse_what_they_cannot_do);
   tcase_add_test(tc, traces_round_trip_and_replay);
+  tcase_add_test(tc, unroll_max_unrolls_the_loops_that_fit);
   tcase_add_test(tc, traces_refuse_what_they_cannot_replay);
   tcase_add_test(tc, cache_write_accumulates_a_tile);
   tcase_add_test(tc, reverse_compute_inline_refuses_what_it_cannot_inline);
