@@ -513,6 +513,29 @@ tsl_status tsl_db_history(tsl_db *db, const char *workload, const char *target,
   return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "reading records");
 }
 
+tsl_status tsl_db_prune(tsl_db *db, int keep, long long *removed, tsl_error *error) {
+  TRY(exec(db, "BEGIN IMMEDIATE", "starting a transaction", error));
+  sqlite3_stmt *query;
+  tsl_status status = TSL_OK;
+  if (sqlite3_prepare_v2(db->sqlite,
+                         "DELETE FROM records WHERE id NOT IN (SELECT id FROM (SELECT id, "
+                         "row_number() OVER (PARTITION BY workload, target ORDER BY seconds, id) "
+                         "AS rank FROM records WHERE error IS NULL AND seconds IS NOT NULL) "
+                         "WHERE rank <= ?1)",
+                         -1, &query, NULL) != SQLITE_OK) {
+    status = sqlite_fail(db, error, "pruning records");
+  } else {
+    sqlite3_bind_int(query, 1, keep);
+    if (sqlite3_step(query) != SQLITE_DONE) status = sqlite_fail(db, error, "pruning records");
+    sqlite3_finalize(query);
+  }
+  *removed = status ? 0 : sqlite3_changes(db->sqlite);
+  if (!status) status = exec(db, "COMMIT", "pruning records", error);
+  if (status) sqlite3_exec(db->sqlite, "ROLLBACK", NULL, NULL, NULL);
+  if (!status) status = exec(db, "VACUUM", "compacting the database", error);
+  return status;
+}
+
 /* ---- export and import ------------------------------------------------------------------- */
 
 static json_t *text_or_null(sqlite3_stmt *query, int column) {

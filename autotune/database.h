@@ -111,6 +111,11 @@ tsl_status tsl_db_history(tsl_db *db, const char *workload, const char *target,
                           void (*each)(long long id, double seconds, void *context), void *context,
                           tsl_error *error);
 
+/* Deletes every record but the `keep` fastest working ones of each workload on each target
+ * (failures go too), in one transaction, and compacts the file. The number deleted goes to
+ * *removed. A later tune counts only the records kept as its trials. */
+tsl_status tsl_db_prune(tsl_db *db, int keep, long long *removed, tsl_error *error);
+
 /* Each record, oldest first, as one line of JSON (the export format of docs/tuning.md) passed
  * to `line`. */
 tsl_status tsl_db_export(tsl_db *db, void (*line)(const char *json, void *context), void *context,

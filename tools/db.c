@@ -11,7 +11,7 @@ static int run(int argc, char **argv);
 
 const tsl_command tsl_command_db = {
     .name = "db",
-    .summary = "list, show, export, import, merge or report tuning records",
+    .summary = "list, show, export, import, merge, report or prune tuning records",
     .usage =
         "usage: tessel db list [DB]\n"
         "       tessel db show [DB] WORKLOAD\n"
@@ -236,6 +236,7 @@ static bool is_db(const char *arg) {
 static int run(int argc, char **argv) {
   if (argc < 1) return cli_usage_error(&tsl_command_db, "no action given");
   const char *action = argv[0], *db_path = NULL, *output = NULL, *model = NULL;
+  long keep = 8;
   static char default_path[4096];
   char *rest[256];
   int count = 0;
@@ -244,6 +245,11 @@ static int run(int argc, char **argv) {
         (strcmp(action, "export") == 0 || strcmp(action, "report") == 0)) {
       if (i + 1 >= argc) return cli_usage_error(&tsl_command_db, "-o needs a file");
       output = argv[++i];
+    } else if (strcmp(argv[i], "--keep") == 0 && strcmp(action, "prune") == 0) {
+      char *end;
+      keep = i + 1 < argc ? strtol(argv[++i], &end, 10) : -1;
+      if (keep < 1 || *end)
+        return cli_usage_error(&tsl_command_db, "--keep takes a positive count");
     } else if (strcmp(argv[i], "--model") == 0 && strcmp(action, "report") == 0) {
       if (i + 1 >= argc) return cli_usage_error(&tsl_command_db, "--model needs a name");
       model = argv[++i];
@@ -261,12 +267,15 @@ static int run(int argc, char **argv) {
   bool list = strcmp(action, "list") == 0, show_action = strcmp(action, "show") == 0;
   bool export_action = strcmp(action, "export") == 0, import_action = strcmp(action, "import") == 0;
   bool merge = strcmp(action, "merge") == 0, report_action = strcmp(action, "report") == 0;
-  if (!list && !show_action && !export_action && !import_action && !merge && !report_action)
+  bool prune = strcmp(action, "prune") == 0;
+  if (!list && !show_action && !export_action && !import_action && !merge && !report_action &&
+      !prune)
     return cli_usage_error(&tsl_command_db,
-                           "no action '%s' (list, show, export, import, merge, report)", action);
+                           "no action '%s' (list, show, export, import, merge, report, prune)",
+                           action);
   if (report_action && !output)
     return cli_usage_error(&tsl_command_db, "db report needs -o FILE.html");
-  int wanted = show_action ? 1 : list || export_action || report_action ? 0 : -1;
+  int wanted = show_action ? 1 : list || export_action || report_action || prune ? 0 : -1;
   if (wanted >= 0 && count != wanted)
     return cli_usage_error(&tsl_command_db, "db %s takes %s", action,
                            wanted ? "one workload key" : "no arguments but the database");
@@ -293,6 +302,12 @@ static int run(int argc, char **argv) {
     status = export_records(db, output);
   } else if (report_action) {
     status = report(db, db_path, model, output);
+  } else if (prune) {
+    long long removed;
+    if (tsl_db_prune(db, (int)keep, &removed, &error))
+      status = cli_report(&error);
+    else
+      printf("%s: %lld records deleted\n", db_path, removed);
   } else {
     status = import(db, db_path, count, rest, merge);
   }

@@ -119,6 +119,15 @@ START_TEST(database_keeps_records_by_task) {
   ck_assert_str_eq(error.message, "bad.jsonl: line 3: no \"target\"");
   ck_assert_int_eq(tsl_db_count(copy, NULL, NULL, &count, &error), TSL_OK);
   ck_assert_int_eq(count, 4);
+  /* Pruned to the fastest working record of each task. */
+  long long removed;
+  ck_assert_int_eq(tsl_db_prune(copy, 1, &removed, &error), TSL_OK);
+  ck_assert_int_eq(removed, 2);
+  ck_assert_int_eq(tsl_db_best(copy, "w1", "t1", &trace, &seconds, &error), TSL_OK);
+  ck_assert_str_eq(trace, "{\"fast\":1}"); /* imported traces are compact */
+  free(trace);
+  ck_assert_int_eq(tsl_db_count(copy, NULL, NULL, &count, &error), TSL_OK);
+  ck_assert_int_eq(count, 2);
   free(again);
   free(exported);
   tsl_db_close(copy);
