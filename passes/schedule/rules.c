@@ -299,15 +299,45 @@ static int register_block_loop(const nest *n, int x) {
   return u;
 }
 
+/* The elements of the buffers an operand that changes along x reads, all together (each
+ * buffer once). */
+typedef struct x_buffer_scan {
+  const tsl_buffer *output;
+  const tsl_var *x_var;
+  const tsl_buffer *seen[8];
+  int count;
+  int64_t elements;
+} x_buffer_scan;
+
+static void scan_x_buffers(const tsl_expr *expr, void *context) {
+  x_buffer_scan *scan = context;
+  if (expr->kind != TSL_EXPR_LOAD || expr->load.buffer == scan->output) return;
+  bool along = false;
+  for (int i = 0; i < expr->load.num_indices; i++)
+    along = along || tsl_expr_uses_var(expr->load.indices[i], scan->x_var);
+  for (int i = 0; i < scan->count; i++) along = along && scan->seen[i] != expr->load.buffer;
+  if (!along) return;
+  const tsl_buffer *buffer = expr->load.buffer;
+  int64_t elements = 1;
+  for (int axis = 0; axis < buffer->rank; axis++) elements *= buffer->shape[axis];
+  scan->elements += elements;
+  if (scan->count < 8) scan->seen[scan->count++] = buffer;
+}
+
 /* The elements of the x operand read in one turn of u's outer loop: the reduction times the
- * spatial loops inside it (those after u) along which the x operand changes, x's included. */
+ * spatial loops inside it (those after u) along which the x operand changes, x's included; at
+ * most the x operand's buffers (a convolution's windows overlap). */
 static int64_t x_operand_sweep(const nest *n, int x, int u, int64_t reduce) {
   int64_t sweep = reduce * constant_extent(n->loops[x]);
   for (int i = u + 1; i < n->depth && u >= 0; i++) {
     if (i != x && kind_of(n, i) == TSL_ITER_SPATIAL && x_operand_varies(n, x, i))
       sweep *= constant_extent(n->loops[i]);
   }
-  return sweep;
+  const tsl_stmt *store = n->block->block.body;
+  x_buffer_scan scan = {.output = store->store.buffer,
+                        .x_var = n->block->block.iters[n->iter_of[x]].var};
+  tsl_expr_walk(store->store.value, scan_x_buffers, &scan);
+  return scan.elements < sweep ? scan.elements : sweep;
 }
 
 static bool tile_reduction(tsl_primfunc *func, const tsl_target *target, nest *n) {
