@@ -119,6 +119,7 @@ static int64_t gcd(int64_t a, int64_t b) {
 static int64_t multiple_of(LLVMValueRef value) {
   if (!LLVMIsAConstantInt(value)) return 1;
   int64_t constant = LLVMConstIntGetSExtValue(value);
+  if (constant == INT64_MIN) return 1;
   return constant < 0 ? -constant : constant;
 }
 
