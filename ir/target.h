@@ -17,6 +17,10 @@ typedef enum tsl_target_kind {
 #undef X
 } tsl_target_kind;
 
+/* The L2 cache per core that passes size their blocks for: 1 MiB, as on most x86 and Arm server
+ * cores of the last years (Zen 4 and Skylake-SP; 2 MiB on Sapphire Rapids and Neoverse V2). */
+enum { TSL_TARGET_L2_BYTES = 1024 * 1024 };
+
 typedef struct tsl_target {
   tsl_target_kind kind;
   char triple[128];   /* "" until known: the host's */

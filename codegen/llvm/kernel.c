@@ -13,6 +13,7 @@
 typedef struct ramp {
   LLVMValueRef base; /* NULL: not known to be a ramp */
   int64_t stride;
+  int64_t multiple; /* the base is known to be a multiple of it; 0: the base is 0 */
 } ramp;
 
 typedef struct kernel {
@@ -103,6 +104,44 @@ static LLVMValueRef ramp_value(kernel *k, ramp r) {
                       LLVMConstVector(steps, (unsigned)k->lanes), "");
 }
 
+static int64_t gcd(int64_t a, int64_t b) {
+  a = a < 0 ? -a : a;
+  b = b < 0 ? -b : b;
+  while (b) {
+    int64_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+/* What is known of a scalar's divisors: a constant is a multiple of itself, anything else of 1. */
+static int64_t multiple_of(LLVMValueRef value) {
+  if (!LLVMIsAConstantInt(value)) return 1;
+  int64_t constant = LLVMConstIntGetSExtValue(value);
+  if (constant == INT64_MIN) return 1;
+  return constant < 0 ? -constant : constant;
+}
+
+/* A floor division or remainder of a ramp by a constant that is the same in every lane: the
+ * base a multiple of the divisor, and the lanes not reaching the next multiple (the inner part
+ * of a split axis read as [i / c, i % c], as a blocked layout reads it). */
+static bool emit_ramp_division(kernel *k, const tsl_expr *expr, const ramp *x, ramp *out) {
+  LLVMBuilderRef b = k->llvm->builder;
+  const tsl_expr *divisor = expr->op.b;
+  if (divisor->kind != TSL_EXPR_INT || divisor->int_value <= 0) return false;
+  int64_t c = divisor->int_value;
+  if (x->stride < 0 || x->stride * (k->lanes - 1) >= c || x->multiple % c) return false;
+  if (expr->kind == TSL_EXPR_FLOOR_DIV) {
+    *out = (ramp){
+        LLVMBuildExactSDiv(b, x->base, LLVMConstInt(k->llvm->i64, (unsigned long long)c, 0), ""), 0,
+        x->multiple / c};
+  } else {
+    *out = (ramp){LLVMConstInt(k->llvm->i64, 0, 0), x->stride, 0};
+  }
+  return true;
+}
+
 /* An index expression as a ramp, where it is one. */
 static bool emit_ramp(kernel *k, const tsl_expr *expr, ramp *out) {
   LLVMBuilderRef b = k->llvm->builder;
@@ -118,6 +157,7 @@ static bool emit_ramp(kernel *k, const tsl_expr *expr, ramp *out) {
     bool add = expr->kind == TSL_EXPR_ADD;
     out->base = add ? LLVMBuildAdd(b, x.base, y.base, "") : LLVMBuildSub(b, x.base, y.base, "");
     out->stride = add ? x.stride + y.stride : x.stride - y.stride;
+    out->multiple = gcd(x.multiple, y.multiple);
     return true;
   }
   case TSL_EXPR_MUL: {
@@ -127,14 +167,25 @@ static bool emit_ramp(kernel *k, const tsl_expr *expr, ramp *out) {
     ramp *varying = x.stride ? &x : &y, *factor = x.stride ? &y : &x;
     if (varying->stride && !LLVMIsAConstantInt(factor->base)) return false;
     int64_t scale = varying->stride ? LLVMConstIntGetSExtValue(factor->base) : 0;
-    *out = (ramp){LLVMBuildMul(b, x.base, y.base, ""), varying->stride * scale};
+    int64_t multiple = x.multiple && y.multiple && x.multiple < INT32_MAX && y.multiple < INT32_MAX
+                           ? x.multiple * y.multiple
+                           : (x.multiple && y.multiple ? 1 : 0);
+    *out = (ramp){LLVMBuildMul(b, x.base, y.base, ""), varying->stride * scale, multiple};
     return true;
+  }
+  case TSL_EXPR_FLOOR_DIV:
+  case TSL_EXPR_FLOOR_MOD: {
+    ramp x;
+    if (tsl_dtype_is_integer(expr->dtype) && emit_ramp(k, expr->op.a, &x) && x.stride &&
+        emit_ramp_division(k, expr, &x, out))
+      return true;
+    break;
   }
   default: break;
   }
   LLVMValueRef value = emit_expr(k, expr);
   if (tsl_llvm_lanes(value)) return false;
-  *out = (ramp){value, 0};
+  *out = (ramp){value, 0, multiple_of(value)};
   return true;
 }
 
@@ -227,7 +278,7 @@ static vector_access vector_address(kernel *k, const tsl_buffer *buffer, int cou
   LLVMValueRef base = k->buffers[buffer->id];
   TSL_CHECK(base);
   vector_access access = {.alignment = (unsigned)tsl_dtype_size(buffer->dtype)};
-  ramp flat = {LLVMConstInt(k->llvm->i64, 0, 0), 0};
+  ramp flat = {LLVMConstInt(k->llvm->i64, 0, 0), 0, 0};
   bool linear = true;
   for (int axis = 0; axis < count && linear; axis++) {
     ramp r;
@@ -729,10 +780,11 @@ static void emit_vector_loop(kernel *k, const tsl_stmt *loop, int lanes) {
   int id = loop->loop.var->id;
   LLVMValueRef saved = k->vars[id];
   k->lanes = lanes;
-  k->ramps[id] = (ramp){emit_expr(k, loop->loop.min), 1};
+  LLVMValueRef min = emit_expr(k, loop->loop.min);
+  k->ramps[id] = (ramp){min, 1, multiple_of(min)};
   k->vars[id] = ramp_value(k, k->ramps[id]);
   emit_stmt(k, loop->loop.body);
-  k->ramps[id] = (ramp){NULL, 0};
+  k->ramps[id] = (ramp){NULL, 0, 0};
   k->vars[id] = saved;
   k->lanes = 0;
 }

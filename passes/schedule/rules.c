@@ -5,7 +5,19 @@
  *                   a tile of that axis (vector lanes) by another output axis whose operands
  *                   do not change along it (a register block: each vector loaded once feeds a
  *                   row of accumulators) accumulates in a local buffer under the reduction
- *                   loops, initialised before them and copied out after.
+ *                   loops, initialised before them and copied out after. The loops run
+ *                   S S R S (TVM MetaSchedule's CPU tiling, without its split reduction):
+ *                   the outer spatial loops (one of them parallel), the register tiles of a
+ *                   row block, the reduction, the register tile. Row blocks only where the
+ *                   operand along the vector lanes that one turn of the rows' loop reads does
+ *                   not stay in L2 for the next (a product by a large matrix; a convolution's
+ *                   weights change only outside that loop): then as many tiles of rows as
+ *                   keep their own operand in half of L2 share each panel of the other.
+ *                   choose_tile_factors takes every size, each a divisor of its loop's extent,
+ *                   as the heuristic decision of a sample_perfect_tile.
+ *                   The reduction is not split into cache blocks (SSRSRS): the accumulators
+ *                   would have to live in memory between the blocks, which cache_write_at's
+ *                   local buffer, below every reduction loop, does not do.
  *   rfactor         a reduction whose innermost reduced axis is the last index of everything it
  *                   reads that depends on it (softmax's max and sum, a mean, a global pool):
  *                   that axis split into vector lanes, each lane accumulating its own partial
@@ -21,10 +33,11 @@
  * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it.
  *
  * The rules run on a traced schedule (trace.h). Their choices are sampling instructions: the
- * tile of the contiguous axis and of the register block (sample_perfect_tile), the vector
- * factor of other nests, the loop that runs in parallel (sample_categorical). The default
- * schedule takes the heuristic decision of each, from the target; a search draws them (a
- * seeded schedule) or changes one of a trace's (a followed trace with a decision redrawn). */
+ * tiles of the contiguous axis and of the register block (sample_perfect_tile), the vector
+ * factor of other nests, the loop that runs in parallel and the unroll limit
+ * (sample_categorical). The default schedule takes the heuristic decision of each, from the
+ * target; a search draws them (a seeded schedule) or changes one of a trace's (a followed
+ * trace with a decision redrawn). */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -224,70 +237,172 @@ static void inline_consumers(tsl_schedule *sch, tsl_stmt *write_back) {
   }
 }
 
+/* ---- tile sizes -------------------------------------------------------------------------- */
+
+/* The shape of a reduction nest the tiles are chosen for. */
+typedef struct tile_problem {
+  int64_t x_extent; /* the contiguous output axis */
+  int64_t u_extent; /* the register block's axis; 1 when there is none */
+  int64_t reduce;   /* the iterations of the reduction loops, all together */
+  int64_t sweep;    /* of the x operand: elements read while u's outer loop does one turn */
+  tsl_dtype dtype;  /* of the output */
+  int64_t threads;
+} tile_problem;
+
+/* How the loops of a reduction nest split, outermost first; each factor divides its loop's
+ * extent (a perfect tile), so that each is one sample_perfect_tile decision for the autotuner.
+ * The loops run S S R S: u[0] and the other spatial loops (the outer one parallel), u[1] (the
+ * register tiles of a row block), the reduction, then the register tile u[2] × x[1]. */
+typedef struct tile_factors {
+  int64_t x[2]; /* the contiguous output axis: tiles, vector lanes */
+  int64_t u[3]; /* the register block's axis: row blocks, tiles in a block, rows of a tile */
+} tile_factors;
+
+/* The tile sizes of a reduction nest for the target. The register tile: vector lanes by as
+ * many rows as the vector registers hold accumulators (leaving some for the operands). The row
+ * block, where the x operand that one turn of the rows' loop reads does not stay in L2 for the
+ * next (a product's whole right-hand matrix, while a convolution's weights change only outside
+ * that loop): that many tiles of rows, whose u operand (rows × the reduction) stays in half of
+ * L2, each x panel then read from memory once per block instead of once per tile of rows,
+ * with the blocks still enough to share among the threads. */
+static tile_factors choose_tile_factors(const tsl_target *target, const tile_problem *problem) {
+  int lanes = vector_lanes(target, problem->dtype);
+  int64_t bytes = (int64_t)tsl_dtype_size(problem->dtype);
+  int64_t vector = divisor_at_most(problem->x_extent, lanes);
+  int vectors_a_row = (int)((vector + lanes - 1) / lanes);
+  int budget = (target && target->vector_bits >= 512 ? 24 : 12) / vectors_a_row;
+  int64_t rows =
+      divisor_at_most(problem->u_extent, budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS);
+  tile_factors f = {{problem->x_extent / vector, vector}, {problem->u_extent / rows, 1, rows}};
+  if (problem->sweep * bytes <= TSL_TARGET_L2_BYTES) return f;
+  int64_t strip_bytes = rows * problem->reduce * bytes;
+  int64_t block = TSL_TARGET_L2_BYTES / 2 / strip_bytes, shared = f.u[0] / problem->threads;
+  f.u[1] = divisor_at_most(f.u[0], block < shared ? block : shared);
+  f.u[0] /= f.u[1];
+  return f;
+}
+
+/* ---- the tiled reduction ----------------------------------------------------------------- */
+
+/* The last output axis whose index uses loop i's block variable; -1 when there is none. */
+static int output_axis(const nest *n, int i) {
+  const tsl_stmt *store = n->block->block.body;
+  const tsl_var *var = n->block->block.iters[n->iter_of[i]].var;
+  int axis = -1;
+  for (int a = 0; a < store->store.num_indices; a++) {
+    if (tsl_expr_uses_var(store->store.indices[a], var)) axis = a;
+  }
+  return axis;
+}
+
+/* Whether an operand that changes along loop x changes along loop i. */
+static bool x_operand_varies(const nest *n, int x, int i) {
+  const tsl_stmt *store = n->block->block.body;
+  operand_scan scan = {store->store.buffer, n->block->block.iters[n->iter_of[x]].var,
+                       n->block->block.iters[n->iter_of[i]].var, true};
+  tsl_expr_walk(store->store.value, scan_operand, &scan);
+  return !scan.shared;
+}
+
+/* The register block's loop: the widest output axis along which no operand that changes with
+ * x changes (each vector loaded once feeds a row of accumulators); -1 when there is none. */
+static int register_block_loop(const nest *n, int x) {
+  int u = -1;
+  for (int i = 0; i < n->depth; i++) {
+    if (i == x || kind_of(n, i) != TSL_ITER_SPATIAL || constant_extent(n->loops[i]) < 2) continue;
+    if (output_axis(n, i) >= 0 && !x_operand_varies(n, x, i) &&
+        (u < 0 || constant_extent(n->loops[i]) > constant_extent(n->loops[u])))
+      u = i;
+  }
+  return u;
+}
+
+/* The elements of the buffers an operand that changes along x reads, all together (each
+ * buffer once). */
+typedef struct x_buffer_scan {
+  const tsl_buffer *output;
+  const tsl_var *x_var;
+  const tsl_buffer *seen[8];
+  int count;
+  int64_t elements;
+} x_buffer_scan;
+
+static void scan_x_buffers(const tsl_expr *expr, void *context) {
+  x_buffer_scan *scan = context;
+  if (expr->kind != TSL_EXPR_LOAD || expr->load.buffer == scan->output) return;
+  bool along = false;
+  for (int i = 0; i < expr->load.num_indices; i++)
+    along = along || tsl_expr_uses_var(expr->load.indices[i], scan->x_var);
+  for (int i = 0; i < scan->count; i++) along = along && scan->seen[i] != expr->load.buffer;
+  if (!along) return;
+  const tsl_buffer *buffer = expr->load.buffer;
+  int64_t elements = 1;
+  for (int axis = 0; axis < buffer->rank; axis++) elements *= buffer->shape[axis];
+  scan->elements += elements;
+  if (scan->count < 8) scan->seen[scan->count++] = buffer;
+}
+
+/* The elements of the x operand read in one turn of u's outer loop: the reduction times the
+ * spatial loops inside it (those after u) along which the x operand changes, x's included; at
+ * most the x operand's buffers (a convolution's windows overlap). */
+static int64_t x_operand_sweep(const nest *n, int x, int u, int64_t reduce) {
+  int64_t sweep = reduce * constant_extent(n->loops[x]);
+  for (int i = u + 1; i < n->depth && u >= 0; i++) {
+    if (i != x && kind_of(n, i) == TSL_ITER_SPATIAL && x_operand_varies(n, x, i))
+      sweep *= constant_extent(n->loops[i]);
+  }
+  const tsl_stmt *store = n->block->block.body;
+  x_buffer_scan scan = {.output = store->store.buffer,
+                        .x_var = n->block->block.iters[n->iter_of[x]].var};
+  tsl_expr_walk(store->store.value, scan_x_buffers, &scan);
+  return scan.elements < sweep ? scan.elements : sweep;
+}
+
 static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n) {
   tsl_stmt *block = n->block;
   if (!block->block.init) return false;
+  int64_t reduce = 1;
   for (int i = 0; i < n->depth; i++) {
     if (n->iter_of[i] < 0 || constant_extent(n->loops[i]) < 1) return false;
+    if (kind_of(n, i) == TSL_ITER_REDUCE) reduce *= constant_extent(n->loops[i]);
   }
   int x = contiguous_loop(n);
   if (x < 0 || kind_of(n, x) != TSL_ITER_SPATIAL) return false;
   const tsl_stmt *store = block->block.body;
-  int lanes = vector_lanes(target, store->store.buffer->dtype);
-  int64_t x_extent = constant_extent(n->loops[x]);
-  int64_t vector = divisor_at_most(x_extent, lanes);
-  if (vector < 2) return false;
-  /* The register block: the widest output axis along which no operand that changes with x
-   * changes. */
-  const tsl_var *x_var = block->block.iters[n->iter_of[x]].var;
-  int u = -1;
-  for (int i = 0; i < n->depth; i++) {
-    if (i == x || kind_of(n, i) != TSL_ITER_SPATIAL || constant_extent(n->loops[i]) < 2) continue;
-    const tsl_var *var = block->block.iters[n->iter_of[i]].var;
-    bool indexes_output = false;
-    for (int a = 0; a < store->store.num_indices; a++)
-      indexes_output = indexes_output || tsl_expr_uses_var(store->store.indices[a], var);
-    operand_scan scan = {store->store.buffer, x_var, var, true};
-    tsl_expr_walk(store->store.value, scan_operand, &scan);
-    if (indexes_output && scan.shared &&
-        (u < 0 || constant_extent(n->loops[i]) > constant_extent(n->loops[u])))
-      u = i;
-  }
-  int vectors_a_row = (int)((vector + lanes - 1) / lanes);
-  int budget = (target && target->vector_bits >= 512 ? 24 : 12) / vectors_a_row;
-  int64_t rows = u >= 0 ? divisor_at_most(constant_extent(n->loops[u]),
-                                          budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS)
-                        : 1;
-
-  int u_axis = -1; /* the output axis the register block runs along */
-  for (int a = 0; a < store->store.num_indices && u >= 0; a++) {
-    if (tsl_expr_uses_var(store->store.indices[a], block->block.iters[n->iter_of[u]].var))
-      u_axis = a;
-  }
+  int u = register_block_loop(n, x);
+  tile_problem problem = {
+      .x_extent = constant_extent(n->loops[x]),
+      .u_extent = u >= 0 ? constant_extent(n->loops[u]) : 1,
+      .reduce = reduce,
+      .sweep = x_operand_sweep(n, x, u, reduce),
+      .dtype = store->store.buffer->dtype,
+      .threads = threads_of(target),
+  };
+  tile_factors f = choose_tile_factors(target, &problem);
+  if (f.x[1] < 2) return false;
+  int u_axis = u >= 0 ? output_axis(n, u) : -1; /* the output axis the register block runs along */
   tsl_error error;
   int64_t work = 1;
   for (int i = 0; i < n->depth; i++) work *= constant_extent(n->loops[i]);
-  /* The tile's sizes are decisions: the heuristic's above, or a search's. */
-  int64_t x_extent_tile[2], u_tile[2];
-  tsl_stmt *x_loops[2], *u_loops[2] = {NULL, NULL};
-  if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, lanes,
-                                       (int64_t[]){x_extent / vector, vector}, x_extent_tile,
-                                       &error) ||
-      tsl_schedule_split(sch, n->loops[x], 2, x_extent_tile, x_loops, &error))
+  /* Each factor is a decision: the heuristic's above, or a search's (the vector tile up to
+   * four vectors wide). */
+  int lanes = vector_lanes(target, problem.dtype);
+  tsl_stmt *x_loops[2], *u_loops[3] = {NULL, NULL, NULL};
+  int64_t x_tile[2], u_tile[3];
+  if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, 4 * lanes, f.x, x_tile, &error) ||
+      tsl_schedule_split(sch, n->loops[x], 2, x_tile, x_loops, &error))
     return false;
-  if (u >= 0) {
-    int64_t u_extent = constant_extent(n->loops[u]);
-    if (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 2, MAX_REGISTER_ROWS,
-                                         (int64_t[]){u_extent / rows, rows}, u_tile, &error) ||
-        tsl_schedule_split(sch, n->loops[u], 2, u_tile, u_loops, &error))
-      TSL_UNREACHABLE();
-  }
-  /* Outer spatial loops, then the reduction loops, then the tile. */
-  tsl_stmt *order[MAX_DEPTH + 2];
+  if (u >= 0 && (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 3, MAX_REGISTER_ROWS, f.u,
+                                                  u_tile, &error) ||
+                 tsl_schedule_split(sch, n->loops[u], 3, u_tile, u_loops, &error)))
+    TSL_UNREACHABLE();
+  /* The outer spatial loops, a row block's tiles, then the reduction loops, then the tile. */
+  tsl_stmt *order[MAX_DEPTH + 3];
   int count = 0, first_reduce = -1;
   for (int i = 0; i < n->depth; i++) {
     if (kind_of(n, i) == TSL_ITER_SPATIAL) order[count++] = n->loops[i];
   }
+  if (u_loops[1]) order[count++] = u_loops[1];
   tsl_stmt *last_outer = order[count - 1];
   for (int i = 0; i < n->depth; i++) {
     if (kind_of(n, i) != TSL_ITER_REDUCE) continue;
@@ -295,13 +410,13 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
     order[count++] = n->loops[i];
   }
   if (first_reduce < 0) return false;
-  if (u_loops[1]) order[count++] = u_loops[1];
+  if (u_loops[2]) order[count++] = u_loops[2];
   order[count++] = x_loops[1];
   if (tsl_schedule_reorder(sch, count, order, &error)) TSL_UNREACHABLE();
   tsl_stmt *init, *copy;
   if (tsl_schedule_decompose_reduction(sch, block, order[first_reduce], &init, &error))
     TSL_UNREACHABLE();
-  const tsl_var *u_var = u_loops[1] ? u_loops[1]->loop.var : NULL;
+  const tsl_var *u_var = u_loops[2] ? u_loops[2]->loop.var : NULL;
   /* The init's copies of the tile loops are its last loops. */
   tsl_stmt *init_loops[MAX_DEPTH];
   int init_depth = tsl_sch_get_loops(sch->func, init, init_loops);
