@@ -85,6 +85,22 @@ void tsl_workload_key(const tsl_primfunc *func, char key[TSL_WORKLOAD_KEY_SIZE],
 
 void tsl_target_key(const tsl_target *target, char *key, size_t size) {
   tsl_target_string(target, key, size);
+  /* The instruction sets the schedules rely on, in a fixed order: LLVM 15 names a Zen 4 with
+   * AVX-512 "znver3" like a Zen 3 without it. */
+  static const char *const features[] = {"avx2",       "fma",        "avx512f", "avx512bw",
+                                         "avx512vnni", "avx512bf16", "avxvnni", "neon",
+                                         "dotprod",    "i8mm",       "sve"};
+  size_t used = strlen(key);
+  const char *separator = " -mattr=";
+  for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+    char wanted[32];
+    snprintf(wanted, sizeof(wanted), "+%s,", features[i]);
+    char all[sizeof(target->features) + 2];
+    snprintf(all, sizeof(all), "%s,", target->features);
+    if (!strstr(all, wanted) || used + strlen(features[i]) + 10 >= size) continue;
+    used += (size_t)snprintf(key + used, size - used, "%s+%s", separator, features[i]);
+    separator = ",";
+  }
 }
 
 tsl_status tsl_db_default_path(char *path, size_t size, tsl_error *error) {

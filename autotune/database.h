@@ -24,7 +24,9 @@ enum { TSL_WORKLOAD_KEY_SIZE = 65 };
  * (malloc'd; it parses back to the function). */
 void tsl_workload_key(const tsl_primfunc *func, char key[TSL_WORKLOAD_KEY_SIZE], char **text);
 
-/* The key of a target: its canonical string (tsl_target_string), which a record must match. */
+/* The key of a target, which a record must match: its canonical string (tsl_target_string)
+ * and the instruction sets among those the schedules rely on that it has (AVX2, FMA, AVX-512,
+ * VNNI, NEON, dot product …), as "-mattr=+avx2,+fma,…". */
 void tsl_target_key(const tsl_target *target, char *key, size_t size);
 
 /* The database the user has unless told otherwise: $TESSEL_RECORDS, else

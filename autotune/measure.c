@@ -105,8 +105,12 @@ static void make_buffers(const tsl_primfunc *func, buffers *b) {
   for (int i = 0; i < b->count; i++) {
     const tsl_buffer *buffer = func->params[i];
     b->bytes[i] = buffer_bytes(buffer);
-    b->data[i] = calloc(1, b->bytes[i] + 64);
+    /* Aligned to cache lines, as the runtime's buffers are: a vector load that straddles two
+     * lines would time a different kernel. */
+    size_t size = (b->bytes[i] + 64 + 63) / 64 * 64;
+    b->data[i] = aligned_alloc(64, size);
     TSL_CHECK_ALLOC(b->data[i]);
+    memset(b->data[i], 0, size);
     if (func->is_output[i] || buffer->dtype != TSL_DTYPE_F32) continue;
     float *values = b->data[i];
     for (size_t e = 0; e < b->bytes[i] / 4; e++) {

@@ -281,8 +281,13 @@ static tsl_status measure_batch(task *t, int task_index, const tsl_target *targe
   TSL_CHECK_ALLOC(records);
   TSL_CHECK_ALLOC(traces);
   for (int i = 0; i < count; i++) traces[i] = batch[i].trace;
-  char target_text[1024];
-  tsl_target_string(target, target_text, sizeof(target_text));
+  /* The worker compiles for exactly this target: its features too. */
+  char target_text[sizeof(target->features) + 1024];
+  tsl_target_string(target, target_text, 1024);
+  if (target->features[0]) {
+    size_t used = strlen(target_text);
+    snprintf(target_text + used, sizeof(target_text) - used, " -mattr=%s", target->features);
+  }
   tsl_status status =
       tsl_measure(&options->measure, t->text, target_text, count, traces, results, error);
   for (int i = 0; i < count && !status; i++) {

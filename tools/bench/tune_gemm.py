@@ -2,12 +2,14 @@
 with the same number of trials, against OpenBLAS (through numpy), all in one run.
 
     tune_gemm.py --tessel BUILD/tools/tessel [--n 1024] [--trials 500] [--threads N]
-                 [--min-time SECONDS] [--work-dir DIR]
+                 [--min-time SECONDS] [--work-dir DIR] [--resume]
 
 C = A·B of n×n f32 matrices, B a constant (a layer's weight), as a one-node ONNX model. Each
 search tunes into a database of its own (made afresh), then `tessel bench` runs the model with
 those records; the tuning curve (best time against trials) of each search is printed from its
-database. numpy's OpenBLAS runs N threads (OPENBLAS_NUM_THREADS, set before numpy loads).
+database (the product's kernel: the model also has a layout transform). With --resume the
+databases are kept and each search continues to the trials. numpy's OpenBLAS runs N threads
+(OPENBLAS_NUM_THREADS, set before numpy loads).
 """
 
 import argparse
@@ -28,6 +30,7 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--min-time", type=float, default=2.0)
     parser.add_argument("--work-dir", type=pathlib.Path, default=pathlib.Path("/tmp/tune-gemm"))
+    parser.add_argument("--resume", action="store_true")
     return parser.parse_args()
 
 
@@ -60,7 +63,8 @@ def bench(model, records):
 
 def tune(model, records, search):
     for stale in records.parent.glob(records.name + "*"):
-        stale.unlink()
+        if not ARGS.resume:
+            stale.unlink()
     started = time.perf_counter()
     subprocess.run([str(ARGS.tessel), "tune", str(model), "--records", str(records), "--trials",
                     str(ARGS.trials), "--search", search], check=True, stdout=subprocess.DEVNULL)
@@ -68,9 +72,13 @@ def tune(model, records, search):
 
 
 def curve(records):
-    """Best seconds of the model's GEMM task after each tenth of the trials."""
+    """Best seconds of the product's task (the slowest kernel) after each tenth of its trials."""
     connection = sqlite3.connect(records)
-    rows = connection.execute("SELECT seconds FROM records ORDER BY id").fetchall()
+    workload = connection.execute(
+        "SELECT workload FROM records WHERE seconds IS NOT NULL GROUP BY workload "
+        "ORDER BY min(seconds) DESC LIMIT 1").fetchone()[0]
+    rows = connection.execute("SELECT seconds FROM records WHERE workload = ? ORDER BY id",
+                              (workload,)).fetchall()
     connection.close()
     best, points = None, []
     for index, (seconds,) in enumerate(rows, 1):
