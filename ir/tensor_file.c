@@ -20,8 +20,8 @@ static const struct {
     {TSL_DTYPE_I64, "<i8"}, {TSL_DTYPE_U64, "<u8"}, {TSL_DTYPE_BOOL, "|b1"},
 };
 
-static tsl_status read_all(const char *path, unsigned char **bytes, size_t *size,
-                           tsl_error *error) {
+tsl_status tsl_read_file(const char *path, unsigned char **bytes, size_t *size,
+                         tsl_error *error) {
   FILE *file = fopen(path, "rb");
   if (!file) return tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot open: %s", path, strerror(errno));
   struct stat info;
@@ -127,7 +127,7 @@ tsl_status tsl_read_tensor_file(const char *path, tsl_tensor_data **out, tsl_err
   *out = NULL;
   unsigned char *bytes = NULL;
   size_t size = 0;
-  TRY(read_all(path, &bytes, &size, error));
+  TRY(tsl_read_file(path, &bytes, &size, error));
   tsl_status status;
   if (size >= 6 && memcmp(bytes, "\x93NUMPY", 6) == 0) {
     status = parse_npy(path, bytes, size, out, error);

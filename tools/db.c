@@ -5,6 +5,7 @@
 
 #include "autotune/database.h"
 #include "autotune/report.h"
+#include "ir/tensor_file.h"
 #include "tools/cli.h"
 
 static int run(int argc, char **argv);
@@ -111,26 +112,6 @@ static void write_line(const char *json, void *context) {
   fputc('\n', context);
 }
 
-/* The whole of a file (malloc'd), or NULL with the error set. */
-static char *read_file(const char *path, size_t *length, tsl_error *error) {
-  FILE *file = fopen(path, "rb");
-  if (!file) {
-    tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot read it", path);
-    return NULL;
-  }
-  size_t size = 0, capacity = 1 << 16;
-  char *text = malloc(capacity);
-  size_t got;
-  while (text && (got = fread(text + size, 1, capacity - size, file)) > 0) {
-    size += got;
-    if (size == capacity) text = realloc(text, capacity *= 2);
-  }
-  fclose(file);
-  if (!text) abort();
-  *length = size;
-  return text;
-}
-
 static int export_records(tsl_db *db, const char *output) {
   tsl_error error;
   if (!output) return tsl_db_export(db, write_line, stdout, &error) ? cli_report(&error) : 0;
@@ -180,7 +161,7 @@ static int import(tsl_db *db, const char *db_path, int count, char **sources, bo
       }
       if (!text) continue;
       length = strlen(text);
-    } else if (!(text = read_file(sources[i], &length, &error))) {
+    } else if (tsl_read_file(sources[i], (unsigned char **)&text, &length, &error)) {
       return cli_report(&error);
     }
     long long added;
