@@ -195,6 +195,17 @@ static void add_loop(recording *r, const char *key, tsl_stmt *loop) {
   if (!r->status) add(r, key, address);
 }
 
+static void add_loops(recording *r, const char *key, int count, tsl_stmt *const *loops) {
+  json_t *addresses = json_array();
+  const char *op = json_string_value(json_object_get(r->step, "op"));
+  for (int i = 0; i < count && !r->status; i++) {
+    json_t *address;
+    r->status = loop_address(r->sch, op, loops[i], NULL, &address, r->error);
+    if (!r->status) json_array_append_new(addresses, address);
+  }
+  add(r, key, addresses);
+}
+
 static json_t *integers(int count, const int64_t *values) {
   json_t *array = json_array();
   TSL_CHECK_ALLOC(array);
@@ -241,13 +252,7 @@ tsl_status tsl_schedule_split(tsl_schedule *sch, tsl_stmt *loop, int count, cons
 tsl_status tsl_schedule_reorder(tsl_schedule *sch, int count, tsl_stmt *const *loops,
                                 tsl_error *error) {
   recording r = record(sch, "reorder", error);
-  json_t *addresses = json_array();
-  for (int i = 0; i < count && !r.status; i++) {
-    json_t *address;
-    r.status = loop_address(sch, "reorder", loops[i], NULL, &address, error);
-    if (!r.status) json_array_append_new(addresses, address);
-  }
-  add(&r, "loops", addresses);
+  add_loops(&r, "loops", count, loops);
   if (r.status) return finish(&r, r.status);
   return finish(&r, tsl_sch_reorder(sch->func, count, loops, error));
 }
@@ -273,22 +278,28 @@ tsl_status tsl_schedule_unroll(tsl_schedule *sch, tsl_stmt *loop, tsl_error *err
   return loop_step(sch, "unroll", tsl_sch_unroll, loop, error);
 }
 
-tsl_status tsl_schedule_decompose_reduction(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
-                                            tsl_stmt **init, tsl_error *error) {
-  recording r = record(sch, "decompose_reduction", error);
+/* The primitives that act on a block at one of its loops and make a statement. */
+typedef tsl_status (*block_loop_primitive)(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
+                                           tsl_stmt **made, tsl_error *error);
+
+static tsl_status block_loop_step(tsl_schedule *sch, const char *op, block_loop_primitive apply,
+                                  tsl_stmt *block, tsl_stmt *loop, tsl_stmt **made,
+                                  tsl_error *error) {
+  recording r = record(sch, op, error);
   add_block(&r, "block", block);
   add_loop(&r, "loop", loop);
-  if (r.status) return finish(&r, r.status);
-  return finish(&r, tsl_sch_decompose_reduction(sch->func, block, loop, init, error));
+  return finish(&r, r.status ? r.status : apply(sch->func, block, loop, made, error));
+}
+
+tsl_status tsl_schedule_decompose_reduction(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
+                                            tsl_stmt **init, tsl_error *error) {
+  return block_loop_step(sch, "decompose_reduction", tsl_sch_decompose_reduction, block, loop, init,
+                         error);
 }
 
 tsl_status tsl_schedule_cache_write_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
                                        tsl_stmt **copy, tsl_error *error) {
-  recording r = record(sch, "cache_write_at", error);
-  add_block(&r, "block", block);
-  add_loop(&r, "loop", loop);
-  if (r.status) return finish(&r, r.status);
-  return finish(&r, tsl_sch_cache_write_at(sch->func, block, loop, copy, error));
+  return block_loop_step(sch, "cache_write_at", tsl_sch_cache_write_at, block, loop, copy, error);
 }
 
 tsl_status tsl_schedule_reverse_compute_inline(tsl_schedule *sch, tsl_stmt *consumer,
@@ -301,23 +312,13 @@ tsl_status tsl_schedule_reverse_compute_inline(tsl_schedule *sch, tsl_stmt *cons
 
 tsl_status tsl_schedule_rfactor(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
                                 tsl_stmt **rf_block, tsl_error *error) {
-  recording r = record(sch, "rfactor", error);
-  add_block(&r, "block", block);
-  add_loop(&r, "loop", loop);
-  if (r.status) return finish(&r, r.status);
-  return finish(&r, tsl_sch_rfactor(sch->func, block, loop, rf_block, error));
+  return block_loop_step(sch, "rfactor", tsl_sch_rfactor, block, loop, rf_block, error);
 }
 
 tsl_status tsl_schedule_fuse(tsl_schedule *sch, int count, tsl_stmt *const *loops, tsl_stmt **fused,
                              tsl_error *error) {
   recording r = record(sch, "fuse", error);
-  json_t *addresses = json_array();
-  for (int i = 0; i < count && !r.status; i++) {
-    json_t *address;
-    r.status = loop_address(sch, "fuse", loops[i], NULL, &address, error);
-    if (!r.status) json_array_append_new(addresses, address);
-  }
-  add(&r, "loops", addresses);
+  add_loops(&r, "loops", count, loops);
   if (r.status) return finish(&r, r.status);
   return finish(&r, tsl_sch_fuse(sch->func, count, loops, fused, error));
 }
@@ -686,18 +687,23 @@ static tsl_status replay_split(replay *at) {
   return tsl_schedule_split(at->sch, loop, count, values, NULL, at->error);
 }
 
-static tsl_status replay_reorder(replay *at) {
-  const json_t *addresses = json_object_get(at->step, "loops");
-  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+/* The loops of a step's array `key`, into loops; their count, or -1 with the error set. */
+static int loops_arg(replay *at, const char *key, tsl_stmt **loops) {
+  const json_t *addresses = json_object_get(at->step, key);
   size_t count = json_array_size(addresses);
-  if (!json_is_array(addresses) || count > TSL_SCH_MAX_LOOPS) {
-    return replay_fail(at, "\"loops\" is not an array of loops");
-  }
+  if (!json_is_array(addresses) || count > TSL_SCH_MAX_LOOPS)
+    return replay_fail(at, "\"%s\" is not an array of loops", key), -1;
   for (size_t i = 0; i < count; i++) {
     loops[i] = resolve_loop(at, json_array_get(addresses, i));
-    if (!loops[i]) return TSL_ERROR_INPUT;
+    if (!loops[i]) return -1;
   }
-  return tsl_schedule_reorder(at->sch, (int)count, loops, at->error);
+  return (int)count;
+}
+
+static tsl_status replay_reorder(replay *at) {
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  int count = loops_arg(at, "loops", loops);
+  return count < 0 ? TSL_ERROR_INPUT : tsl_schedule_reorder(at->sch, count, loops, at->error);
 }
 
 static tsl_status replay_loop_kind(replay *at) {
@@ -722,16 +728,9 @@ static tsl_status replay_block_loop(replay *at) {
 }
 
 static tsl_status replay_fuse(replay *at) {
-  const json_t *addresses = json_object_get(at->step, "loops");
   tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
-  size_t count = json_array_size(addresses);
-  if (!json_is_array(addresses) || count > TSL_SCH_MAX_LOOPS)
-    return replay_fail(at, "\"loops\" is not an array of loops");
-  for (size_t i = 0; i < count; i++) {
-    loops[i] = resolve_loop(at, json_array_get(addresses, i));
-    if (!loops[i]) return TSL_ERROR_INPUT;
-  }
-  return tsl_schedule_fuse(at->sch, (int)count, loops, NULL, at->error);
+  int count = loops_arg(at, "loops", loops);
+  return count < 0 ? TSL_ERROR_INPUT : tsl_schedule_fuse(at->sch, count, loops, NULL, at->error);
 }
 
 static tsl_status replay_compute_inline(replay *at) {
