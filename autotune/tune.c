@@ -306,6 +306,7 @@ static tsl_status measure_batch(task *t, int task_index, const tsl_target *targe
     /* The first candidate of a task's first batch is its default schedule. */
     if (t->trials == 0 && i == 0 && !results[i].error) t->baseline = results[i].seconds;
   }
+  if (status) tsl_error_prefix(error, "kernel '%s': ", t->func->name);
   if (!status) status = tsl_db_add(db, count, records, error);
   if (!status) status = tsl_cost_model_train(model, error);
   free(results);

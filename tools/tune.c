@@ -174,6 +174,7 @@ static int run(int argc, char **argv) {
     tsl_status tuned = tsl_tune(lowered->funcs, lowered->num_funcs, &target, &options, &error);
     if (live) printf("\n");
     if (tuned) {
+      tsl_error_prefix(&error, "%s: ", model);
       status = cli_report(&error);
     } else if (report) {
       tsl_db *db;
