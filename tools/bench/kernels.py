@@ -40,6 +40,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402  (after the thread count is set)
 import onnx  # noqa: E402
+from timing import median_seconds  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
@@ -54,15 +55,7 @@ def blas_description():
 
 
 def numpy_seconds(function):
-    """Median seconds of `function` over at least 5 calls and ARGS.min_time."""
-    for _ in range(2):
-        function()
-    times, started = [], time.perf_counter()
-    while len(times) < 5 or time.perf_counter() - started < ARGS.min_time:
-        before = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - before)
-    return float(np.median(times))
+    return median_seconds(function, ARGS.min_time)
 
 
 def tessel_seconds(model, kernel_part):

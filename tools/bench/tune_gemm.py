@@ -39,18 +39,12 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402  (after the thread count is set)
 import onnx  # noqa: E402
+from timing import median_seconds  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 
 def numpy_seconds(function):
-    for _ in range(2):
-        function()
-    times, started = [], time.perf_counter()
-    while len(times) < 5 or time.perf_counter() - started < ARGS.min_time:
-        before = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - before)
-    return float(np.median(times))
+    return median_seconds(function, ARGS.min_time)
 
 
 def bench(model, records):
