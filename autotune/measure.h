@@ -13,7 +13,9 @@
  *
  * The worker fills the inputs with the same random numbers for every candidate and checks each
  * candidate's outputs against the default schedule's (relative error 1e-3), so a schedule that
- * computes something else is caught before it is recorded. The parent gives each candidate a
+ * computes something else is caught before it is recorded. Each timed run starts with every
+ * buffer but the first input evicted from the caches, as in a model, where the weights come
+ * from memory while the activations were just written. The parent gives each candidate a
  * time limit; a worker that crashes or runs past it is killed, the candidate recorded as "run"
  * or "timeout", and a new worker measures the rest. For tests, TESSEL_MEASURE_FAULTS
  * ("crash@N,hang@N,wrong@N") makes a worker's N-th candidate crash, hang or compute wrongly. */
