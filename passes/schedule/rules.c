@@ -65,6 +65,14 @@ static int64_t divisor_at_most(int64_t n, int64_t limit) {
 
 /* ---- what a nest looks like -------------------------------------------------------------- */
 
+/* The store a block's body makes: the body itself, or the one store under a condition without
+ * an else (a pool's padded taps, which only some iterations update); NULL for anything else. */
+static const tsl_stmt *block_store(const tsl_stmt *block) {
+  const tsl_stmt *body = block->block.body;
+  if (body->kind == TSL_STMT_IF && !body->branch.otherwise) body = body->branch.then;
+  return body->kind == TSL_STMT_STORE ? body : NULL;
+}
+
 /* A loop nest as lowering makes it: one loop per block variable, each binding it directly. */
 typedef struct nest {
   tsl_stmt *loops[MAX_DEPTH];
@@ -99,8 +107,8 @@ static tsl_iter_kind kind_of(const nest *n, int loop) {
 /* The loop binding the block variable that is the last index of the block's store: the axis
  * written contiguously. -1 when there is none. */
 static int contiguous_loop(const nest *n) {
-  const tsl_stmt *store = n->block->block.body;
-  if (store->kind != TSL_STMT_STORE || store->store.num_indices == 0) return -1;
+  const tsl_stmt *store = block_store(n->block);
+  if (!store || store->store.num_indices == 0) return -1;
   const tsl_expr *last = store->store.indices[store->store.num_indices - 1];
   if (last->kind != TSL_EXPR_VAR) return -1;
   for (int i = 0; i < n->depth; i++) {
@@ -286,7 +294,7 @@ static tile_factors choose_tile_factors(const tsl_target *target, const tile_pro
 
 /* The last output axis whose index uses loop i's block variable; -1 when there is none. */
 static int output_axis(const nest *n, int i) {
-  const tsl_stmt *store = n->block->block.body;
+  const tsl_stmt *store = block_store(n->block);
   const tsl_var *var = n->block->block.iters[n->iter_of[i]].var;
   int axis = -1;
   for (int a = 0; a < store->store.num_indices; a++) {
@@ -297,7 +305,7 @@ static int output_axis(const nest *n, int i) {
 
 /* Whether an operand that changes along loop x changes along loop i. */
 static bool x_operand_varies(const nest *n, int x, int i) {
-  const tsl_stmt *store = n->block->block.body;
+  const tsl_stmt *store = block_store(n->block);
   operand_scan scan = {store->store.buffer, n->block->block.iters[n->iter_of[x]].var,
                        n->block->block.iters[n->iter_of[i]].var, true};
   tsl_expr_walk(store->store.value, scan_operand, &scan);
@@ -351,7 +359,7 @@ static int64_t x_operand_sweep(const nest *n, int x, int u, int64_t reduce) {
     if (i != x && kind_of(n, i) == TSL_ITER_SPATIAL && x_operand_varies(n, x, i))
       sweep *= constant_extent(n->loops[i]);
   }
-  const tsl_stmt *store = n->block->block.body;
+  const tsl_stmt *store = block_store(n->block);
   x_buffer_scan scan = {.output = store->store.buffer,
                         .x_var = n->block->block.iters[n->iter_of[x]].var};
   tsl_expr_walk(store->store.value, scan_x_buffers, &scan);
@@ -368,7 +376,7 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
   }
   int x = contiguous_loop(n);
   if (x < 0 || kind_of(n, x) != TSL_ITER_SPATIAL) return false;
-  const tsl_stmt *store = block->block.body;
+  const tsl_stmt *store = block_store(block);
   int u = register_block_loop(n, x);
   tile_problem problem = {
       .x_extent = constant_extent(n->loops[x]),
@@ -504,7 +512,9 @@ static bool rfactor_contiguous(tsl_schedule *sch, const tsl_target *target, nest
 static bool vectorize_innermost(tsl_schedule *sch, const tsl_target *target, nest *n) {
   int x = contiguous_loop(n);
   if (x != n->depth - 1 || n->iter_of[x] < 0 || kind_of(n, x) != TSL_ITER_SPATIAL) return false;
-  int lanes = vector_lanes(target, n->block->block.body->store.buffer->dtype);
+  const tsl_stmt *store = block_store(n->block);
+  if (!store) return false;
+  int lanes = vector_lanes(target, store->store.buffer->dtype);
   int64_t extent = constant_extent(n->loops[x]);
   int64_t vector = divisor_at_most(extent, lanes);
   if (vector < 4) return false;
