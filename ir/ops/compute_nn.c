@@ -111,8 +111,8 @@ static tsl_te_tensor *sum_target(tsl_compute_call *call, tsl_dtype dtype, bool f
 /* Output 0 from a sum stage: plus bias[channel] (axis 1; in layout NCHW{block}c, the block's
  * axis last: bias[axis 1 · block + last]) where given, cast to the output's dtype. Nothing to do
  * when the sum went straight into the output. */
-static void finish_sum(tsl_compute_call *call, const tsl_te_tensor *sum,
-                       const tsl_te_tensor *bias, int64_t block) {
+static void finish_sum(tsl_compute_call *call, const tsl_te_tensor *sum, const tsl_te_tensor *bias,
+                       int64_t block) {
   if (sum == call->outputs[0]) return;
   tsl_arena *a = arena_of(call);
   tsl_te_tensor *out = compute_output(call, 0);
@@ -129,10 +129,13 @@ static void finish_sum(tsl_compute_call *call, const tsl_te_tensor *sum,
 
 /* A convolution or pooling window over the spatial axes of x [N, C, D…] producing y [N, M, O…],
  * from the call's attributes (empty lists: strides and dilations of 1, no padding). In layout
- * NCHW{x}c the channels' block follows the spatial axes: x [N, C/x, D…, x]. */
+ * NCHW{x}c the channels' block follows the spatial axes: x [N, C/x, D…, x], except for a
+ * convolution whose input channels do not divide into blocks, which reads x in NCHW and still
+ * writes y [N, M/x, O…, x]. */
 typedef struct window {
   int axes;
-  int64_t block; /* x of layout NCHW{x}c; 0: NCHW */
+  int64_t block;  /* x of layout NCHW{x}c; 0: NCHW */
+  bool x_blocked; /* x has the block's axis (block > 0 and x's rank is y's) */
   int64_t in[TSL_MAX_RANK], out[TSL_MAX_RANK]; /* spatial sizes of x and y */
   int64_t kernel[TSL_MAX_RANK], strides[TSL_MAX_RANK], dilations[TSL_MAX_RANK];
   int64_t pads[2 * TSL_MAX_RANK]; /* every axis's begin, then every axis's end */
@@ -148,7 +151,8 @@ static window read_window(const tsl_compute_call *call, const tsl_type *x, const
   const tsl_attr *strides = compute_attr(call, "strides");
   const tsl_attr *dilations = compute_attr(call, "dilations"), *pads = compute_attr(call, "pads");
   int64_t block = channel_block(call);
-  window win = {.axes = x->rank - (block > 0 ? 3 : 2), .block = block};
+  bool x_blocked = block > 0 && x->rank == call->output_types[0].rank;
+  window win = {.axes = x->rank - (x_blocked ? 3 : 2), .block = block, .x_blocked = x_blocked};
   for (int axis = 0; axis < win.axes; axis++) {
     win.in[axis] = x->dims[2 + axis];
     win.out[axis] = call->output_types[0].dims[2 + axis];
@@ -194,7 +198,7 @@ static void window_taps(tsl_compute_call *call, const window *win, tsl_expr *con
     taps[axis] = tsl_te_reduce_axis(call->program, "rk", win->kernel[axis]);
     x_at[2 + axis] = window_tap(a, win, axis, at[2 + axis], var_of(a, &taps[axis]), inside);
   }
-  if (win->block) x_at[2 + win->axes] = at[2 + win->axes];
+  if (win->x_blocked) x_at[2 + win->axes] = at[2 + win->axes];
 }
 
 /* The window's taps as one row-major number. */
@@ -236,7 +240,7 @@ static const tsl_te_tensor *zero_padded(tsl_compute_call *call, const tsl_te_ten
     dims[2 + axis] = begin[axis] + win->in[axis] + end[axis];
     padded = padded || begin[axis] > 0 || end[axis] > 0;
   }
-  if (win->block) dims[2 + win->axes] = win->block;
+  if (win->x_blocked) dims[2 + win->axes] = win->block;
   if (!padded) return x;
   tsl_te_tensor *stage_x = stage(call, "pad", x->type.dtype, x->type.rank, dims);
   tsl_expr *at[TSL_MAX_RANK], *x_at[TSL_MAX_RANK], *inside = NULL;
@@ -253,7 +257,7 @@ static const tsl_te_tensor *zero_padded(tsl_compute_call *call, const tsl_te_ten
     win->pads[axis] -= begin[axis];
     win->pads[win->axes + axis] = 0;
   }
-  if (win->block) x_at[2 + win->axes] = at[2 + win->axes];
+  if (win->x_blocked) x_at[2 + win->axes] = at[2 + win->axes];
   tsl_expr *value = tsl_te_read(call->program, x, x_at);
   stage_x->body = choose(a, inside, value, tsl_const(a, x->type.dtype, 0));
   return stage_x;
@@ -280,10 +284,11 @@ static tsl_expr *conv_sum(tsl_compute_call *call, const tsl_te_tensor *x, const 
 
 /* conv_sum in layout NCHW{x}c: Σ over the input channel blocks, the taps and the channels of a
  * block of x[n, co, taps…, ci] · w[mo, co, k…, ci, mi]; depthwise, Σ over the taps of
- * x[n, mo, taps…, mi] · w[mo, 0, k…, mi]. The output's channel in its block, mi, is the last
- * index of y and of w, so the vector lanes along it load w contiguously. */
-static tsl_expr *blocked_conv_sum(tsl_compute_call *call, const tsl_te_tensor *x,
-                                  const window *win, tsl_expr *const *at, tsl_dtype dtype) {
+ * x[n, mo, taps…, mi] · w[mo, 0, k…, mi]; from an x in NCHW, Σ over the input channels and the
+ * taps of x[n, c, taps…] · w[mo, c, k…, mi]. The output's channel in its block, mi, is the
+ * last index of y and of w, so the vector lanes along it load w contiguously. */
+static tsl_expr *blocked_conv_sum(tsl_compute_call *call, const tsl_te_tensor *x, const window *win,
+                                  tsl_expr *const *at, tsl_dtype dtype) {
   tsl_arena *a = arena_of(call);
   const tsl_te_tensor *w = call->inputs[1];
   bool depthwise = compute_attr(call, "groups")->i != 1;
@@ -296,8 +301,10 @@ static tsl_expr *blocked_conv_sum(tsl_compute_call *call, const tsl_te_tensor *x
   count += win->axes;
   w_at[0] = at[1];
   w_at[1] = depthwise ? tsl_index(a, 0) : var_of(a, &axes[0]);
-  for (int axis = 0; axis < win->axes; axis++) w_at[2 + axis] = var_of(a, &axes[count - win->axes + axis]);
-  if (depthwise) {
+  for (int axis = 0; axis < win->axes; axis++)
+    w_at[2 + axis] = var_of(a, &axes[count - win->axes + axis]);
+  if (depthwise || !win->x_blocked) {
+    if (!depthwise) x_at[1] = var_of(a, &axes[0]);
     w_at[inner] = at[inner];
   } else {
     axes[count] = tsl_te_reduce_axis(call->program, "ci", win->block);
@@ -321,7 +328,7 @@ bool tsl_compute_conv(tsl_compute_call *call) {
   tsl_expr *at[TSL_MAX_RANK];
   compute_axes(call, sum, at);
   sum->body = win.block ? blocked_conv_sum(call, x, &win, at, sum->type.dtype)
-                       : conv_sum(call, x, &win, at, sum->type.dtype);
+                        : conv_sum(call, x, &win, at, sum->type.dtype);
   finish_sum(call, sum, bias, win.block);
   return true;
 }
@@ -551,7 +558,7 @@ static void max_pool_indices(tsl_compute_call *call, const window *win, const ts
   tsl_expr *largest =
       equal(a, tsl_te_read(call->program, x, x_at), tsl_te_read(call->program, y, at));
   first->body = tsl_reduce(a, TSL_REDUCE_MIN, flat_tap(a, win, taps), win->axes, taps,
-                          both(a, inside, largest));
+                           both(a, inside, largest));
 
   tsl_te_tensor *indices = compute_output(call, 1);
   compute_axes(call, indices, at);

@@ -204,9 +204,11 @@ static bool conv_shape(tsl_type_call *call) {
 
 /* The channel block of a convolution or pool's `layout` (ir/ops/layout.h): 0 where the operator
  * has none or it blocks no channels, else x of "NCHW{x}c", whose x must then be
- * [N, C/x, spatial…, x]. */
-static bool read_channel_block(tsl_type_call *call, int64_t *block) {
+ * [N, C/x, spatial…, x] — or, for a convolution (`unblocked_x`), may be [N, C, spatial…]. */
+static bool read_channel_block(tsl_type_call *call, bool unblocked_x, int64_t *block,
+                               bool *x_blocked) {
   *block = 0;
+  *x_blocked = false;
   if (tsl_op_attr_index(call->op, "layout") < 0) return true;
   const char *text = rule_string(call, "layout");
   tsl_layout layout;
@@ -215,6 +217,8 @@ static bool read_channel_block(tsl_type_call *call, int64_t *block) {
     return rule_fail(call, "layout \"%s\" is neither NCHW nor blocked channels NCHW{x}c", text);
   }
   const tsl_type *x = call->inputs[0];
+  if (unblocked_x && *block > 0 && x->rank == layout.rank - 1) return true;
+  *x_blocked = *block > 0;
   if (*block > 0 && (x->rank != layout.rank || x->dims[x->rank - 1] != *block)) {
     return rule_fail_input(call, 0, "layout \"%s\" needs [N, C/%lld, spatial…, %lld]", text,
                            (long long)*block, (long long)*block);
@@ -223,25 +227,33 @@ static bool read_channel_block(tsl_type_call *call, int64_t *block) {
 }
 
 /* conv in layout NCHW{x}c: x [N, C/x, D…, x], w [M/x, C/x, k…, x (input), x (output)] or,
- * depthwise (groups = C = M), [M/x, 1, k…, x]; b [M]; y [N, M/x, O…, x]. */
-static bool blocked_conv_shape(tsl_type_call *call, int64_t block) {
+ * depthwise (groups = C = M), [M/x, 1, k…, x]; b [M]; y [N, M/x, O…, x]. An x in NCHW,
+ * [N, C, D…] (its channels need not divide into blocks), takes w [M/x, C, k…, x]. */
+static bool blocked_conv_shape(tsl_type_call *call, int64_t block, bool x_blocked) {
   const tsl_type *x = call->inputs[0], *w = call->inputs[1];
-  int axes = x->rank - 3;
-  int64_t channels = x->dims[1] * block, groups = rule_int(call, "groups");
+  int axes = x->rank - (x_blocked ? 3 : 2);
+  int64_t channels = x->dims[1] * (x_blocked ? block : 1), groups = rule_int(call, "groups");
   bool depthwise = groups != 1;
+  if (depthwise && !x_blocked) {
+    return rule_fail(call, "groups is %lld; from an input in NCHW, layout \"%s\" takes groups 1",
+                     (long long)groups, rule_string(call, "layout"));
+  }
   if (depthwise && groups != channels) {
-    return rule_fail(call, "groups is %lld; in layout \"%s\" it must be 1 or the %lld channels "
-                     "(depthwise)", (long long)groups, rule_string(call, "layout"),
-                     (long long)channels);
+    return rule_fail(call,
+                     "groups is %lld; in layout \"%s\" it must be 1 or the %lld channels "
+                     "(depthwise)",
+                     (long long)groups, rule_string(call, "layout"), (long long)channels);
   }
   int64_t dims[TSL_MAX_RANK] = {depthwise ? x->dims[1] : w->dims[0], depthwise ? 1 : x->dims[1]};
   if (w->rank >= 2 + axes) memcpy(dims + 2, w->dims + 2, sizeof(int64_t) * (size_t)axes);
   dims[2 + axes] = block;
   dims[3 + axes] = block;
-  if (!require_shape(call, 1, depthwise ? 3 + axes : 4 + axes, dims,
-                     depthwise ? "output channel blocks, 1, kernel…, output channels of a block"
-                               : "output channel blocks, input channel blocks, kernel…, input "
-                                 "channels of a block, output channels of a block") ||
+  const char *what = depthwise ? "output channel blocks, 1, kernel…, output channels of a block"
+                     : !x_blocked ? "output channel blocks, input channels, kernel…, output "
+                                    "channels of a block"
+                                  : "output channel blocks, input channel blocks, kernel…, input "
+                                    "channels of a block, output channels of a block";
+  if (!require_shape(call, 1, depthwise || !x_blocked ? 3 + axes : 4 + axes, dims, what) ||
       !require_kernel(call, 1)) {
     return false;
   }
@@ -255,7 +267,7 @@ static bool blocked_conv_shape(tsl_type_call *call, int64_t block) {
   memcpy(win.kernel, w->dims + 2, sizeof(int64_t) * (size_t)axes);
   out[2 + axes] = block;
   return input_windows(call, &win, 0, false, out + 2) &&
-         rule_output(call, 0, x->dtype, x->rank, out);
+         rule_output(call, 0, x->dtype, 3 + axes, out);
 }
 
 /* conv itself takes floats; conv_integer and qlinear_conv check their dtypes, call this for the
@@ -265,8 +277,12 @@ bool tsl_rule_conv(tsl_type_call *call) {
                (rule_require_float(call, 0) && rule_require_same_dtype(call, 1, 0) &&
                 (!rule_input(call, 2) || rule_require_same_dtype(call, 2, 0)));
   int64_t block;
-  if (!typed || !read_channel_block(call, &block)) return false;
-  if (block > 0) return rule_require_min_rank(call, 0, 4) && blocked_conv_shape(call, block);
+  bool x_blocked;
+  if (!typed || !read_channel_block(call, true, &block, &x_blocked)) return false;
+  if (block > 0) {
+    return rule_require_min_rank(call, 0, x_blocked ? 4 : 3) &&
+           blocked_conv_shape(call, block, x_blocked);
+  }
   return conv_shape(call);
 }
 
@@ -440,8 +456,9 @@ static bool pool_dtype_fits(tsl_type_call *call) {
 bool tsl_rule_pool(tsl_type_call *call) {
   const tsl_type *x = call->inputs[0];
   int64_t block;
+  bool x_blocked;
   if (!pool_dtype_fits(call) || !rule_require_min_rank(call, 0, 3) ||
-      !read_channel_block(call, &block)) {
+      !read_channel_block(call, false, &block, &x_blocked)) {
     return false;
   }
   if (block > 0 && call->num_outputs > 1) {
@@ -528,7 +545,8 @@ bool tsl_rule_max_roi_pool(tsl_type_call *call) {
     return false;
   }
   if (rois->rank != 2 || rois->dims[1] != 5) {
-    return rule_fail_input(call, 1, "max_roi_pool needs [regions, 5], each region's batch "
+    return rule_fail_input(call, 1,
+                           "max_roi_pool needs [regions, 5], each region's batch "
                            "index, x1, y1, x2, y2");
   }
   if (pooled->count != 2 || pooled->ints[0] < 1 || pooled->ints[1] < 1) {

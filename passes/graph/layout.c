@@ -4,7 +4,11 @@
  * Each 4-d f32 convolution whose channels divide into blocks of x, ungrouped or depthwise,
  * computes in layout NCHW{x}c: its input through a layout_transform unless it is blocked
  * already, its weight through one to OIHW{x}i{x}o (depthwise OIHW{x}o), which fold_constants
- * computes since the weight is made of constants. The blocked layout carries on through max
+ * computes since the weight is made of constants. An ungrouped one whose output channels
+ * divide but whose input channels do not (an image's 3, a bottleneck's 24) reads its input in
+ * NCHW as it is, with its weight in OIHW{x}o, and writes blocks (MLAS's NCHW-to-NCHWc
+ * convolution): the first layers then need no transform, and the pool after them runs on
+ * vectors of channels. The blocked layout carries on through max
  * and average pools, concatenations along the channels, reductions over H and W that keep them
  * (global pools), and elementwise and broadcast operators whose other operands are blocked too
  * or are per-channel constants ([1, C, 1, 1] or [C, 1, 1], given a layout_transform of their
@@ -107,12 +111,17 @@ static void alter_conv(layouter *l, tsl_node *node) {
   int64_t channels = x->type.dims[1], outputs = w->type.dims[0];
   int64_t groups = tsl_node_attr(node, "groups")->i;
   bool depthwise = groups != 1 && groups == channels && outputs == channels;
-  if ((groups != 1 && !depthwise) || channels % l->block || outputs % l->block) return;
+  if ((groups != 1 && !depthwise) || outputs % l->block) return;
+  /* Input channels that do not divide into blocks (an image's 3, a bottleneck's 24) are read
+   * in NCHW, unless some other reader has put them in blocks already. */
+  bool x_blocked = channels % l->block == 0;
+  if (!x_blocked && depthwise) return;
   tsl_arena *arena = l->graph->arena;
   long long block = (long long)l->block;
-  const char *weight_layout = depthwise ? tsl_arena_printf(arena, "OIHW%lldo", block)
-                                        : tsl_arena_printf(arena, "OIHW%lldi%lldo", block, block);
-  tsl_value *inputs[3] = {to_blocked(l, x), transform(l, w, "OIHW", weight_layout),
+  const char *weight_layout = depthwise || !x_blocked
+                                  ? tsl_arena_printf(arena, "OIHW%lldo", block)
+                                  : tsl_arena_printf(arena, "OIHW%lldi%lldo", block, block);
+  tsl_value *inputs[3] = {x_blocked ? to_blocked(l, x) : x, transform(l, w, "OIHW", weight_layout),
                           node->num_inputs > 2 ? node->inputs[2] : NULL};
   set_blocked(l, node, blocked_copy(l, node, inputs));
 }

@@ -94,15 +94,15 @@ START_TEST(pass_cases) {
 }
 END_TEST
 
-/* A small network of what alter_layout blocks: a convolution with bias, a per-channel scale, a
- * depthwise convolution with stride, max and average pools with padding, a residual add, a
- * concatenation along the channels and a global mean; 16
- * channels, which divide into the host's vector lanes (4, 8 or 16). Weights are inputs bound to
+/* A small network of what alter_layout blocks: a convolution with bias from an image's 3
+ * channels (read in NCHW), a per-channel scale, a depthwise convolution with stride, max and
+ * average pools with padding, a residual add, a concatenation along the channels and a global
+ * mean; 16 channels, which divide into the host's vector lanes (4, 8 or 16). Weights are inputs bound to
  * constants (the pass blocks convolutions on constant weights only). */
 static const char *const blocked_network =
     "graph \"g\" {\n"
-    "  input %x: f32[1, 16, 7, 7]\n"
-    "  input %w: f32[16, 16, 3, 3]\n"
+    "  input %x: f32[1, 3, 7, 7]\n"
+    "  input %w: f32[16, 3, 3, 3]\n"
     "  input %b: f32[16]\n"
     "  input %s: f32[1, 16, 1, 1]\n"
     "  input %dw: f32[16, 1, 3, 3]\n"
@@ -162,7 +162,7 @@ static void run_blocked_network(int opt_level, const float *x, float *q, float *
 }
 
 START_TEST(blocked_layout_computes_as_nchw) {
-  enum { X = 16 * 7 * 7, Q = 16 * 2 * 2, R = 16 * 7 * 7, G = 32 };
+  enum { X = 3 * 7 * 7, Q = 16 * 2 * 2, R = 16 * 7 * 7, G = 32 };
   static float x[X], q0[Q], r0[R], g0[G], q3[Q], r3[R], g3[G];
   for (int i = 0; i < X; i++) x[i] = (float)((i * 13) % 17) / 17.0f - 0.5f;
   run_blocked_network(0, x, q0, r0, g0);

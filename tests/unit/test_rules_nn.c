@@ -47,7 +47,8 @@ START_TEST(conv_rule) {
 END_TEST
 
 /* layout "NCHW{x}c": x [N, C/x, H, W, x]; w [M/x, C/x, kh, kw, x, x] or, depthwise,
- * [M/x, 1, kh, kw, x]; b [M]. Pools keep the blocks. */
+ * [M/x, 1, kh, kw, x]; b [M]; or, from x in NCHW, w [M/x, C, kh, kw, x]. Pools keep the
+ * blocks. */
 START_TEST(blocked_layout_rules) {
   EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 2, 5, 5, 4]\n"
                   "  input %w: f32[3, 2, 3, 3, 4, 4]\n  input %b: f32[12]\n"
@@ -60,6 +61,19 @@ START_TEST(blocked_layout_rules) {
                   "  %a: f32[1, 2, 3, 3, 4] = avg_pool(%x) {kernel=[3, 3], strides=[2, 2], "
                   "pads=[1, 1, 1, 1], layout=\"NCHW4c\"}\n"
                   "  output %y\n  output %d\n  output %p\n  output %a\n}\n");
+  EXPECT_GRAPH_OK("graph \"g\" {\n  input %x: f32[1, 3, 5, 5]\n  input %w: f32[2, 3, 3, 3, 4]\n"
+                  "  %y: f32[1, 2, 3, 3, 4] = conv(%x, %w) {layout=\"NCHW4c\"}\n  output %y\n}\n");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 3, 5, 5]\n  input %w: f32[2, 3, 3, 3, 4, 4]\n"
+              "  %y: f32[1, 2, 3, 3, 4] = conv(%x, %w) {layout=\"NCHW4c\"}\n  output %y\n}\n",
+              "input 1 (w) has shape [2, 3, 3, 3, 4, 4]; conv needs [2, 3, 3, 3, 4]");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 8, 5, 5]\n  input %w: f32[2, 1, 3, 3, 4]\n"
+              "  %y: f32[1, 2, 3, 3, 4] = conv(%x, %w) {groups=8, layout=\"NCHW4c\"}\n"
+              "  output %y\n}\n",
+              "groups is 8; from an input in NCHW, layout \"NCHW4c\" takes groups 1");
+  parse_fails("graph \"g\" {\n  input %x: f32[1, 3, 5, 5]\n"
+              "  %p: f32[1, 1, 2, 2, 4] = max_pool(%x) {kernel=[2, 2], strides=[2, 2], "
+              "layout=\"NCHW4c\"}\n  output %p\n}\n",
+              "input 0 (x) has shape [1, 3, 5, 5]; layout \"NCHW4c\" needs [N, C/4, spatial…, 4]");
   parse_fails("graph \"g\" {\n  input %x: f32[1, 2, 5, 5, 8]\n  input %w: f32[3, 2, 3, 3, 4, 4]\n"
               "  %y: f32[1, 3, 3, 3, 4] = conv(%x, %w) {layout=\"NCHW4c\"}\n  output %y\n}\n",
               "input 0 (x) has shape [1, 2, 5, 5, 8]; layout \"NCHW4c\" needs [N, C/4, spatial…, 4]");
