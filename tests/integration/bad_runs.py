@@ -120,6 +120,10 @@ def main():
            "like 90s, 20m or 2h")
     expect(tessel, ["tune", model, "--records", records, "--search", "genetic"], 2,
            "evolutionary or random")
+    expect(tessel, ["tune", model, "--records", records, "--jobs", "0"], 2,
+           "--jobs takes a count from 1 to 1024, not '0'")
+    expect(tessel, ["tune", model, "--records", records, "--jobs", "many"], 2,
+           "--jobs takes a count from 1 to 1024, not 'many'")
     expect(tessel, ["tune", model, "--records", records, "--target", "llvm -mcpu=cortex-a72"], 2,
            "tuning measures on this machine")
     expect(tessel, ["tune", model, "--records", garbage], 2, "garbage.bin",

@@ -8,7 +8,8 @@ On two small generated models that share their first layer:
   same command again finishes the requested trials;
 - two tuners writing one database at once both finish, and every record is whole;
 - a candidate that crashes, hangs or computes a wrong output is recorded as such and the tuner
-  goes on (faults injected with TESSEL_MEASURE_FAULTS);
+  goes on (faults injected with TESSEL_MEASURE_FAULTS), also with two workers building at once
+  (--jobs 2), where the fault costs its own candidate and no other;
 - a compile for this machine uses the records, one for another CPU does not, and a second model
   that shares a layer with the tuned one uses that layer's record.
 """
@@ -137,6 +138,26 @@ def faults(model, work):
               f"{fault}: no record of error '{kind}' in {[error for _, _, error in rows]}")
 
 
+def faults_with_jobs(model, work):
+    """Two workers: the 1st candidate (built beside the 2nd) crashes, the 3rd hangs and the 6th
+    computes a wrong output; every other candidate is measured."""
+    db = work / "fault-jobs.db"
+    env = dict(os.environ, TESSEL_MEASURE_FAULTS="crash@1,hang@3,wrong@6")
+    result = tessel(["tune", model, "--records", db, "--trials", 8, "--jobs", 2, "--timeout", "5s"],
+                    env=env)
+    if not check(result.returncode == 0,
+                 f"--jobs 2 with faults: the tuner failed:\n{result.stderr}"):
+        return
+    rows, intact = records(db)
+    check(intact == "ok", f"--jobs 2 with faults: the database is not intact: {intact}")
+    check(len(rows) == 8, f"--jobs 2 with faults: {len(rows)} records, not 8")
+    errors = sorted(error for _, _, error in rows if error)
+    check(errors == ["run", "timeout", "wrong"],
+          f"--jobs 2 with faults: the failed records are {errors}, not run, timeout and wrong")
+    check(all(seconds and seconds > 0 for _, seconds, error in rows if not error),
+          "--jobs 2 with faults: a working record has no time")
+
+
 def used_records(model, db, target, work):
     args = ["compile", model, "-o", work / "model.so", "--records", db]
     if target:
@@ -168,6 +189,7 @@ def main():
 
     kill_and_resume(tuned, str(db))
     faults(tuned, work)
+    faults_with_jobs(tuned, work)
     two_tuners(tuned, str(work / "shared.db"))
 
     used, kernels = used_records(tuned, db, None, work)
