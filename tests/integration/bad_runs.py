@@ -139,6 +139,11 @@ def main():
     bad_lines.write_text('{"workload": "w", "target": "t", "trace": {}, "seconds": 1}\nnot json\n')
     expect(tessel, ["db", "import", records, bad_lines], 2, "bad.jsonl: line 2")
     expect(tessel, ["db", "show", records, "ffff"], 2, "no workload's key starts with 'ffff'")
+    expect(tessel, ["db", "top", records, "--workload", "ffff"], 2,
+           "no workload's key starts with 'ffff'")
+    expect(tessel, ["db", "top", records, "-n", "0"], 2, "-n takes a positive count")
+    expect(tessel, ["db", "top", records, "--workload"], 2, "--workload needs a key")
+    expect(tessel, ["db", "top", records, "ffff"], 2, "db top takes no arguments but the database")
     expect(tessel, ["db", "report", records], 2, "needs -o FILE.html")
     expect(tessel, ["db", "report", records, "-o", work / "r.html"], 2, "no tuned model")
     leftovers = [p.name for p in work.iterdir() if "partial" in p.name]
