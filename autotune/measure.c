@@ -257,6 +257,63 @@ static int serve_candidate(const tsl_primfunc *workload, const tsl_target *targe
   return status;
 }
 
+/* The default schedule's outputs, which a worker that saved them wrote to `path`. */
+static tsl_status read_reference(const char *path, const buffers *b, void **reference,
+                                 tsl_error *error) {
+  FILE *file = fopen(path, "rb");
+  if (!file) return tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot read it", path);
+  bool whole = true;
+  for (int i = 0; i < b->count && whole; i++) {
+    if (b->is_output[i]) whole = fread(reference[i], 1, b->bytes[i], file) == b->bytes[i];
+  }
+  whole = whole && fgetc(file) == EOF;
+  fclose(file);
+  if (!whole) return tsl_fail(error, TSL_ERROR_INPUT, "%s: not the outputs of this workload", path);
+  return TSL_OK;
+}
+
+static tsl_status write_reference(const char *path, const buffers *b, void *const *reference,
+                                  tsl_error *error) {
+  FILE *file = fopen(path, "wb");
+  bool written = file != NULL;
+  for (int i = 0; i < b->count && written; i++) {
+    if (b->is_output[i]) written = fwrite(reference[i], 1, b->bytes[i], file) == b->bytes[i];
+  }
+  if (file && fclose(file) != 0) written = false;
+  return written ? TSL_OK : tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot write it", path);
+}
+
+/* The reference every candidate's outputs are checked against, the default schedule's: read
+ * from the file the header's "load_reference" names, or built and run here (and saved in
+ * "save_reference" when the header names one). */
+static tsl_status make_reference(const tsl_primfunc *workload, const tsl_target *target,
+                                 const json_t *header, buffers *b, void **reference,
+                                 tsl_error *error) {
+  for (int i = 0; i < b->count; i++) {
+    if (!b->is_output[i]) continue;
+    reference[i] = malloc(b->bytes[i] + 1);
+    TSL_CHECK_ALLOC(reference[i]);
+  }
+  const char *load = json_string_value(json_object_get(header, "load_reference"));
+  const char *save = json_string_value(json_object_get(header, "save_reference"));
+  if (load) return read_reference(load, b, reference, error);
+  tsl_primfunc *func = tsl_primfunc_copy(workload);
+  tsl_default_schedule(func, target);
+  compiled kernel;
+  tsl_status status = compile(func, target, &kernel, error);
+  tsl_primfunc_free(func);
+  if (status) {
+    tsl_error_prefix(error, "the default schedule: ");
+    return status;
+  }
+  run_once(&kernel, b);
+  tsl_jit_free(kernel.jit);
+  for (int i = 0; i < b->count; i++) {
+    if (b->is_output[i]) memcpy(reference[i], b->data[i], b->bytes[i]);
+  }
+  return save ? write_reference(save, b, reference, error) : TSL_OK;
+}
+
 int tsl_measure_worker(FILE *in, FILE *out) {
   char *first = read_line(in);
   json_error_t parse_error;
@@ -281,31 +338,19 @@ int tsl_measure_worker(FILE *in, FILE *out) {
     return 2;
   }
   tsl_stmt_walk(workload->body, infer_regions, workload->arena);
-  /* The reference: the default schedule's outputs. */
   buffers b;
   make_buffers(workload, &b);
-  tsl_primfunc *reference_func = tsl_primfunc_copy(workload);
-  tsl_default_schedule(reference_func, &target);
-  compiled reference_kernel;
-  if (compile(reference_func, &target, &reference_kernel, &error)) {
-    fprintf(stderr, "tessel tune-worker: the default schedule: %s\n", error.message);
-    return 1;
-  }
-  tsl_primfunc_free(reference_func);
-  run_once(&reference_kernel, &b);
   void **reference = calloc((size_t)b.count + 1, sizeof(void *));
   TSL_CHECK_ALLOC(reference);
-  for (int i = 0; i < b.count; i++) {
-    if (!b.is_output[i]) continue;
-    reference[i] = malloc(b.bytes[i] + 1);
-    TSL_CHECK_ALLOC(reference[i]);
-    memcpy(reference[i], b.data[i], b.bytes[i]);
-  }
-  tsl_jit_free(reference_kernel.jit);
-  fprintf(out, "{\"ready\": true}\n");
-  fflush(out);
-  char *line;
   int status = 0;
+  if (make_reference(workload, &target, header, &b, reference, &error)) {
+    fprintf(stderr, "tessel tune-worker: %s\n", error.message);
+    status = 1;
+  } else {
+    fprintf(out, "{\"ready\": true}\n");
+    fflush(out);
+  }
+  char *line;
   while (!status && (line = read_line(in))) {
     if (*line)
       status = serve_candidate(workload, &target, line, in, out, &b, reference, min_seconds);
@@ -330,7 +375,7 @@ typedef struct worker {
   size_t buffered;
   bool starting; /* started, its "ready" not read yet */
   bool waiting;  /* holds a built candidate that has not run */
-  double sent;   /* when it was given its candidate */
+  double sent;   /* when it was started, or given its candidate */
 } worker;
 
 /* A pipe whose ends a later worker does not inherit: a worker holding another's stdin open would
@@ -380,6 +425,7 @@ static tsl_status start_worker(const tsl_measure_options *options, const char *h
   w->alive = true;
   w->starting = true;
   w->waiting = false;
+  w->sent = now_seconds();
   w->to = fdopen(to_child[1], "w");
   w->from = from_child[0];
   w->buffered = 0;
@@ -422,27 +468,56 @@ static int next_answer(worker *w, double timeout, char *line, size_t size) {
   }
 }
 
-/* Starts those of the first `count` workers that are not running, all at once, and waits until
- * each has built the default schedule. */
-static tsl_status start_workers(const tsl_measure_options *options, const char *header,
-                                worker *workers, int count, char *line, tsl_error *error) {
-  double started = now_seconds();
-  for (int i = 0; i < count; i++) {
-    if (!workers[i].alive) TRY(start_worker(options, header, &workers[i], error));
-  }
-  for (int i = 0; i < count; i++) {
-    worker *w = &workers[i];
-    if (!w->starting) continue;
-    w->starting = false;
-    /* A worker that cannot parse the workload or build its default schedule: no candidate's
-     * fault. */
-    double left = options->timeout - (now_seconds() - started);
-    if (next_answer(w, left, line, LINE_LIMIT) != 1 || !strstr(line, "\"ready\"")) {
-      return tsl_fail(error, TSL_ERROR_INTERNAL,
-                      "the measuring worker could not build the workload's default schedule");
-    }
+/* Waits until the worker has its reference: built the default schedule, or read its outputs. */
+static tsl_status await_ready(const tsl_measure_options *options, worker *w, char *line,
+                              tsl_error *error) {
+  w->starting = false;
+  double left = options->timeout - (now_seconds() - w->sent);
+  /* One that cannot parse the workload or build its default schedule: no candidate's fault. */
+  if (next_answer(w, left, line, LINE_LIMIT) != 1 || !strstr(line, "\"ready\"")) {
+    return tsl_fail(error, TSL_ERROR_INTERNAL,
+                    "the measuring worker could not build the workload's default schedule");
   }
   return TSL_OK;
+}
+
+/* The two first lines a worker may be given: the first one to start builds the reference and
+ * saves its outputs in a file, which the others read instead of building it again. */
+typedef struct headers {
+  char *save, *load;
+  bool saved;
+} headers;
+
+/* Starts those of the first `count` workers that are not running and waits until each has its
+ * reference; the first worker ever started saves it, and then the others start at once. */
+static tsl_status start_workers(const tsl_measure_options *options, headers *h, worker *workers,
+                                int count, char *line, tsl_error *error) {
+  for (int i = 0; i < count; i++) {
+    if (workers[i].alive) continue;
+    TRY(start_worker(options, h->saved ? h->load : h->save, &workers[i], error));
+    if (!h->saved) {
+      TRY(await_ready(options, &workers[i], line, error));
+      h->saved = true;
+    }
+  }
+  for (int i = 0; i < count; i++) {
+    if (workers[i].starting) TRY(await_ready(options, &workers[i], line, error));
+  }
+  return TSL_OK;
+}
+
+/* The first line for a worker: the workload, the target, and where the reference is saved (key
+ * "save_reference") or to be read from ("load_reference"). */
+static char *worker_header(const tsl_measure_options *options, const char *workload,
+                           const char *target, const char *reference_key,
+                           const char *reference_path) {
+  json_t *json = json_pack("{s:s, s:s, s:f, s:s}", "workload", workload, "target", target,
+                           "min_seconds", options->min_seconds, reference_key, reference_path);
+  TSL_CHECK_ALLOC(json);
+  char *text = json_dumps(json, JSON_COMPACT);
+  json_decref(json);
+  TSL_CHECK_ALLOC(text);
+  return text;
 }
 
 /* The worker's answer `line` to a candidate (to its build, or its run when `ran`) into
@@ -548,11 +623,20 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
                        int count, char *const *traces, tsl_measured *results, tsl_error *error) {
   /* Candidates measured by this process before, to number them for TESSEL_MEASURE_FAULTS. */
   static long long measured_before;
-  json_t *header_json = json_pack("{s:s, s:s, s:f}", "workload", workload, "target", target,
-                                  "min_seconds", options->min_seconds);
-  char *header = json_dumps(header_json, JSON_COMPACT);
-  json_decref(header_json);
-  TSL_CHECK_ALLOC(header);
+  const char *folder = getenv("TMPDIR");
+  char reference_path[4096];
+  snprintf(reference_path, sizeof(reference_path), "%s/tessel-reference-XXXXXX",
+           folder && *folder ? folder : "/tmp");
+  int reference_file = mkstemp(reference_path);
+  if (reference_file < 0) {
+    return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot make a file like %s: %s", reference_path,
+                    strerror(errno));
+  }
+  close(reference_file);
+  headers h = {
+      .save = worker_header(options, workload, target, "save_reference", reference_path),
+      .load = worker_header(options, workload, target, "load_reference", reference_path),
+  };
   /* SIGPIPE from a worker that died must not end the tuner. */
   struct sigaction ignore = {.sa_handler = SIG_IGN}, previous;
   sigemptyset(&ignore.sa_mask);
@@ -567,7 +651,7 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
    * replaced first); then, with nothing building, they run one at a time. */
   for (int next = 0; next < count && !status;) {
     int round = count - next < jobs ? count - next : jobs;
-    status = start_workers(options, header, workers, round, line, error);
+    status = start_workers(options, &h, workers, round, line, error);
     for (int i = 0; i < round && !status; i++)
       send_candidate(&workers[i], traces[next + i], &results[next + i]);
     for (int i = 0; i < round && !status; i++)
@@ -584,8 +668,10 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
     if (workers[i].alive) stop_worker(&workers[i], status != TSL_OK);
   }
   sigaction(SIGPIPE, &previous, NULL);
+  unlink(reference_path);
   free(workers);
   free(line);
-  free(header);
+  free(h.save);
+  free(h.load);
   return status;
 }
