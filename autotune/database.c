@@ -410,6 +410,44 @@ tsl_status tsl_db_tasks(tsl_db *db, void (*each)(const tsl_db_task *task, void *
   return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "reading records");
 }
 
+tsl_status tsl_db_fastest(tsl_db *db, const char *workload, int count,
+                          void (*each)(const tsl_db_ranked *record, void *context), void *context,
+                          tsl_error *error) {
+  /* Trials are numbered among all records of a task, failures included; ranks among those
+   * that work. */
+  sqlite3_stmt *query;
+  query = prepare(db,
+                  "SELECT w.key, t.key, ranked.rank, ranked.seconds, ranked.build_seconds, "
+                  "ranked.trial, ranked.trials, ranked.created FROM (SELECT *, row_number() "
+                  "OVER (PARTITION BY workload, target ORDER BY seconds, id) AS rank FROM "
+                  "(SELECT *, row_number() OVER task_order AS trial, count(*) OVER task AS "
+                  "trials FROM records WINDOW task AS (PARTITION BY workload, target), "
+                  "task_order AS (task ORDER BY id)) WHERE error IS NULL AND seconds IS NOT "
+                  "NULL) ranked JOIN workloads w ON w.id = ranked.workload JOIN targets t ON "
+                  "t.id = ranked.target WHERE ranked.rank <= ?2 AND (?1 IS NULL OR w.key = ?1) "
+                  "ORDER BY t.key, w.key, ranked.rank",
+                  0);
+  if (!query) return sqlite_fail(db, error, "reading records");
+  if (workload) sqlite3_bind_text(query, 1, workload, -1, SQLITE_STATIC);
+  sqlite3_bind_int(query, 2, count);
+  int step;
+  while ((step = sqlite3_step(query)) == SQLITE_ROW) {
+    tsl_db_ranked record = {
+        .workload = (const char *)sqlite3_column_text(query, 0),
+        .target = (const char *)sqlite3_column_text(query, 1),
+        .rank = sqlite3_column_int(query, 2),
+        .seconds = sqlite3_column_double(query, 3),
+        .build_seconds = sqlite3_column_double(query, 4),
+        .trial = sqlite3_column_int64(query, 5),
+        .trials = sqlite3_column_int64(query, 6),
+        .created = (const char *)sqlite3_column_text(query, 7),
+    };
+    each(&record, context);
+  }
+  sqlite3_finalize(query);
+  return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "reading records");
+}
+
 tsl_status tsl_db_workload_text(tsl_db *db, const char *workload, char **text, tsl_error *error) {
   *text = NULL;
   sqlite3_stmt *query;

@@ -84,6 +84,22 @@ typedef struct tsl_db_task {
 tsl_status tsl_db_tasks(tsl_db *db, void (*each)(const tsl_db_task *task, void *context),
                         void *context, tsl_error *error);
 
+/* A working record among the fastest of its workload on its target. */
+typedef struct tsl_db_ranked {
+  const char *workload, *target; /* keys */
+  int rank;                      /* 1: the fastest of the workload on the target */
+  double seconds, build_seconds;
+  long long trial, trials; /* it was the trial-th record of the workload on the target, of so
+                            * many now */
+  const char *created;     /* when it was measured, "YYYY-MM-DDTHH:MM:SSZ" */
+} tsl_db_ranked;
+
+/* The `count` fastest working records of each workload (only `workload`, when not NULL) on each
+ * target, by target, workload and rank, passed to `each`. */
+tsl_status tsl_db_fastest(tsl_db *db, const char *workload, int count,
+                          void (*each)(const tsl_db_ranked *record, void *context), void *context,
+                          tsl_error *error);
+
 /* The canonical text of the workload with key `workload` (malloc'd); NULL when the database
  * does not know it. */
 tsl_status tsl_db_workload_text(tsl_db *db, const char *workload, char **text, tsl_error *error);

@@ -1,5 +1,6 @@
 /* Candidates measured in worker processes (measure.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
@@ -211,67 +212,135 @@ static void infer_regions(tsl_stmt *stmt, void *context) {
   if (stmt->kind == TSL_STMT_BLOCK) tsl_block_infer_regions(context, stmt);
 }
 
-/* TESSEL_MEASURE_FAULTS, for tests of the tuner's isolation: "crash@N,hang@N,wrong@N" makes
- * this worker's N-th candidate (from 1) crash, hang or compute a wrong output. */
-static const char *fault_at(int candidate) {
-  const char *faults = getenv("TESSEL_MEASURE_FAULTS");
-  static const char *const kinds[] = {"crash", "hang", "wrong"};
-  for (const char *at = faults; at && *at;) {
-    for (int k = 0; k < 3; k++) {
-      size_t length = strlen(kinds[k]);
-      if (strncmp(at, kinds[k], length) == 0 && at[length] == '@' &&
-          atoi(at + length + 1) == candidate)
-        return kinds[k];
-    }
-    at = strchr(at, ',');
-    if (at) at++;
-  }
-  return NULL;
+static json_t *build_failure(const char *message, double build_seconds) {
+  return json_pack("{s:s, s:s, s:f}", "error", "build", "message", message, "build_seconds",
+                   build_seconds);
 }
 
-/* One candidate: replayed, built, checked and timed. */
-static json_t *measure_one(const tsl_primfunc *workload, const tsl_target *target, const char *line,
-                           buffers *b, void *const *reference, double min_seconds) {
+/* A candidate replayed on the workload and compiled into `kernel`; NULL, or the answer that
+ * says why it does not build. */
+static json_t *build_candidate(const tsl_primfunc *workload, const tsl_target *target,
+                               const char *line, compiled *kernel, double *build_seconds) {
   tsl_trace *trace;
   tsl_error error;
   double started = now_seconds();
-  if (tsl_trace_from_json(line, strlen(line), "candidate", &trace, &error)) {
-    return json_pack("{s:s, s:s, s:f}", "error", "build", "message", error.message, "build_seconds",
-                     0.0);
-  }
+  *build_seconds = 0;
+  if (tsl_trace_from_json(line, strlen(line), "candidate", &trace, &error))
+    return build_failure(error.message, 0);
   tsl_primfunc *func = tsl_primfunc_copy(workload);
   tsl_schedule sch;
   tsl_schedule_init(&sch, func);
   tsl_status status = tsl_trace_replay(trace, &sch, &error);
   tsl_schedule_release(&sch);
   tsl_trace_free(trace);
-  compiled kernel;
-  if (!status) status = compile(func, target, &kernel, &error);
+  if (!status) status = compile(func, target, kernel, &error);
   tsl_primfunc_free(func);
-  double build_seconds = now_seconds() - started;
-  if (status) {
-    return json_pack("{s:s, s:s, s:f}", "error", "build", "message", error.message, "build_seconds",
-                     build_seconds);
-  }
-  json_t *result;
-  char message[256];
-  static int candidates;
-  const char *fault = fault_at(++candidates);
+  *build_seconds = now_seconds() - started;
+  return status ? build_failure(error.message, *build_seconds) : NULL;
+}
+
+/* A built candidate checked against the reference and timed; `fault` (tests: NULL, "crash",
+ * "hang" or "wrong") makes it fail. */
+static json_t *time_candidate(const compiled *kernel, buffers *b, void *const *reference,
+                              double min_seconds, const char *fault) {
   if (fault && strcmp(fault, "crash") == 0) raise(SIGKILL);
   while (fault && strcmp(fault, "hang") == 0) sleep(1);
-  run_once(&kernel, b);
-  for (int i = 0; fault && i < b->count; i++) {
+  run_once(kernel, b);
+  for (int i = 0; fault && strcmp(fault, "wrong") == 0 && i < b->count; i++) {
     if (b->is_output[i]) ((float *)b->data[i])[0] += 1.0f;
   }
-  if (!same_outputs(b, reference, message, sizeof(message))) {
-    result = json_pack("{s:s, s:s, s:f}", "error", "wrong", "message", message, "build_seconds",
-                       build_seconds);
-  } else {
-    result = json_pack("{s:f, s:f}", "seconds", time_runs(&kernel, b, min_seconds), "build_seconds",
-                       build_seconds);
+  char message[256];
+  if (!same_outputs(b, reference, message, sizeof(message)))
+    return json_pack("{s:s, s:s}", "error", "wrong", "message", message);
+  return json_pack("{s:f}", "seconds", time_runs(kernel, b, min_seconds));
+}
+
+/* One candidate line: built and answered, then, once the parent's next line asks for it,
+ * timed. Returns the worker's exit status when the parent broke the protocol, else 0. */
+static int serve_candidate(const tsl_primfunc *workload, const tsl_target *target, const char *line,
+                           FILE *in, FILE *out, buffers *b, void *const *reference,
+                           double min_seconds) {
+  compiled kernel;
+  double build_seconds;
+  json_t *failure = build_candidate(workload, target, line, &kernel, &build_seconds);
+  if (failure) {
+    answer(out, failure);
+    return 0;
   }
+  answer(out, json_pack("{s:b, s:f}", "built", 1, "build_seconds", build_seconds));
+  char *request = read_line(in);
+  json_error_t parse_error;
+  json_t *run = request ? json_loads(request, 0, &parse_error) : NULL;
+  int status = 0;
+  if (json_is_true(json_object_get(run, "run"))) {
+    const char *fault = json_string_value(json_object_get(run, "fault"));
+    answer(out, time_candidate(&kernel, b, reference, min_seconds, fault));
+  } else if (request) {
+    fprintf(stderr, "tessel tune-worker: a built candidate waits for {\"run\": true}, not %.80s\n",
+            request);
+    status = 2;
+  }
+  free(request);
+  json_decref(run);
   tsl_jit_free(kernel.jit);
-  return result;
+  return status;
+}
+
+/* The default schedule's outputs, which a worker that saved them wrote to `path`. */
+static tsl_status read_reference(const char *path, const buffers *b, void **reference,
+                                 tsl_error *error) {
+  FILE *file = fopen(path, "rb");
+  if (!file) return tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot read it", path);
+  bool whole = true;
+  for (int i = 0; i < b->count && whole; i++) {
+    if (b->is_output[i]) whole = fread(reference[i], 1, b->bytes[i], file) == b->bytes[i];
+  }
+  whole = whole && fgetc(file) == EOF;
+  fclose(file);
+  if (!whole) return tsl_fail(error, TSL_ERROR_INPUT, "%s: not the outputs of this workload", path);
+  return TSL_OK;
+}
+
+static tsl_status write_reference(const char *path, const buffers *b, void *const *reference,
+                                  tsl_error *error) {
+  FILE *file = fopen(path, "wb");
+  bool written = file != NULL;
+  for (int i = 0; i < b->count && written; i++) {
+    if (b->is_output[i]) written = fwrite(reference[i], 1, b->bytes[i], file) == b->bytes[i];
+  }
+  if (file && fclose(file) != 0) written = false;
+  return written ? TSL_OK : tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot write it", path);
+}
+
+/* The reference every candidate's outputs are checked against, the default schedule's: read
+ * from the file the header's "load_reference" names, or built and run here (and saved in
+ * "save_reference" when the header names one). */
+static tsl_status make_reference(const tsl_primfunc *workload, const tsl_target *target,
+                                 const json_t *header, buffers *b, void **reference,
+                                 tsl_error *error) {
+  for (int i = 0; i < b->count; i++) {
+    if (!b->is_output[i]) continue;
+    reference[i] = malloc(b->bytes[i] + 1);
+    TSL_CHECK_ALLOC(reference[i]);
+  }
+  const char *load = json_string_value(json_object_get(header, "load_reference"));
+  const char *save = json_string_value(json_object_get(header, "save_reference"));
+  if (load) return read_reference(load, b, reference, error);
+  tsl_primfunc *func = tsl_primfunc_copy(workload);
+  tsl_default_schedule(func, target);
+  compiled kernel;
+  tsl_status status = compile(func, target, &kernel, error);
+  tsl_primfunc_free(func);
+  if (status) {
+    tsl_error_prefix(error, "the default schedule: ");
+    return status;
+  }
+  run_once(&kernel, b);
+  tsl_jit_free(kernel.jit);
+  for (int i = 0; i < b->count; i++) {
+    if (b->is_output[i]) memcpy(reference[i], b->data[i], b->bytes[i]);
+  }
+  return save ? write_reference(save, b, reference, error) : TSL_OK;
 }
 
 int tsl_measure_worker(FILE *in, FILE *out) {
@@ -298,32 +367,22 @@ int tsl_measure_worker(FILE *in, FILE *out) {
     return 2;
   }
   tsl_stmt_walk(workload->body, infer_regions, workload->arena);
-  /* The reference: the default schedule's outputs. */
   buffers b;
   make_buffers(workload, &b);
-  tsl_primfunc *reference_func = tsl_primfunc_copy(workload);
-  tsl_default_schedule(reference_func, &target);
-  compiled reference_kernel;
-  if (compile(reference_func, &target, &reference_kernel, &error)) {
-    fprintf(stderr, "tessel tune-worker: the default schedule: %s\n", error.message);
-    return 1;
-  }
-  tsl_primfunc_free(reference_func);
-  run_once(&reference_kernel, &b);
   void **reference = calloc((size_t)b.count + 1, sizeof(void *));
   TSL_CHECK_ALLOC(reference);
-  for (int i = 0; i < b.count; i++) {
-    if (!b.is_output[i]) continue;
-    reference[i] = malloc(b.bytes[i] + 1);
-    TSL_CHECK_ALLOC(reference[i]);
-    memcpy(reference[i], b.data[i], b.bytes[i]);
+  int status = 0;
+  if (make_reference(workload, &target, header, &b, reference, &error)) {
+    fprintf(stderr, "tessel tune-worker: %s\n", error.message);
+    status = 1;
+  } else {
+    fprintf(out, "{\"ready\": true}\n");
+    fflush(out);
   }
-  tsl_jit_free(reference_kernel.jit);
-  fprintf(out, "{\"ready\": true}\n");
-  fflush(out);
   char *line;
-  while ((line = read_line(in))) {
-    if (*line) answer(out, measure_one(workload, &target, line, &b, reference, min_seconds));
+  while (!status && (line = read_line(in))) {
+    if (*line)
+      status = serve_candidate(workload, &target, line, in, out, &b, reference, min_seconds);
     free(line);
   }
   for (int i = 0; i < b.count; i++) free(reference[i]);
@@ -331,18 +390,31 @@ int tsl_measure_worker(FILE *in, FILE *out) {
   free_buffers(&b);
   tsl_primfunc_free(workload);
   json_decref(header);
-  return 0;
+  return status;
 }
 
 /* ---- the parent -------------------------------------------------------------------------- */
 
 typedef struct worker {
   pid_t pid;
+  bool alive;
   FILE *to; /* its stdin */
   int from; /* its stdout */
   char buffer[1 << 16];
   size_t buffered;
+  bool starting; /* started, its "ready" not read yet */
+  bool waiting;  /* holds a built candidate that has not run */
+  double sent;   /* when it was started, or given its candidate */
 } worker;
+
+/* A pipe whose ends a later worker does not inherit: a worker holding another's stdin open would
+ * keep that one from ever reading its end. */
+static bool make_pipe(int ends[2]) {
+  if (pipe(ends)) return false;
+  fcntl(ends[0], F_SETFD, FD_CLOEXEC);
+  fcntl(ends[1], F_SETFD, FD_CLOEXEC);
+  return true;
+}
 
 static tsl_status start_worker(const tsl_measure_options *options, const char *header, worker *w,
                                tsl_error *error) {
@@ -356,14 +428,18 @@ static tsl_status start_worker(const tsl_measure_options *options, const char *h
     path = self;
   }
   int to_child[2], from_child[2];
-  if (pipe(to_child) || pipe(from_child))
+  if (!make_pipe(to_child)) {
     return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot make pipes: %s", strerror(errno));
+  }
+  if (!make_pipe(from_child)) {
+    close(to_child[0]);
+    close(to_child[1]);
+    return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot make pipes: %s", strerror(errno));
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, to_child[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, from_child[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, to_child[1]);
-  posix_spawn_file_actions_addclose(&actions, from_child[0]);
   char *argv[] = {(char *)path, "tune-worker", NULL};
   int spawned = posix_spawn(&w->pid, path, &actions, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -375,6 +451,10 @@ static tsl_status start_worker(const tsl_measure_options *options, const char *h
     return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot start the measuring worker %s: %s", path,
                     strerror(spawned));
   }
+  w->alive = true;
+  w->starting = true;
+  w->waiting = false;
+  w->sent = now_seconds();
   w->to = fdopen(to_child[1], "w");
   w->from = from_child[0];
   w->buffered = 0;
@@ -388,6 +468,7 @@ static void stop_worker(worker *w, bool kill_it) {
   fclose(w->to);
   close(w->from);
   waitpid(w->pid, NULL, 0);
+  w->alive = false;
 }
 
 /* The worker's next line (into `line`) within `timeout` seconds: 1, 0 when it ended (exited or
@@ -416,73 +497,210 @@ static int next_answer(worker *w, double timeout, char *line, size_t size) {
   }
 }
 
-static void read_answer(const char *line, tsl_measured *result) {
+/* Waits until the worker has its reference: built the default schedule, or read its outputs. */
+static tsl_status await_ready(const tsl_measure_options *options, worker *w, char *line,
+                              tsl_error *error) {
+  w->starting = false;
+  double left = options->timeout - (now_seconds() - w->sent);
+  /* One that cannot parse the workload or build its default schedule: no candidate's fault. */
+  if (next_answer(w, left, line, LINE_LIMIT) != 1 || !strstr(line, "\"ready\"")) {
+    return tsl_fail(error, TSL_ERROR_INTERNAL,
+                    "the measuring worker could not build the workload's default schedule");
+  }
+  return TSL_OK;
+}
+
+/* The two first lines a worker may be given: the first one to start builds the reference and
+ * saves its outputs in a file, which the others read instead of building it again. */
+typedef struct headers {
+  char *save, *load;
+  bool saved;
+} headers;
+
+/* Starts those of the first `count` workers that are not running and waits until each has its
+ * reference; the first worker ever started saves it, and then the others start at once. */
+static tsl_status start_workers(const tsl_measure_options *options, headers *h, worker *workers,
+                                int count, char *line, tsl_error *error) {
+  for (int i = 0; i < count; i++) {
+    if (workers[i].alive) continue;
+    TRY(start_worker(options, h->saved ? h->load : h->save, &workers[i], error));
+    if (!h->saved) {
+      TRY(await_ready(options, &workers[i], line, error));
+      h->saved = true;
+    }
+  }
+  for (int i = 0; i < count; i++) {
+    if (workers[i].starting) TRY(await_ready(options, &workers[i], line, error));
+  }
+  return TSL_OK;
+}
+
+/* The first line for a worker: the workload, the target, and where the reference is saved (key
+ * "save_reference") or to be read from ("load_reference"). */
+static char *worker_header(const tsl_measure_options *options, const char *workload,
+                           const char *target, const char *reference_key,
+                           const char *reference_path) {
+  json_t *json = json_pack("{s:s, s:s, s:f, s:s}", "workload", workload, "target", target,
+                           "min_seconds", options->min_seconds, reference_key, reference_path);
+  TSL_CHECK_ALLOC(json);
+  char *text = json_dumps(json, JSON_COMPACT);
+  json_decref(json);
+  TSL_CHECK_ALLOC(text);
+  return text;
+}
+
+/* The worker's answer `line` to a candidate (to its build, or its run when `ran`) into
+ * `result`; whether it was built and waits to run. A worker that answers outside the protocol
+ * is stopped. */
+static bool read_answer(worker *w, const char *line, bool ran, tsl_measured *result) {
   json_error_t parse_error;
   json_t *json = json_loads(line, 0, &parse_error);
   const char *error = json_string_value(json_object_get(json, "error"));
-  result->build_seconds = json_number_value(json_object_get(json, "build_seconds"));
-  result->seconds = json_number_value(json_object_get(json, "seconds"));
-  result->error = !json ? "run" : !error ? NULL : strcmp(error, "wrong") == 0 ? "wrong" : "build";
   const char *message = json_string_value(json_object_get(json, "message"));
-  snprintf(result->message, sizeof(result->message), "%s",
-           message ? message
-           : json  ? ""
-                   : "the worker's answer is not JSON");
+  json_t *seconds = json_object_get(json, "seconds");
+  bool built = !ran && json_is_true(json_object_get(json, "built"));
+  if (!ran) result->build_seconds = json_number_value(json_object_get(json, "build_seconds"));
+  if (error) {
+    result->error = strcmp(error, "wrong") == 0 ? "wrong" : "build";
+  } else if (ran && json_is_number(seconds)) {
+    result->seconds = json_number_value(seconds);
+  } else if (!built) {
+    result->error = "run";
+    message = json ? "the worker's answer is not one of its protocol's"
+                   : "the worker's answer is not JSON";
+    stop_worker(w, true);
+  }
+  snprintf(result->message, sizeof(result->message), "%s", message ? message : "");
   json_decref(json);
+  return built;
+}
+
+/* The candidate is lost with its worker, which crashed (got 0) or ran past the time limit
+ * (building it or, when `ran`, running it). */
+static void lose_worker(worker *w, int got, bool ran, tsl_measured *result) {
+  result->error = got < 0 ? "timeout" : "run";
+  snprintf(result->message, sizeof(result->message), "%s",
+           got < 0 && ran ? "ran past the time limit"
+           : got < 0      ? "its build ran past the time limit"
+           : ran          ? "the worker crashed running it"
+                          : "the worker crashed building it");
+  stop_worker(w, true);
+}
+
+static void send_line(worker *w, const char *text) {
+  fprintf(w->to, "%s\n", text);
+  fflush(w->to);
+}
+
+/* Gives the worker a candidate to build. */
+static void send_candidate(worker *w, const char *trace, tsl_measured *result) {
+  json_error_t parse_error;
+  json_t *json = json_loads(trace, 0, &parse_error);
+  char *compact = json ? json_dumps(json, JSON_COMPACT) : strdup("{}");
+  json_decref(json);
+  TSL_CHECK_ALLOC(compact);
+  memset(result, 0, sizeof(*result));
+  w->sent = now_seconds();
+  send_line(w, compact);
+  free(compact);
+}
+
+/* Waits for the worker's candidate to be built, within the time limit. */
+static void await_build(const tsl_measure_options *options, worker *w, char *line,
+                        tsl_measured *result) {
+  int got = next_answer(w, options->timeout - (now_seconds() - w->sent), line, LINE_LIMIT);
+  if (got != 1)
+    lose_worker(w, got, false, result);
+  else
+    w->waiting = read_answer(w, line, false, result);
+}
+
+/* Lets the worker time its built candidate, in what its build left of the time limit. */
+static void run_built(const tsl_measure_options *options, worker *w, const char *fault, char *line,
+                      tsl_measured *result) {
+  char request[64];
+  snprintf(request, sizeof(request), "{\"run\": true%s%s%s}", fault ? ", \"fault\": \"" : "",
+           fault ? fault : "", fault ? "\"" : "");
+  w->waiting = false;
+  send_line(w, request);
+  int got = next_answer(w, options->timeout - result->build_seconds, line, LINE_LIMIT);
+  if (got != 1)
+    lose_worker(w, got, true, result);
+  else
+    read_answer(w, line, true, result);
+}
+
+/* TESSEL_MEASURE_FAULTS, for tests of the tuner's isolation: "crash@N,hang@N,wrong@N" makes the
+ * N-th candidate this process measures (from 1) crash, hang or compute a wrong output. */
+static const char *fault_at(long long candidate) {
+  const char *faults = getenv("TESSEL_MEASURE_FAULTS");
+  static const char *const kinds[] = {"crash", "hang", "wrong"};
+  for (const char *at = faults; at && *at;) {
+    for (int k = 0; k < 3; k++) {
+      size_t length = strlen(kinds[k]);
+      if (strncmp(at, kinds[k], length) == 0 && at[length] == '@' &&
+          atoll(at + length + 1) == candidate)
+        return kinds[k];
+    }
+    at = strchr(at, ',');
+    if (at) at++;
+  }
+  return NULL;
 }
 
 tsl_status tsl_measure(const tsl_measure_options *options, const char *workload, const char *target,
                        int count, char *const *traces, tsl_measured *results, tsl_error *error) {
-  json_t *header_json = json_pack("{s:s, s:s, s:f}", "workload", workload, "target", target,
-                                  "min_seconds", options->min_seconds);
-  char *header = json_dumps(header_json, JSON_COMPACT);
-  json_decref(header_json);
-  TSL_CHECK_ALLOC(header);
+  /* Candidates measured by this process before, to number them for TESSEL_MEASURE_FAULTS. */
+  static long long measured_before;
+  const char *folder = getenv("TMPDIR");
+  char reference_path[4096];
+  snprintf(reference_path, sizeof(reference_path), "%s/tessel-reference-XXXXXX",
+           folder && *folder ? folder : "/tmp");
+  int reference_file = mkstemp(reference_path);
+  if (reference_file < 0) {
+    return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot make a file like %s: %s", reference_path,
+                    strerror(errno));
+  }
+  close(reference_file);
+  headers h = {
+      .save = worker_header(options, workload, target, "save_reference", reference_path),
+      .load = worker_header(options, workload, target, "load_reference", reference_path),
+  };
   /* SIGPIPE from a worker that died must not end the tuner. */
   struct sigaction ignore = {.sa_handler = SIG_IGN}, previous;
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGPIPE, &ignore, &previous);
-  tsl_status status = TSL_OK;
+  int jobs = options->jobs < 1 ? 1 : options->jobs < count ? options->jobs : count;
+  worker *workers = calloc((size_t)jobs + 1, sizeof(worker));
   char *line = malloc(LINE_LIMIT);
+  TSL_CHECK_ALLOC(workers);
   TSL_CHECK_ALLOC(line);
+  tsl_status status = TSL_OK;
+  /* Rounds: every worker builds a candidate at once (a worker lost in the round before is
+   * replaced first); then, with nothing building, they run one at a time. */
   for (int next = 0; next < count && !status;) {
-    worker w;
-    status = start_worker(options, header, &w, error);
-    if (status) break;
-    /* The worker parses the workload and builds its default schedule first: one that cannot
-     * is no candidate's fault. */
-    if (next_answer(&w, options->timeout, line, LINE_LIMIT) != 1 || !strstr(line, "\"ready\"")) {
-      stop_worker(&w, true);
-      status = tsl_fail(error, TSL_ERROR_INTERNAL,
-                        "the measuring worker could not build the workload's default schedule");
-      break;
+    int round = count - next < jobs ? count - next : jobs;
+    status = start_workers(options, &h, workers, round, line, error);
+    for (int i = 0; i < round && !status; i++)
+      send_candidate(&workers[i], traces[next + i], &results[next + i]);
+    for (int i = 0; i < round && !status; i++)
+      await_build(options, &workers[i], line, &results[next + i]);
+    for (int i = 0; i < round && !status; i++) {
+      if (workers[i].waiting)
+        run_built(options, &workers[i], fault_at(measured_before + next + i + 1), line,
+                  &results[next + i]);
     }
-    /* One candidate at a time, so the time limit applies to it alone. */
-    bool alive = true;
-    while (next < count && alive) {
-      json_error_t parse_error;
-      json_t *trace = json_loads(traces[next], 0, &parse_error);
-      char *compact = trace ? json_dumps(trace, JSON_COMPACT) : strdup("{}");
-      json_decref(trace);
-      fprintf(w.to, "%s\n", compact);
-      fflush(w.to);
-      free(compact);
-      int got = next_answer(&w, options->timeout, line, LINE_LIMIT);
-      tsl_measured *result = &results[next++];
-      memset(result, 0, sizeof(*result));
-      if (got == 1) {
-        read_answer(line, result);
-      } else {
-        result->error = got < 0 ? "timeout" : "run";
-        snprintf(result->message, sizeof(result->message), "%s",
-                 got < 0 ? "ran past the time limit" : "the worker crashed running it");
-        alive = false;
-      }
-    }
-    stop_worker(&w, !alive);
+    next += round;
+  }
+  measured_before += count;
+  for (int i = 0; i < jobs; i++) {
+    if (workers[i].alive) stop_worker(&workers[i], status != TSL_OK);
   }
   sigaction(SIGPIPE, &previous, NULL);
+  unlink(reference_path);
+  free(workers);
   free(line);
-  free(header);
+  free(h.save);
+  free(h.load);
   return status;
 }

@@ -1,24 +1,36 @@
 /* Measuring candidates: schedules (traces) of one workload, each built and run in a worker
- * process, so that a candidate that crashes or hangs costs one trial, not the tuner. The worker
+ * process, so that a candidate that crashes or hangs costs one trial, not the tuner. A worker
  * is `tessel tune-worker`, started with posix_spawn (never a fork of a process that holds LLVM
- * or the thread pool); it reads the workload and then one trace a line on stdin, and answers
- * each with one line on stdout:
+ * or the thread pool); it reads the workload and then one trace a line on stdin, builds each
+ * and waits to be told to time it, answering with one line on stdout each time:
  *
- *   {"workload": TEXT, "target": TARGET, "min_seconds": S}     the first line in
- *   {"ready": true}                                            out, once the default schedule
- *                                                              is built (the reference)
+ *   {"workload": TEXT, "target": TARGET, "min_seconds": S,     the first line in, with at
+ *    "save_reference": FILE | "load_reference": FILE}          most one of the last two keys
+ *   {"ready": true}                                            out, once the worker has the
+ *                                                              reference: the default
+ *                                                              schedule's outputs
  *   {"format": "tessel-trace", …}                             each further line in: a candidate
- *   {"seconds": S, "build_seconds": B}                         its answer: the median run time
- *   {"error": "build"|"wrong", "message": M, "build_seconds": B}
+ *   {"built": true, "build_seconds": B}                        its answer: replayed and compiled
+ *   {"error": "build", "message": M, "build_seconds": B}       or not; the worker waits for the
+ *                                                              next candidate
+ *   {"run": true}                                              in, after "built": time it now
+ *   {"seconds": S}                                             its answer: the median run time
+ *   {"error": "wrong", "message": M}
  *
- * The worker fills the inputs with the same random numbers for every candidate and checks each
- * candidate's outputs against the default schedule's (relative error 1e-3), so a schedule that
- * computes something else is caught before it is recorded. Each timed run starts with every
- * buffer but the first input evicted from the caches, as in a model, where the weights come
- * from memory while the activations were just written. The parent gives each candidate a
- * time limit; a worker that crashes or runs past it is killed, the candidate recorded as "run"
- * or "timeout", and a new worker measures the rest. For tests, TESSEL_MEASURE_FAULTS
- * ("crash@N,hang@N,wrong@N") makes a worker's N-th candidate crash, hang or compute wrongly. */
+ * Several workers (`jobs`) build candidates at once, LLVM's compilation being the slow part;
+ * then the parent lets one at a time run, while none builds, so that timings are taken on a
+ * quiet machine. The first worker builds and runs the default schedule and saves its outputs in
+ * FILE; the others, and those that replace a lost one, read them from there instead of
+ * building it again (a worker given neither key builds its own). The worker fills the inputs with
+ * the same random numbers for every candidate and checks each candidate's outputs against the
+ * default schedule's (relative error 1e-3), so a schedule that computes something else is caught
+ * before it is recorded. Each timed run starts with every buffer but the first input evicted
+ * from the caches, as in a model, where the weights come from memory while the activations
+ * were just written. The parent gives each candidate a time limit for its build and its run
+ * together; a worker that crashes or runs past it is killed, the candidate recorded as "run" or
+ * "timeout", and a new worker takes its place. For tests, TESSEL_MEASURE_FAULTS
+ * ("crash@N,hang@N,wrong@N") makes the N-th candidate this process measures (from 1) crash, hang or
+ * compute wrongly: the parent adds "fault": "crash"|"hang"|"wrong" to its run line. */
 #ifndef TSL_AUTOTUNE_MEASURE_H
 #define TSL_AUTOTUNE_MEASURE_H
 
@@ -30,6 +42,7 @@ typedef struct tsl_measure_options {
   const char *worker; /* the tessel executable; NULL: this process's */
   double min_seconds; /* time each candidate runs at least this long (repeated) */
   double timeout;     /* seconds a candidate may take to build and run */
+  int jobs;           /* workers building candidates at once (at least 1) */
 } tsl_measure_options;
 
 typedef struct tsl_measured {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "autotune/cost_model.h"
 #include "autotune/database.h"
@@ -37,12 +38,13 @@ enum {
 };
 
 tsl_tune_options tsl_tune_defaults(void) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
   return (tsl_tune_options){
       .trials = 200,
       .batch = 16,
       .search = TSL_SEARCH_EVOLUTIONARY,
       .seed = 1,
-      .measure = {.min_seconds = 0.05, .timeout = 30},
+      .measure = {.min_seconds = 0.05, .timeout = 30, .jobs = cores > 0 ? (int)cores : 1},
   };
 }
 

@@ -38,7 +38,8 @@ typedef struct tsl_tune_options {
   void *progress_context;
 } tsl_tune_options;
 
-/* Sensible options: 200 trials, batches of 16, evolutionary search. */
+/* Sensible options: 200 trials, batches of 16, evolutionary search, as many workers building
+ * candidates at once as the machine has cores. */
 tsl_tune_options tsl_tune_defaults(void);
 
 /* Whether the target is this machine, where tuning measures. */

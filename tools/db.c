@@ -1,4 +1,5 @@
 /* tessel db: look into a tuning records database, and carry records between databases. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,16 @@ static int run(int argc, char **argv);
 
 const tsl_command tsl_command_db = {
     .name = "db",
-    .summary = "list, show, export, import, merge, report or prune tuning records",
+    .summary = "list, show, rank, export, import, merge, report or prune tuning records",
     .usage =
         "usage: tessel db list [DB]\n"
         "       tessel db show [DB] WORKLOAD\n"
+        "       tessel db top [DB] [--workload WORKLOAD] [-n N]\n"
         "       tessel db export [DB] [-o FILE]\n"
         "       tessel db import [DB] FILE...\n"
         "       tessel db merge [DB] SOURCE_DB...\n"
+        "       tessel db report [DB] [--model NAME] -o FILE.html\n"
+        "       tessel db prune [DB] [--keep N]\n"
         "\n"
         "DB is a tuning records database (default: the user's, $TESSEL_RECORDS or\n"
         "~/.local/share/tessel/records.db; docs/tuning.md). A DB is told from the other\n"
@@ -27,9 +31,16 @@ const tsl_command tsl_command_db = {
         "  list     each workload (by key) on each target: records, failed, best time\n"
         "  show     a workload's canonical TIR and its best record's trace on each target\n"
         "           (WORKLOAD: its key, or the first characters of it)\n"
+        "  top      the N fastest working records (default 1) of each workload on each target,\n"
+        "           or of WORKLOAD alone (default 10): time, the trial that found it, its\n"
+        "           build time, when it was measured, and the target\n"
         "  export   every record as one line of JSON, to FILE or stdout\n"
         "  import   the records of exported FILEs (those DB has already left out)\n"
-        "  merge    the records of other databases\n",
+        "  merge    the records of other databases\n"
+        "  report   a tuned model's report (as tune --report); --model names it when DB has\n"
+        "           several\n"
+        "  prune    delete all but the N fastest working records (default 8) of each\n"
+        "           workload on each target, failures too, and compact the file\n",
     .run = run,
 };
 
@@ -87,23 +98,56 @@ static void show_target(const tsl_db_task *task, void *context) {
   free(trace);
 }
 
+/* The one workload whose key starts with `prefix`, into `key`. */
+static tsl_status find_workload(tsl_db *db, const char *prefix, char key[TSL_WORKLOAD_KEY_SIZE],
+                                tsl_error *error) {
+  key_match match = {.prefix = prefix};
+  TRY(tsl_db_tasks(db, match_key, &match, error));
+  if (match.count == 0)
+    return tsl_fail(error, TSL_ERROR_INPUT, "no workload's key starts with '%s'", prefix);
+  if (match.count > 1)
+    return tsl_fail(error, TSL_ERROR_INPUT, "'%s' starts %.12s… and %.12s…; give more of the key",
+                    prefix, match.key, match.other);
+  memcpy(key, match.key, TSL_WORKLOAD_KEY_SIZE);
+  return TSL_OK;
+}
+
 static int show(tsl_db *db, const char *prefix) {
   tsl_error error;
-  key_match match = {.prefix = prefix};
-  if (tsl_db_tasks(db, match_key, &match, &error)) return cli_report(&error);
-  if (match.count == 0)
-    return tsl_fail(&error, TSL_ERROR_INPUT, "no workload's key starts with '%s'", prefix),
-           cli_report(&error);
-  if (match.count > 1)
-    return tsl_fail(&error, TSL_ERROR_INPUT, "'%s' starts %.12s… and %.12s…; give more of the key",
-                    prefix, match.key, match.other),
-           cli_report(&error);
+  char key[TSL_WORKLOAD_KEY_SIZE];
+  if (find_workload(db, prefix, key, &error)) return cli_report(&error);
   char *text;
-  if (tsl_db_workload_text(db, match.key, &text, &error)) return cli_report(&error);
-  printf("# workload %s\n%s", match.key, text ? text : "");
+  if (tsl_db_workload_text(db, key, &text, &error)) return cli_report(&error);
+  printf("# workload %s\n%s", key, text ? text : "");
   free(text);
-  show_context context = {db, match.key, TSL_OK, &error};
+  show_context context = {db, key, TSL_OK, &error};
   if (tsl_db_tasks(db, show_target, &context, &error) || context.status) return cli_report(&error);
+  return 0;
+}
+
+static void print_ranked(const tsl_db_ranked *record, void *context) {
+  int *count = context;
+  if ((*count)++ == 0)
+    printf("%-16s %4s %12s %11s %8s  %-20s  %s\n", "workload", "rank", "ms", "trial", "build s",
+           "measured", "target");
+  char trial[32];
+  snprintf(trial, sizeof(trial), "%lld/%lld", record->trial, record->trials);
+  printf("%-16.16s %4d %12.4f %11s %8.2f  %-20s  %s\n", record->workload, record->rank,
+         record->seconds * 1e3, trial, record->build_seconds, record->created, record->target);
+}
+
+/* The `count` fastest working records of each workload, or of the one `prefix` starts. */
+static int top(tsl_db *db, const char *db_path, const char *prefix, int count) {
+  tsl_error error;
+  char key[TSL_WORKLOAD_KEY_SIZE];
+  if (prefix && find_workload(db, prefix, key, &error)) return cli_report(&error);
+  int printed = 0;
+  if (tsl_db_fastest(db, prefix ? key : NULL, count, print_ranked, &printed, &error))
+    return cli_report(&error);
+  if (printed == 0 && prefix)
+    printf("%s: no working records of workload %.16s…\n", db_path, key);
+  else if (printed == 0)
+    printf("%s: no working records\n", db_path);
   return 0;
 }
 
@@ -217,7 +261,9 @@ static bool is_db(const char *arg) {
 static int run(int argc, char **argv) {
   if (argc < 1) return cli_usage_error(&tsl_command_db, "no action given");
   const char *action = argv[0], *db_path = NULL, *output = NULL, *model = NULL;
-  long keep = 8;
+  const char *workload = NULL;
+  bool top_action = strcmp(action, "top") == 0;
+  long keep = 8, ranked = 0;
   static char default_path[4096];
   char *rest[256];
   int count = 0;
@@ -231,6 +277,14 @@ static int run(int argc, char **argv) {
       keep = i + 1 < argc ? strtol(argv[++i], &end, 10) : -1;
       if (keep < 1 || *end)
         return cli_usage_error(&tsl_command_db, "--keep takes a positive count");
+    } else if (strcmp(argv[i], "-n") == 0 && top_action) {
+      char *end;
+      ranked = i + 1 < argc ? strtol(argv[++i], &end, 10) : -1;
+      if (ranked < 1 || ranked > INT_MAX || *end)
+        return cli_usage_error(&tsl_command_db, "-n takes a positive count");
+    } else if (strcmp(argv[i], "--workload") == 0 && top_action) {
+      if (i + 1 >= argc) return cli_usage_error(&tsl_command_db, "--workload needs a key");
+      workload = argv[++i];
     } else if (strcmp(argv[i], "--model") == 0 && strcmp(action, "report") == 0) {
       if (i + 1 >= argc) return cli_usage_error(&tsl_command_db, "--model needs a name");
       model = argv[++i];
@@ -249,14 +303,16 @@ static int run(int argc, char **argv) {
   bool export_action = strcmp(action, "export") == 0, import_action = strcmp(action, "import") == 0;
   bool merge = strcmp(action, "merge") == 0, report_action = strcmp(action, "report") == 0;
   bool prune = strcmp(action, "prune") == 0;
-  if (!list && !show_action && !export_action && !import_action && !merge && !report_action &&
-      !prune)
+  if (!list && !show_action && !top_action && !export_action && !import_action && !merge &&
+      !report_action && !prune)
     return cli_usage_error(&tsl_command_db,
-                           "no action '%s' (list, show, export, import, merge, report, prune)",
+                           "no action '%s' (list, show, top, export, import, merge, report, prune)",
                            action);
   if (report_action && !output)
     return cli_usage_error(&tsl_command_db, "db report needs -o FILE.html");
-  int wanted = show_action ? 1 : list || export_action || report_action || prune ? 0 : -1;
+  int wanted = show_action                                                     ? 1
+               : list || top_action || export_action || report_action || prune ? 0
+                                                                               : -1;
   if (wanted >= 0 && count != wanted)
     return cli_usage_error(&tsl_command_db, "db %s takes %s", action,
                            wanted ? "one workload key" : "no arguments but the database");
@@ -279,6 +335,8 @@ static int run(int argc, char **argv) {
       printf("%s: no records\n", db_path);
   } else if (show_action) {
     status = show(db, rest[0]);
+  } else if (top_action) {
+    status = top(db, db_path, workload, ranked ? (int)ranked : workload ? 10 : 1);
   } else if (export_action) {
     status = export_records(db, output);
   } else if (report_action) {

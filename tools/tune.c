@@ -14,6 +14,8 @@
 
 static int run(int argc, char **argv);
 
+enum { MAX_JOBS = 1024 };
+
 const tsl_command tsl_command_tune = {
     .name = "tune",
     .summary = "measure schedules of a model's kernels here and keep the best as tuning records",
@@ -21,6 +23,7 @@ const tsl_command tsl_command_tune = {
         "usage: tessel tune MODEL [--records DB] [--target T] [--trials N]\n"
         "                   [--time-budget DURATION]\n"
         "                   [--search evolutionary|random] [--seed N] [--timeout D]\n"
+        "                   [--jobs N]\n"
         "                   [--report FILE.html]\n"
         "                   [-O0..3]\n"
         "                   [--disable-pass NAME]...\n"
@@ -44,6 +47,9 @@ const tsl_command tsl_command_tune = {
         "                       latency and each kernel's best time against the trials\n"
         "  --timeout D          the time one candidate may take to build and run (default\n"
         "                       30s); one that takes longer is recorded as a timeout\n"
+        "  --jobs N             candidates built at once, each by its own worker (default:\n"
+        "                       the number of cores); they run one at a time, with nothing\n"
+        "                       building, so that their timings are not disturbed\n"
         "  -O0..3, --disable-pass NAME  as for compile: they change the kernels\n",
     .run = run,
 };
@@ -101,7 +107,7 @@ static int run(int argc, char **argv) {
     } else if (strcmp(arg, "--trials") == 0 || strcmp(arg, "--time-budget") == 0 ||
                strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0 ||
                strcmp(arg, "--timeout") == 0 || strcmp(arg, "--report") == 0 ||
-               strcmp(arg, "--target") == 0) {
+               strcmp(arg, "--target") == 0 || strcmp(arg, "--jobs") == 0) {
       if (!value) return cli_usage_error(&tsl_command_tune, "%s needs a value", arg);
       i++;
       char *end;
@@ -125,6 +131,12 @@ static int run(int argc, char **argv) {
         if (options.measure.timeout < 0)
           return cli_usage_error(&tsl_command_tune,
                                  "--timeout takes a duration like 10s or 1m, not '%s'", value);
+      } else if (strcmp(arg, "--jobs") == 0) {
+        long jobs = strtol(value, &end, 10);
+        if (*end || jobs < 1 || jobs > MAX_JOBS)
+          return cli_usage_error(&tsl_command_tune, "--jobs takes a count from 1 to %d, not '%s'",
+                                 MAX_JOBS, value);
+        options.measure.jobs = (int)jobs;
       } else if (strcmp(arg, "--seed") == 0) {
         options.seed = strtoull(value, &end, 10);
         if (*end)

@@ -120,6 +120,10 @@ def main():
            "like 90s, 20m or 2h")
     expect(tessel, ["tune", model, "--records", records, "--search", "genetic"], 2,
            "evolutionary or random")
+    expect(tessel, ["tune", model, "--records", records, "--jobs", "0"], 2,
+           "--jobs takes a count from 1 to 1024, not '0'")
+    expect(tessel, ["tune", model, "--records", records, "--jobs", "many"], 2,
+           "--jobs takes a count from 1 to 1024, not 'many'")
     expect(tessel, ["tune", model, "--records", records, "--target", "llvm -mcpu=cortex-a72"], 2,
            "tuning measures on this machine")
     expect(tessel, ["tune", model, "--records", garbage], 2, "garbage.bin",
@@ -135,6 +139,11 @@ def main():
     bad_lines.write_text('{"workload": "w", "target": "t", "trace": {}, "seconds": 1}\nnot json\n')
     expect(tessel, ["db", "import", records, bad_lines], 2, "bad.jsonl: line 2")
     expect(tessel, ["db", "show", records, "ffff"], 2, "no workload's key starts with 'ffff'")
+    expect(tessel, ["db", "top", records, "--workload", "ffff"], 2,
+           "no workload's key starts with 'ffff'")
+    expect(tessel, ["db", "top", records, "-n", "0"], 2, "-n takes a positive count")
+    expect(tessel, ["db", "top", records, "--workload"], 2, "--workload needs a key")
+    expect(tessel, ["db", "top", records, "ffff"], 2, "db top takes no arguments but the database")
     expect(tessel, ["db", "report", records], 2, "needs -o FILE.html")
     expect(tessel, ["db", "report", records, "-o", work / "r.html"], 2, "no tuned model")
     leftovers = [p.name for p in work.iterdir() if "partial" in p.name]

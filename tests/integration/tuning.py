@@ -8,7 +8,10 @@ On two small generated models that share their first layer:
   same command again finishes the requested trials;
 - two tuners writing one database at once both finish, and every record is whole;
 - a candidate that crashes, hangs or computes a wrong output is recorded as such and the tuner
-  goes on (faults injected with TESSEL_MEASURE_FAULTS);
+  goes on (faults injected with TESSEL_MEASURE_FAULTS), also with two workers building at once
+  (--jobs 2), where the fault costs its own candidate and no other;
+- `tessel db top` lists each workload's fastest record as `db list` counts it, and the N
+  fastest of one workload as the database holds them;
 - a compile for this machine uses the records, one for another CPU does not, and a second model
   that shares a layer with the tuned one uses that layer's record.
 """
@@ -137,6 +140,65 @@ def faults(model, work):
               f"{fault}: no record of error '{kind}' in {[error for _, _, error in rows]}")
 
 
+def faults_with_jobs(model, work):
+    """Two workers: the 1st candidate (built beside the 2nd) crashes, the 3rd hangs and the 6th
+    computes a wrong output; every other candidate is measured."""
+    db = work / "fault-jobs.db"
+    env = dict(os.environ, TESSEL_MEASURE_FAULTS="crash@1,hang@3,wrong@6")
+    result = tessel(["tune", model, "--records", db, "--trials", 8, "--jobs", 2, "--timeout", "5s"],
+                    env=env)
+    if not check(result.returncode == 0,
+                 f"--jobs 2 with faults: the tuner failed:\n{result.stderr}"):
+        return
+    rows, intact = records(db)
+    check(intact == "ok", f"--jobs 2 with faults: the database is not intact: {intact}")
+    check(len(rows) == 8, f"--jobs 2 with faults: {len(rows)} records, not 8")
+    errors = sorted(error for _, _, error in rows if error)
+    check(errors == ["run", "timeout", "wrong"],
+          f"--jobs 2 with faults: the failed records are {errors}, not run, timeout and wrong")
+    check(all(seconds and seconds > 0 for _, seconds, error in rows if not error),
+          "--jobs 2 with faults: a working record has no time")
+
+
+def table(output):
+    """The rows of a `tessel db list` or `db top` table, split at spaces, without the header."""
+    return [line.split() for line in output.splitlines()[1:] if line.strip()]
+
+
+def top_lists_the_best(db):
+    listed = tessel(["db", "list", db])
+    top = tessel(["db", "top", db])
+    if not check(listed.returncode == 0 and top.returncode == 0,
+                 f"db list or db top failed:\n{listed.stderr}{top.stderr}"):
+        return
+    # list: workload records failed best-ms target; top: workload rank ms trial build-s measured
+    # target.
+    best = {row[0]: (row[1], row[3]) for row in table(listed.stdout) if row[3] != "-"}
+    ranked = {row[0]: row for row in table(top.stdout)}
+    if not check(best, f"db list shows no working record:\n{listed.stdout}"):
+        return
+    check(sorted(best) == sorted(ranked) and len(table(top.stdout)) == len(ranked),
+          f"db top lists other workloads than db list:\n{top.stdout}\n{listed.stdout}")
+    for key, (records, best_ms) in best.items():
+        row = ranked.get(key, ["?"] * 7)
+        check(row[1] == "1" and row[2] == best_ms and row[3].endswith(f"/{records}"),
+              f"db top's row {row} does not match db list's best {best_ms} of {records}")
+    # One workload, by a prefix of its key: its three fastest working records, fastest first.
+    key = max(best, key=lambda k: int(best[k][0]))
+    three = tessel(["db", "top", db, "--workload", key[:8], "-n", 3])
+    connection = sqlite3.connect(db, timeout=30)
+    fastest = connection.execute(
+        "SELECT r.seconds FROM records r JOIN workloads w ON w.id = r.workload WHERE w.key LIKE ?"
+        " AND r.error IS NULL ORDER BY r.seconds, r.id LIMIT 3", (key + "%",)).fetchall()
+    connection.close()
+    rows = table(three.stdout)
+    check(three.returncode == 0 and [row[1] for row in rows] == ["1", "2", "3"][:len(fastest)]
+          and [row[2] for row in rows] == [f"{seconds * 1e3:.4f}" for seconds, in fastest]
+          and all(row[0] == key for row in rows),
+          f"db top --workload {key[:8]} -n 3 is not the three fastest {fastest}:\n{three.stdout}"
+          f"{three.stderr}")
+
+
 def used_records(model, db, target, work):
     args = ["compile", model, "-o", work / "model.so", "--records", db]
     if target:
@@ -168,6 +230,8 @@ def main():
 
     kill_and_resume(tuned, str(db))
     faults(tuned, work)
+    faults_with_jobs(tuned, work)
+    top_lists_the_best(str(db))
     two_tuners(tuned, str(work / "shared.db"))
 
     used, kernels = used_records(tuned, db, None, work)

@@ -53,6 +53,15 @@ static char *export_text(tsl_db *db) {
   return text ? text : strdup("");
 }
 
+/* Ranked records as "workload target #rank seconds trial/trials;". */
+static void describe_ranked(const tsl_db_ranked *record, void *context) {
+  char *text = context;
+  size_t used = strlen(text);
+  snprintf(text + used, 1024 - used, "%s %s #%d %g %lld/%lld;", record->workload, record->target,
+           record->rank, record->seconds, record->trial, record->trials);
+  ck_assert_ptr_nonnull(record->created);
+}
+
 static const char trace_a[] = "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": []}";
 
 START_TEST(database_keeps_records_by_task) {
@@ -96,6 +105,16 @@ START_TEST(database_keeps_records_by_task) {
   ck_assert_int_eq(count, 3);
   ck_assert_int_eq(tsl_db_count(db, NULL, NULL, &count, &error), TSL_OK);
   ck_assert_int_eq(count, 4);
+  /* The fastest of each task, and the ranking of one workload; trials count failures too. */
+  char ranked[1024] = "";
+  ck_assert_int_eq(tsl_db_fastest(db, NULL, 1, describe_ranked, ranked, &error), TSL_OK);
+  ck_assert_str_eq(ranked, "w1 t1 #1 0.001 2/3;w1 t2 #1 0.0001 1/1;");
+  ranked[0] = '\0';
+  ck_assert_int_eq(tsl_db_fastest(db, "w1", 5, describe_ranked, ranked, &error), TSL_OK);
+  ck_assert_str_eq(ranked, "w1 t1 #1 0.001 2/3;w1 t1 #2 0.003 1/3;w1 t2 #1 0.0001 1/1;");
+  ranked[0] = '\0';
+  ck_assert_int_eq(tsl_db_fastest(db, "w2", 5, describe_ranked, ranked, &error), TSL_OK);
+  ck_assert_str_eq(ranked, "");
   /* Export, import into another database: the same records; importing again adds none. */
   char *exported = export_text(db);
   ck_assert_msg(strstr(exported, "\"error\":\"wrong\",\"message\":\"element 3 is 2, not 1\""), "%s",
