@@ -1085,6 +1085,56 @@ START_TEST(compute_at_computes_a_stage_where_it_is_read) {
 END_TEST
 
 /* The bias of a convolution added per output row, right after the row is summed. */
+static const char *const two_stage_text =
+    "func \"kernel\" (%x: f32[5, 8], out %y: f32[5, 8]) {\nalloc %t: f32[5, 8] {\n"
+    "for %i in 0..5 {\nfor %j in 0..8 {\n"
+    "block \"t\" [%v: spatial 0..5 = %i, %w: spatial 0..8 = %j] reads [] writes [] {\n"
+    "%t[%v, %w] = (%x[%v, %w] * f32(2.0))\n}\n}\n}\n"
+    "for %i2 in 0..5 {\nfor %j2 in 0..8 {\n"
+    "block \"y\" [%a: spatial 0..5 = %i2, %b: spatial 0..8 = %j2] reads [] writes [] {\n"
+    "%y[%a, %b] = (%t[%a, %b] + f32(1.0))\n}\n}\n}\n}\n}\n";
+
+/* A stage computed or copied per iteration of a loop split with a tail (5 rows by 3): the part
+ * past the buffer's edge is clipped by a predicate, and the function computes the same. */
+static void expect_clipped(const char *split_name, const char *clipped_name, int primitive) {
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  tsl_stmt *block = tsl_sch_get_block(func, split_name), *loops[TSL_SCH_MAX_LOOPS], *parts[2];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_split(func, loops[0], 2, (int64_t[]){-1, 3}, parts, &error), TSL_OK);
+  tsl_status status = TSL_OK;
+  if (primitive == 0)
+    status = tsl_sch_compute_at(func, tsl_sch_get_block(func, "t"), parts[0], &error);
+  else if (primitive == 1)
+    status = tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "y"), parts[0], &error);
+  else
+    status = tsl_sch_cache_read(func, block, func->params[0], parts[0], NULL, &error);
+  ck_assert_msg(status == TSL_OK, "%s", error.message);
+  char *text = tsl_primfunc_print(func);
+  tsl_stmt *clipped = tsl_sch_get_block(func, clipped_name);
+  ck_assert_msg(clipped && clipped->block.predicate, "%s", text);
+  free(text);
+  expect_same_results(two_stage_text, func);
+  tsl_primfunc_free(func);
+}
+
+START_TEST(tails_clip_what_is_computed_per_iteration) {
+  expect_clipped("y", "t", 0);
+  expect_clipped("t", "y", 1);
+  expect_clipped("t", "x_read", 2);
+  /* Without a predicate to keep the accesses in, a part past the edge is refused. */
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "y"), *loops[TSL_SCH_MAX_LOOPS], *parts[2];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_split(func, loops[0], 2, (int64_t[]){-1, 3}, parts, &error), TSL_OK);
+  block->block.predicate = NULL;
+  expect_refusal(tsl_sch_compute_at(func, tsl_sch_get_block(func, "t"), parts[0], &error), &error,
+                 "may reach outside the buffer");
+  tsl_primfunc_free(func);
+}
+END_TEST
+
 START_TEST(reverse_compute_at_computes_a_stage_where_its_input_is_made) {
   char *text = lowered_text(workloads[3]);
   tsl_primfunc *func = parse_kernel(text);
@@ -1218,6 +1268,32 @@ START_TEST(default_schedule_reduces_in_vector_lanes) {
   free(scheduled);
   tsl_primfunc_free(func);
   check_schedules(text, 20, 777u + (unsigned)_i);
+  free(text);
+}
+END_TEST
+
+/* A product whose columns the vector lanes do not divide: the default schedule tiles them by
+ * whole vectors with a tail, which lowering partitions off, so that no block of the main loop
+ * is predicated; random decisions for the rest compute the same too. */
+START_TEST(default_schedule_tiles_with_a_tail) {
+  tsl_target target = host_target();
+  int lanes = target.vector_bits / 32;
+  char graph[512];
+  snprintf(graph, sizeof(graph),
+           "graph \"g\" {\n  input %%a: f32[6, 32]\n  input %%b: f32[32, %d]\n"
+           "  %%y: f32[6, %d] = matmul(%%a, %%b)\n  output %%y\n}\n",
+           2 * lanes + lanes / 2, 2 * lanes + lanes / 2);
+  char *text = lowered_text(graph);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_default_schedule(func, &target);
+  ck_assert_int_gt(predicated_blocks(func->body), 0);
+  tsl_tir_lower(func);
+  char *lowered = tsl_primfunc_print(func);
+  ck_assert_msg(predicated_blocks(func->body) == 0 && tsl_sch_get_block(func, "matmul_tail"), "%s",
+                lowered);
+  free(lowered);
+  tsl_primfunc_free(func);
+  check_schedules(text, 8, 99u);
   free(text);
 }
 END_TEST
@@ -1420,8 +1496,10 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, compute_at_computes_a_stage_where_it_is_read);
   tcase_add_test(tc, reverse_compute_at_computes_a_stage_where_its_input_is_made);
   tcase_add_test(tc, cache_read_packs_a_tile);
+  tcase_add_test(tc, tails_clip_what_is_computed_per_iteration);
   tcase_add_loop_test(tc, random_moves_compute_the_same, 0, 8);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
+  tcase_add_test(tc, default_schedule_tiles_with_a_tail);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
   suite_add_tcase(suite, tc);
