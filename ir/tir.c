@@ -154,6 +154,35 @@ tsl_stmt *tsl_block(tsl_arena *arena, const char *name, int num_iters,
   return stmt;
 }
 
+void tsl_block_add_predicate(tsl_arena *arena, tsl_stmt *block, tsl_expr *condition) {
+  TSL_CHECK(block->kind == TSL_STMT_BLOCK && condition->dtype == TSL_DTYPE_BOOL);
+  tsl_expr *predicate = block->block.predicate;
+  block->block.predicate =
+      predicate ? tsl_binary(arena, TSL_EXPR_AND, predicate, condition) : condition;
+}
+
+static int add_conjuncts(tsl_expr *condition, tsl_expr **parts, int count, int capacity) {
+  if (count < 0) return -1;
+  if (condition->kind == TSL_EXPR_AND) {
+    count = add_conjuncts(condition->op.a, parts, count, capacity);
+    return add_conjuncts(condition->op.b, parts, count, capacity);
+  }
+  if (count == capacity) return -1;
+  parts[count] = condition;
+  return count + 1;
+}
+
+int tsl_conjuncts(tsl_expr *condition, tsl_expr **parts, int capacity) {
+  return condition ? add_conjuncts(condition, parts, 0, capacity) : 0;
+}
+
+tsl_expr *tsl_conjunction(tsl_arena *arena, tsl_expr *const *parts, int count) {
+  tsl_expr *condition = NULL;
+  for (int i = 0; i < count; i++)
+    condition = condition ? tsl_binary(arena, TSL_EXPR_AND, condition, parts[i]) : parts[i];
+  return condition;
+}
+
 void tsl_stmt_walk(tsl_stmt *stmt, tsl_stmt_visit visit, void *context) {
   if (!stmt) return;
   visit(stmt, context);

@@ -112,6 +112,9 @@ struct tsl_stmt {
       tsl_region *reads, *writes;
       tsl_stmt *init; /* NULL when the block reduces nothing */
       tsl_stmt *body;
+      tsl_expr *predicate; /* NULL: every iteration; else a bool in the variables around the
+                            * block, and the block (init and body) runs only where it holds:
+                            * a split that does not divide its loop leaves `index < extent` */
     } block;
     struct {
       tsl_buffer *buffer;
@@ -170,6 +173,15 @@ tsl_stmt *tsl_eval(tsl_arena *arena, tsl_expr *value);
 /* A block; its read and write regions are derived from its body (tsl_block_infer_regions). */
 tsl_stmt *tsl_block(tsl_arena *arena, const char *name, int num_iters,
                     const tsl_block_iter *iters, tsl_stmt *init, tsl_stmt *body);
+
+/* Makes the block run only where `condition` also holds (its predicate ∧ condition). */
+void tsl_block_add_predicate(tsl_arena *arena, tsl_stmt *block, tsl_expr *condition);
+
+/* The parts of a conjunction `a && b && …` (NULL has none), in order, into parts[0 … capacity);
+ * their count, or -1 when there are more. */
+int tsl_conjuncts(tsl_expr *condition, tsl_expr **parts, int capacity);
+/* parts[0] && … && parts[count - 1]; NULL when count is 0. */
+tsl_expr *tsl_conjunction(tsl_arena *arena, tsl_expr *const *parts, int count);
 
 /* Sets a block's read and write regions from the loads and stores of its init and body: per
  * buffer, the smallest box holding every index over the iteration domains of variables bound

@@ -341,6 +341,11 @@ static tsl_stmt *parse_block(parser *p) {
     } while (tsl_scan_accept(&p->scanner, ","));
     if (!expect(p, "]")) return NULL;
   }
+  if (tsl_scan_accept(&p->scanner, "where")) {
+    if (!(block->block.predicate = parse_expr(p))) return NULL;
+    if (block->block.predicate->dtype != TSL_DTYPE_BOOL)
+      return fail(p, "a block's predicate is a bool"), NULL;
+  }
   if (!parse_regions(p, "reads", &block->block.reads, &block->block.num_reads) ||
       !parse_regions(p, "writes", &block->block.writes, &block->block.num_writes) || !expect(p, "{")) {
     return NULL;

@@ -89,7 +89,12 @@ static void print_block(tsl_text *out, const tsl_stmt *stmt, int depth) {
                     (long long)(iter->min + iter->extent));
     tsl_expr_print(out, iter->binding);
   }
-  tsl_text_puts(out, "]\n");
+  tsl_text_puts(out, "]");
+  if (stmt->block.predicate) {
+    tsl_text_puts(out, " where ");
+    tsl_expr_print(out, stmt->block.predicate);
+  }
+  tsl_text_puts(out, "\n");
   indent(out, depth + 2);
   print_regions(out, "reads", stmt->block.reads, stmt->block.num_reads);
   print_regions(out, "writes", stmt->block.writes, stmt->block.num_writes);

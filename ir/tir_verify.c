@@ -80,6 +80,11 @@ static bool check_block(verifier *v, const tsl_stmt *stmt) {
     if (!check_expr(v, iter->binding)) return false;
     if (iter->extent < 0) return fail(v, "iteration variable %%%s has a negative extent", iter->var->name);
   }
+  const tsl_expr *predicate = stmt->block.predicate;
+  if (predicate && !check_expr(v, predicate)) return false;
+  if (predicate && predicate->dtype != TSL_DTYPE_BOOL)
+    return fail(v, "block \"%s\" has a %s predicate", stmt->block.name,
+                tsl_dtype_name(predicate->dtype));
   for (int i = 0; i < stmt->block.num_iters; i++) v->bound[stmt->block.iters[i].var->id] = true;
   v->where = stmt->block.name;
   bool ok = (!stmt->block.init || check_stmt(v, stmt->block.init)) && check_stmt(v, stmt->block.body);

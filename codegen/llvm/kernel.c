@@ -721,8 +721,9 @@ static bool uses_varying(lane_scan *scan, const tsl_expr *expr) {
 
 /* What the vector code generator handles: stores and loads anywhere (contiguous, broadcast or
  * gathered), blocks whose varying variables are spatial, serial and unrolled loops and
- * conditions that are the same in every lane. Not: allocations, reductions across lanes,
- * loops within whose bounds differ between lanes, nested parallel or vectorized loops. */
+ * conditions (of ifs and block predicates) that are the same in every lane. Not: allocations,
+ * reductions across lanes, loops within whose bounds differ between lanes, nested parallel or
+ * vectorized loops. */
 static void scan_lanes(lane_scan *scan, const tsl_stmt *stmt) {
   if (!scan->ok) return;
   switch (stmt->kind) {
@@ -744,6 +745,7 @@ static void scan_lanes(lane_scan *scan, const tsl_stmt *stmt) {
       if (iter->kind != TSL_ITER_SPATIAL) scan->ok = false;
       scan->varying[iter->var->id] = true;
     }
+    if (stmt->block.predicate && uses_varying(scan, stmt->block.predicate)) scan->ok = false;
     if (stmt->block.init) scan_lanes(scan, stmt->block.init);
     scan_lanes(scan, stmt->block.body);
     return;
@@ -888,6 +890,13 @@ static void emit_block(kernel *k, const tsl_stmt *stmt) {
       k->vars[id] = emit_expr(k, iter->binding);
     }
   }
+  LLVMBasicBlockRef skip = NULL;
+  if (stmt->block.predicate) {
+    LLVMBasicBlockRef run = new_block(k, "where");
+    skip = new_block(k, "skip");
+    LLVMBuildCondBr(b, emit_expr(k, stmt->block.predicate), run, skip);
+    LLVMPositionBuilderAtEnd(b, run);
+  }
   if (stmt->block.init) {
     /* The init runs on the first value of every reduction variable. */
     LLVMValueRef first = LLVMConstInt(k->llvm->i1, 1, 0);
@@ -906,6 +915,10 @@ static void emit_block(kernel *k, const tsl_stmt *stmt) {
     LLVMPositionBuilderAtEnd(b, rest);
   }
   emit_stmt(k, stmt->block.body);
+  if (skip) {
+    LLVMBuildBr(b, skip);
+    LLVMPositionBuilderAtEnd(b, skip);
+  }
   for (int i = 0; i < stmt->block.num_iters; i++) {
     k->vars[stmt->block.iters[i].var->id] = saved[i];
     k->ramps[stmt->block.iters[i].var->id] = saved_ramps[i];

@@ -7,7 +7,7 @@
 #include "ir/error.h"
 #include "passes/schedule/schedule.h"
 
-enum { MAX_PATH = 256, MAX_CHILDREN = 4096 };
+enum { MAX_PATH = 256, MAX_CHILDREN = 4096, MAX_CONJUNCTS = 64 };
 
 /* ---- finding statements ------------------------------------------------------------------ */
 
@@ -123,6 +123,7 @@ static void rewrite_exprs(tsl_arena *arena, tsl_stmt *stmt, const tsl_expr_rewri
     for (int i = 0; i < stmt->block.num_iters; i++) {
       stmt->block.iters[i].binding = rewrite_with(arena, stmt->block.iters[i].binding, rewriter);
     }
+    stmt->block.predicate = rewrite_with(arena, stmt->block.predicate, rewriter);
     rewrite_exprs(arena, stmt->block.init, rewriter);
     rewrite_exprs(arena, stmt->block.body, rewriter);
     return;
@@ -165,6 +166,44 @@ static bool is_constant(const tsl_expr *expr, int64_t *value) {
 
 /* ---- split and reorder ------------------------------------------------------------------- */
 
+/* Whether every store and evaluation below `stmt` is inside a block. */
+static bool blocks_hold(const tsl_stmt *stmt) {
+  if (!stmt) return true;
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ:
+    for (int i = 0; i < stmt->seq.count; i++) {
+      if (!blocks_hold(stmt->seq.items[i])) return false;
+    }
+    return true;
+  case TSL_STMT_FOR: return blocks_hold(stmt->loop.body);
+  case TSL_STMT_BLOCK: return true;
+  case TSL_STMT_IF: return blocks_hold(stmt->branch.then) && blocks_hold(stmt->branch.otherwise);
+  case TSL_STMT_ALLOC: return blocks_hold(stmt->alloc.body);
+  case TSL_STMT_STORE:
+  case TSL_STMT_EVAL: return false;
+  }
+  return false;
+}
+
+/* Adds `condition` to the predicates of the outermost blocks below `stmt`. */
+static void guard_blocks(tsl_arena *arena, tsl_stmt *stmt, tsl_expr *condition) {
+  if (!stmt) return;
+  switch (stmt->kind) {
+  case TSL_STMT_SEQ:
+    for (int i = 0; i < stmt->seq.count; i++) guard_blocks(arena, stmt->seq.items[i], condition);
+    return;
+  case TSL_STMT_FOR: guard_blocks(arena, stmt->loop.body, condition); return;
+  case TSL_STMT_BLOCK: tsl_block_add_predicate(arena, stmt, condition); return;
+  case TSL_STMT_IF:
+    guard_blocks(arena, stmt->branch.then, condition);
+    guard_blocks(arena, stmt->branch.otherwise, condition);
+    return;
+  case TSL_STMT_ALLOC: guard_blocks(arena, stmt->alloc.body, condition); return;
+  case TSL_STMT_STORE:
+  case TSL_STMT_EVAL: return;
+  }
+}
+
 tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const int64_t *factors,
                          tsl_stmt **loops, tsl_error *error) {
   tsl_arena *arena = func->arena;
@@ -189,22 +228,25 @@ tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const in
     else if (factors[i] < 1)
       return tsl_fail(error, TSL_ERROR_INPUT, "split: factor %lld of loop '%s'",
                       (long long)factors[i], name);
+    else if (known > INT64_MAX / factors[i])
+      return tsl_fail(error, TSL_ERROR_INPUT, "split: the factors of loop '%s' overflow", name);
     else
       known *= factors[i];
   }
   if (inferred >= 0) {
-    if (known == 0 || extent % known) {
-      return tsl_fail(error, TSL_ERROR_INPUT,
-                      "split: loop '%s' of extent %lld is not a multiple of %lld", name,
-                      (long long)extent, (long long)known);
-    }
-    sizes[inferred] = extent / known;
-    known = extent;
+    sizes[inferred] = (extent + known - 1) / known;
+    known *= sizes[inferred];
   }
-  if (known != extent) {
+  if (known < extent) {
     return tsl_fail(error, TSL_ERROR_INPUT,
-                    "split: factors multiply to %lld, but loop '%s' has extent %lld",
-                    (long long)known, name, (long long)extent);
+                    "split: factors multiply to %lld, less than the extent %lld of loop '%s'",
+                    (long long)known, (long long)extent, name);
+  }
+  if (known > extent && !blocks_hold(loop->loop.body)) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "split: the factors of loop '%s' multiply to %lld, past its extent %lld, and "
+                    "it runs statements outside blocks, which take no predicate",
+                    name, (long long)known, (long long)extent);
   }
   /* loop becomes the outermost; new loops go inside it around its old body. */
   tsl_stmt *made[TSL_SCH_MAX_LOOPS];
@@ -232,6 +274,11 @@ tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const in
   var_map map = {0};
   map_add(&map, loop->loop.var, value);
   rewrite_stmt(arena, loop->loop.body, &map);
+  /* Iterations past the extent run nothing. */
+  if (known > extent) {
+    tsl_expr *inside = tsl_binary(arena, TSL_EXPR_LT, value, tsl_index(arena, extent));
+    guard_blocks(arena, loop->loop.body, inside);
+  }
   loop->loop.var = vars[0];
   loop->loop.extent = tsl_index(arena, sizes[0]);
   loop->loop.loop_kind = TSL_LOOP_SERIAL;
@@ -504,6 +551,34 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
                       around[i]->loop.var->name, block->block.name);
     }
   }
+  /* The init runs where the predicate's parts in the loops it keeps hold; a part in reduction
+   * loops below `loop` goes, as it holds on a reduction's first iteration (a split's
+   * `index < extent` holds where the index is 0). */
+  tsl_expr *parts[MAX_CONJUNCTS];
+  int num_parts = tsl_conjuncts(block->block.predicate, parts, MAX_CONJUNCTS);
+  if (num_parts < 0) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "decompose_reduction: the predicate of block '%s' has more than %d parts",
+                    block->block.name, MAX_CONJUNCTS);
+  }
+  bool kept[MAX_CONJUNCTS];
+  for (int p = 0; p < num_parts; p++) {
+    bool spatial = false, reduce = false;
+    for (int i = 0; i < depth; i++) {
+      if (!tsl_expr_uses_var(parts[p], chain[i]->loop.var)) continue;
+      binding_scan scan = {chain[i]->loop.var, false, false};
+      scan_bindings(block, &scan);
+      spatial = spatial || !scan.binds_reduce;
+      reduce = reduce || !scan.binds_spatial;
+    }
+    if (spatial && reduce) {
+      return tsl_fail(error, TSL_ERROR_INPUT,
+                      "decompose_reduction: the predicate of block '%s' ties a spatial loop to a "
+                      "reduction loop, or uses a loop that binds neither",
+                      block->block.name);
+    }
+    kept[p] = !reduce;
+  }
   /* Copies of the loops that bind spatial variables (and only those). */
   var_map loop_copies = {0};
   tsl_stmt *copied[TSL_SCH_MAX_LOOPS];
@@ -546,6 +621,9 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
   snprintf(name, sizeof(name), "%s_init", block->block.name);
   tsl_stmt *init_block =
       tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, NULL, init_body);
+  for (int p = 0; p < num_parts; p++) {
+    if (kept[p]) tsl_block_add_predicate(arena, init_block, rewrite(arena, parts[p], &loop_copies));
+  }
   tsl_stmt *nest = init_block;
   for (int i = num_copied - 1; i >= 0; i--) {
     copied[i]->loop.body = nest;
@@ -803,6 +881,53 @@ static bool is_param(const tsl_primfunc *func, const tsl_buffer *buffer) {
   return false;
 }
 
+/* The parts of the block's predicate that the copy of a tile keeps, and the loop variable
+ * (below the cached loop) that indexes each axis of the tile in the block's store. */
+typedef struct predicate_at_tile {
+  int count;
+  tsl_expr *parts[MAX_CONJUNCTS];
+  const tsl_var *axis_vars[TSL_MAX_RANK];
+} predicate_at_tile;
+
+/* The copy of a tile writes back only what the block wrote: the parts of its predicate in the
+ * loops outside and those that index the tile, these becoming the copy's loops. A part in loops
+ * inside that bind only reduction variables goes (it holds on a reduction's first iteration);
+ * NULL, or what fails. */
+static const char *copy_predicate(const cache_scan *scan, const tsl_stmt *block,
+                                  predicate_at_tile *copied) {
+  if (!block->block.predicate) return NULL;
+  cache_scan probe = *scan;
+  for (int i = 0; i < block->block.num_iters; i++)
+    map_add(&probe.bindings, block->block.iters[i].var, block->block.iters[i].binding);
+  tsl_expr **at = local_indices(&probe, block->block.body->store.indices);
+  if (!at) return probe.problem;
+  for (int axis = 0; axis < scan->buffer->rank; axis++)
+    copied->axis_vars[axis] = at[axis]->kind == TSL_EXPR_VAR ? at[axis]->var : NULL;
+  tsl_expr *parts[MAX_CONJUNCTS];
+  int num_parts = tsl_conjuncts(block->block.predicate, parts, MAX_CONJUNCTS);
+  if (num_parts < 0) return "its predicate has too many parts";
+  for (int p = 0; p < num_parts; p++) {
+    bool tile = false, reduce = false, other = false;
+    for (int i = 0; i < scan->inner->count; i++) {
+      const tsl_var *var = scan->inner->loops[i]->loop.var;
+      if (!tsl_expr_uses_var(parts[p], var)) continue;
+      bool indexes = false;
+      for (int axis = 0; axis < scan->buffer->rank; axis++)
+        indexes = indexes || copied->axis_vars[axis] == var;
+      binding_scan bound = {var, false, false};
+      scan_bindings((tsl_stmt *)block, &bound);
+      tile = tile || indexes;
+      reduce = reduce || (!indexes && bound.binds_reduce && !bound.binds_spatial);
+      other = other || (!indexes && !(bound.binds_reduce && !bound.binds_spatial));
+    }
+    if (other || (tile && reduce))
+      return "its predicate depends on a loop inside that neither indexes the tile nor only "
+             "reduces";
+    if (!reduce) copied->parts[copied->count++] = parts[p];
+  }
+  return NULL;
+}
+
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error) {
   tsl_arena *arena = func->arena;
@@ -875,6 +1000,12 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
     return tsl_fail(error, TSL_ERROR_INPUT, "cache_write of '%s' in block '%s': %s", buffer->name,
                     block->block.name, scan.problem);
   }
+  predicate_at_tile copied = {0};
+  const char *problem = copy_predicate(&scan, block, &copied);
+  if (problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "cache_write of '%s' in block '%s': %s", buffer->name,
+                    block->block.name, problem);
+  }
   char name[256];
   snprintf(name, sizeof(name), "%s_local", buffer->name);
   tsl_type type = tsl_type_make(buffer->dtype, buffer->rank, scan.shape);
@@ -906,6 +1037,13 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
       tsl_store(arena, buffer, rank, store_at, tsl_load(arena, scan.local, rank, load_at));
   snprintf(name, sizeof(name), "%s_write", buffer->name);
   tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
+  var_map at_copy = {0};
+  for (int axis = 0; axis < rank; axis++) {
+    if (copied.axis_vars[axis])
+      map_add(&at_copy, copied.axis_vars[axis], tsl_var_ref(arena, copy_loops[axis]));
+  }
+  for (int p = 0; p < copied.count; p++)
+    tsl_block_add_predicate(arena, copy_block, rewrite(arena, copied.parts[p], &at_copy));
   tsl_stmt *nest = copy_block;
   for (int axis = rank - 1; axis >= 0; axis--) {
     nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0), tsl_index(arena, scan.shape[axis]),
@@ -1324,6 +1462,9 @@ typedef struct loop_region {
   tsl_arena *arena;
   var_map *bindings; /* of the block being scanned */
   tsl_buffer *local; /* cache_read's copy */
+  /* Sides of each axis where the region may leave the buffer, which only predicated accesses
+   * allow: the predicate keeps the accesses that run inside, and the part is clipped. */
+  bool clip_low[TSL_MAX_RANK], clip_high[TSL_MAX_RANK];
 } loop_region;
 
 /* An index, in loop variables, split into its part in the loops inside and the rest; false
@@ -1473,6 +1614,37 @@ static tsl_expr *offset_var(tsl_arena *arena, tsl_expr *start, tsl_var *var) {
   return tsl_expr_is_int(start, 0) ? ref : tsl_binary(arena, TSL_EXPR_ADD, start, ref);
 }
 
+static bool has_predicate(const tsl_stmt *stmt, const void *key) {
+  (void)key;
+  return stmt->kind == TSL_STMT_BLOCK && stmt->block.predicate;
+}
+
+/* Whether every axis of the region stays inside the buffer for every value of `loops`. Where it
+ * may not, the sides to clip are marked, which is fine when `clippable`: the accesses are
+ * predicated, and those that run stay inside the buffer as they did before the schedule. */
+static bool region_inside(loop_region *region, tsl_stmt *const *loops, int count, bool clippable) {
+  for (int axis = 0; axis < region->buffer->rank; axis++) {
+    int64_t last = region->buffer->shape[axis] - 1;
+    region->clip_low[axis] = !region_within(region, axis, loops, count, 0, INT64_MAX);
+    region->clip_high[axis] = !region_within(region, axis, loops, count, INT64_MIN, last);
+    if ((region->clip_low[axis] || region->clip_high[axis]) && !clippable) return false;
+  }
+  return true;
+}
+
+/* Makes `block` run only where `position`, along the region's axis, is inside the buffer, on
+ * the sides the region may leave it. */
+static void clip_block(tsl_arena *arena, tsl_stmt *block, const loop_region *region, int axis,
+                       tsl_expr *position) {
+  if (region->clip_low[axis])
+    tsl_block_add_predicate(arena, block,
+                            tsl_binary(arena, TSL_EXPR_GE, position, tsl_index(arena, 0)));
+  if (region->clip_high[axis]) {
+    tsl_expr *end = tsl_index(arena, region->buffer->shape[axis]);
+    tsl_block_add_predicate(arena, block, tsl_binary(arena, TSL_EXPR_LT, position, end));
+  }
+}
+
 /* ---- compute_at and reverse_compute_at --------------------------------------------------- */
 
 /* Whether a block's region of a buffer is at its spatial variables in order (a 0 standing for
@@ -1543,6 +1715,10 @@ static const char *move_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *l
   where->seq = where->path[top - 1];
   if (!binds_directly(where->path + top, depth - top, block, where->loop_of))
     return "its loops do not bind its variables one to one over their domains";
+  for (int d = top; d < depth && block->block.predicate; d++) {
+    if (tsl_expr_uses_var(block->block.predicate, where->path[d]->loop.var))
+      return "its predicate depends on its loops, which move with it";
+  }
   tsl_stmt *loop_path[MAX_PATH];
   int length = path_to(&func->body, loop, loop_path, NULL, 0);
   where->target = length > top && loop_path[top - 1] == where->seq
@@ -1614,6 +1790,7 @@ static void bind_to_region(tsl_arena *arena, tsl_stmt *block, const move *where,
     loop->loop.min = tsl_index(arena, 0);
     loop->loop.extent = tsl_index(arena, region->high[axis] - region->low[axis] + 1);
     iter->binding = offset_var(arena, region_start(arena, region, axis), loop->loop.var);
+    clip_block(arena, block, region, axis, iter->binding);
     axis++;
   }
 }
@@ -1653,10 +1830,9 @@ static const char *compute_at_problem(tsl_primfunc *func, tsl_stmt *block, tsl_s
   if (region->problem) return region->problem;
   tsl_stmt *outside[TSL_SCH_MAX_LOOPS];
   int num_outside = loops_above(func, loop, outside);
-  for (int axis = 0; axis < buffer->rank; axis++) {
-    if (!region_within(region, axis, outside, num_outside, 0, buffer->shape[axis] - 1))
-      return "the part of its buffer an iteration reads may reach outside the buffer";
-  }
+  if (!region_inside(region, outside, num_outside,
+                     tsl_stmt_find(loop->loop.body, has_predicate, NULL) != NULL))
+    return "the part of its buffer an iteration reads may reach outside the buffer";
   /* A reduction run again over the same outputs by another iteration, as a parallel or
    * vectorised loop would, starts from its init again. */
   bool reduces = block->block.init != NULL;
@@ -1739,10 +1915,8 @@ static const char *reverse_compute_at_problem(tsl_primfunc *func, tsl_stmt *bloc
   region->writes = true;
   region_add_block(region, producer);
   if (region->problem) return region->problem;
-  for (int axis = 0; axis < buffer->rank; axis++) {
-    if (!region_within(region, axis, outside, num_outside, 0, buffer->shape[axis] - 1))
-      return "the part of the buffer an iteration writes may reach outside the buffer";
-  }
+  if (!region_inside(region, outside, num_outside, producer->block.predicate != NULL))
+    return "the part of the buffer an iteration writes may reach outside the buffer";
   return NULL;
 }
 
@@ -1805,10 +1979,8 @@ static const char *cache_read_problem(tsl_primfunc *func, tsl_stmt *block, tsl_s
     return "the buffer is allocated below the loop";
   region_add_block(region, block);
   if (region->problem) return region->problem;
-  for (int axis = 0; axis < region->buffer->rank; axis++) {
-    if (!region_within(region, axis, loops, index + 1, 0, region->buffer->shape[axis] - 1))
-      return "the part an iteration reads may reach outside the buffer";
-  }
+  if (!region_inside(region, loops, index + 1, block->block.predicate != NULL))
+    return "the part an iteration reads may reach outside the buffer";
   return NULL;
 }
 
@@ -1863,6 +2035,8 @@ tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *b
       tsl_store(arena, region.local, rank, store_at, tsl_load(arena, buffer, rank, load_at));
   snprintf(name, sizeof(name), "%s_read", buffer->name);
   tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
+  for (int axis = 0; axis < rank; axis++)
+    clip_block(arena, copy_block, &region, axis, iters[axis].binding);
   tsl_stmt *nest = copy_block;
   for (int axis = rank - 1; axis >= 0; axis--) {
     nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0), tsl_index(arena, shape[axis]),
@@ -1941,6 +2115,10 @@ static const char *rfactor_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt
       return "a loop inside its outermost reduction loop binds a spatial variable or none";
     if (!is_constant(chain[i]->loop.min, NULL) || !is_constant(chain[i]->loop.extent, NULL))
       return "a reduction loop has no constant range";
+    /* The fold reads every partial result, so each must start from the identity. */
+    if (block->block.predicate && tsl_expr_uses_var(block->block.predicate, chain[i]->loop.var))
+      return "its predicate depends on a reduction loop (split with a tail), so some partial "
+             "results would stay unset";
   }
   return NULL;
 }
@@ -1992,7 +2170,10 @@ static tsl_stmt *rfactor_block(tsl_primfunc *func, const tsl_stmt *block, const 
       tsl_reducer_combine(arena, reducer, partial, rewrite(arena, value, &block_vars)));
   char name[256];
   snprintf(name, sizeof(name), "%s_rf", block->block.name);
-  return tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, init, update);
+  tsl_stmt *partials =
+      tsl_block(arena, tsl_arena_strdup(arena, name), num_iters, iters, init, update);
+  partials->block.predicate = block->block.predicate; /* in the loops outside, which stay */
+  return partials;
 }
 
 tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,

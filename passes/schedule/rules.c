@@ -14,7 +14,10 @@
  *                   weights change only outside that loop): then as many tiles of rows as
  *                   keep their own operand in half of L2 share each panel of the other.
  *                   choose_tile_factors takes every size, each a divisor of its loop's extent,
- *                   as the heuristic decision of a sample_perfect_tile.
+ *                   as the heuristic decision of a sample_perfect_tile, but for the vector
+ *                   lanes where they do not divide their axis: then whole vectors with a tail
+ *                   (a split whose blocks get a predicate, which lowering partitions off), as
+ *                   a narrower vector is slower (gemm 1000, 16 lanes: 10-lane vectors before).
  *                   The reduction is not split into cache blocks (SSRSRS): the accumulators
  *                   would have to live in memory between the blocks, which cache_write_at's
  *                   local buffer, below every reduction loop, does not do.
@@ -33,12 +36,13 @@
  * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it.
  *
  * The rules run on a traced schedule (trace.h). Their choices are sampling instructions: the
- * tiles of the contiguous axis and of the register block (sample_perfect_tile), the vector
- * factor of other nests, the loop that runs in parallel and the unroll limit
+ * tiles of the contiguous axis (but a tail's) and of the register block (sample_perfect_tile), the
+ * vector factor of other nests, the loop that runs in parallel and the unroll limit
  * (sample_categorical). The default schedule takes the heuristic decision of each, from the
  * target; a search draws them (a seeded schedule) or changes one of a trace's (a followed
  * trace with a decision redrawn). */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ir/check.h"
@@ -258,12 +262,14 @@ typedef struct tile_problem {
 } tile_problem;
 
 /* How the loops of a reduction nest split, outermost first; each factor divides its loop's
- * extent (a perfect tile), so that each is one sample_perfect_tile decision for the autotuner.
- * The loops run S S R S: u[0] and the other spatial loops (the outer one parallel), u[1] (the
- * register tiles of a row block), the reduction, then the register tile u[2] × x[1]. */
+ * extent (a perfect tile), so that each is one sample_perfect_tile decision for the autotuner,
+ * but for x_tail. The loops run S S R S: u[0] and the other spatial loops (the outer one
+ * parallel), u[1] (the register tiles of a row block), the reduction, then the register tile
+ * u[2] × x[1]. */
 typedef struct tile_factors {
   int64_t x[2]; /* the contiguous output axis: tiles, vector lanes */
   int64_t u[3]; /* the register block's axis: row blocks, tiles in a block, rows of a tile */
+  bool x_tail;  /* x[1] is a whole vector that does not divide the axis: a split with a tail */
 } tile_factors;
 
 /* The tile sizes of a reduction nest for the target. The register tile: vector lanes by as
@@ -277,11 +283,17 @@ static tile_factors choose_tile_factors(const tsl_target *target, const tile_pro
   int lanes = vector_lanes(target, problem->dtype);
   int64_t bytes = (int64_t)tsl_dtype_size(problem->dtype);
   int64_t vector = divisor_at_most(problem->x_extent, lanes);
+  /* Where the lanes do not divide the axis (1000 outputs: its largest divisor within 16 lanes
+   * is 10), whole vectors and a tail, which lowering partitions off, do better. */
+  bool x_tail = vector < lanes && problem->x_extent > lanes;
+  if (x_tail) vector = lanes;
   int vectors_a_row = (int)((vector + lanes - 1) / lanes);
   int budget = (target && target->vector_bits >= 512 ? 24 : 12) / vectors_a_row;
   int64_t rows =
       divisor_at_most(problem->u_extent, budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS);
-  tile_factors f = {{problem->x_extent / vector, vector}, {problem->u_extent / rows, 1, rows}};
+  tile_factors f = {{(problem->x_extent + vector - 1) / vector, vector},
+                    {problem->u_extent / rows, 1, rows},
+                    x_tail};
   if (problem->sweep * bytes <= TSL_TARGET_L2_BYTES) return f;
   int64_t strip_bytes = rows * problem->reduce * bytes;
   int64_t block = TSL_TARGET_L2_BYTES / 2 / strip_bytes, shared = f.u[0] / problem->threads;
@@ -397,9 +409,11 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
   int lanes = vector_lanes(target, problem.dtype);
   tsl_stmt *x_loops[2], *u_loops[3] = {NULL, NULL, NULL};
   int64_t x_tile[2], u_tile[3];
-  if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, 4 * lanes, f.x, x_tile, &error) ||
-      tsl_schedule_split(sch, n->loops[x], 2, x_tile, x_loops, &error))
+  if (f.x_tail)
+    memcpy(x_tile, f.x, sizeof(x_tile));
+  else if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, 4 * lanes, f.x, x_tile, &error))
     return false;
+  if (tsl_schedule_split(sch, n->loops[x], 2, x_tile, x_loops, &error)) return false;
   if (u >= 0 && (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 3, MAX_REGISTER_ROWS, f.u,
                                                   u_tile, &error) ||
                  tsl_schedule_split(sch, n->loops[u], 3, u_tile, u_loops, &error)))

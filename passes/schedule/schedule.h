@@ -18,9 +18,11 @@ tsl_stmt *tsl_sch_get_block(tsl_primfunc *func, const char *name);
 int tsl_sch_get_loops(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **loops);
 
 /* Splits a loop of constant extent that starts at 0 into `count` nested loops with the given
- * extents, outermost first, whose product is the extent (one of them may be -1: the extent
- * divided by the others). `loop` stays the outermost; the loops go to `loops` when not NULL.
- * The new loops are serial. */
+ * extents, outermost first, whose product is at least the extent (one of them may be -1: the
+ * extent divided by the others, rounded up). Where the product passes the extent, the blocks
+ * below get the predicate `index < extent` (the index in the new loops), so the function
+ * computes the same: every statement below must then be inside a block. `loop` stays the
+ * outermost; the loops go to `loops` when not NULL. The new loops are serial. */
 tsl_status tsl_sch_split(tsl_primfunc *func, tsl_stmt *loop, int count, const int64_t *factors,
                          tsl_stmt **loops, tsl_error *error);
 
@@ -52,8 +54,9 @@ tsl_status tsl_sch_annotate(tsl_primfunc *func, tsl_stmt *loop, const char *key,
 
 /* Moves a reduction block's init out of its loops into a block of its own, run just before
  * `loop` (one of the block's loops) in loops copied from those below `loop` that bind the
- * block's spatial variables. The new block, named after the block with "_init", goes to *init
- * when not NULL. */
+ * block's spatial variables, with the parts of the block's predicate in loops that are not
+ * reduction loops below `loop` (a part may not use both). The new block, named after the block
+ * with "_init", goes to *init when not NULL. */
 tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                        tsl_stmt **init, tsl_error *error);
 
@@ -63,6 +66,8 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
  * cache_write followed by reverse_compute_at. Every block below `loop` that writes the buffer
  * (a reduction's init block too) moves to the local buffer; its indices must be affine in the
  * loops, with each axis indexed by at most one loop below `loop`, with a step of one. The copy
+ * runs where the block's predicate held: its parts in the loops outside and in those that index
+ * the tile (a part in loops inside that only reduce goes; any other is refused). The copy
  * block, named after the buffer with "_write", goes to *copy when not NULL. */
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error);
@@ -102,7 +107,9 @@ tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer
  * the sequence down to `loop` may be parallel or vectorized. A reduction moves only where
  * the iterations of those loops compute disjoint parts of its buffer. The block's loops move
  * with it: those of its spatial variables run over the part's extent, each variable bound to
- * the part's start plus its loop's variable. */
+ * the part's start plus its loop's variable; its predicate may not use them. Where a block
+ * below the loop has a predicate, the part may pass the buffer's edge: the block then gets the
+ * predicate that keeps it inside. */
 tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                               tsl_error *error);
 
@@ -115,7 +122,9 @@ tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loo
  * are a statement of a sequence that holds the loop in an earlier statement and bind its
  * variables one to one; no block from the loop's statement up to the block's may write what
  * the block reads or use what it writes, and no loop from the sequence down to `loop` may be
- * parallel or vectorized. The block's loops move with it, over the part produced. */
+ * parallel or vectorized. The block's loops move with it, over the part produced; its
+ * predicate may not use them. Where the producer has a predicate, the part may pass the
+ * buffer's edge: the block then gets the predicate that keeps it inside. */
 tsl_status tsl_sch_reverse_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                       tsl_error *error);
 
@@ -125,8 +134,9 @@ tsl_status tsl_sch_reverse_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_s
  * compute_at, as packing a tile of a matrix product's operand needs. The block's indices of
  * the buffer, with its bindings in place of its variables, must be affine in the loops and
  * move the same way with the loops outside `loop`; no block below the loop may write the
- * buffer, nor may it be allocated there. The copy block, named after the buffer with "_read",
- * goes to *copy when not NULL. */
+ * buffer, nor may it be allocated there. The part must stay inside the buffer, or else the
+ * block have a predicate: the copy then runs only inside the buffer. The copy block, named
+ * after the buffer with "_read", goes to *copy when not NULL. */
 tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer,
                               tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
 
@@ -140,7 +150,8 @@ tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *b
  * loop's extent is allocated; the loops run a new block, named after the block with "_rf", that
  * folds the value into rf[the loop's variable], a spatial variable of it, starting from the
  * reducer's identity; then `block`, in a loop of its own over rf, folds rf's elements into the
- * buffer after its init. The rf block goes to *rf_block when not NULL. */
+ * buffer after its init. The block's predicate may not use the reduction loops; the rf block
+ * gets it too. The rf block goes to *rf_block when not NULL. */
 tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                            tsl_stmt **rf_block, tsl_error *error);
 

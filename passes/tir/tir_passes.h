@@ -11,6 +11,13 @@
  * every serial loop inside them; the annotations go. */
 void tsl_tir_unroll(tsl_primfunc *func);
 
+/* Partitions loops for the tails of splits that do not divide their loops. A loop whose
+ * blocks have a predicate that holds on every iteration but its last runs those iterations
+ * without it, followed by a copy of its body for the last one (blocks named with "_tail");
+ * a loop whose blocks all run only on its first n iterations runs n; parts of predicates that
+ * the ranges of the loops around prove go. */
+void tsl_tir_partition_tails(tsl_primfunc *func);
+
 /* Every lowering pass, in order. */
 void tsl_tir_lower(tsl_primfunc *func);
 

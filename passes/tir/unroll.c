@@ -87,5 +87,3 @@ static void unroll_within(tsl_stmt *stmt, int64_t limit) {
 void tsl_tir_unroll(tsl_primfunc *func) {
   if (func->body) unroll_within(func->body, 0);
 }
-
-void tsl_tir_lower(tsl_primfunc *func) { tsl_tir_unroll(func); }

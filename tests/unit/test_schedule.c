@@ -194,10 +194,10 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
   tsl_status status = TSL_OK;
   switch (next_random(state) % 16) {
   case 0: {
-    int64_t extent = loop->loop.extent->kind == TSL_EXPR_INT ? loop->loop.extent->int_value : 0;
-    int64_t factor = 1 + next_random(state) % 8;
-    if (extent > 0 && extent % factor) factor = 1 + next_random(state) % 3;
-    status = tsl_schedule_split(sch, loop, 2, (int64_t[]){-1, factor}, NULL, &error);
+    /* Factors that need not divide the extent: the blocks below get a predicate. */
+    int64_t factors[3] = {-1, 1 + next_random(state) % 8, 1 + next_random(state) % 5};
+    status =
+        tsl_schedule_split(sch, loop, 2 + (int)(next_random(state) % 2), factors, NULL, &error);
     break;
   }
   case 1: {
@@ -520,10 +520,10 @@ START_TEST(primitives_refuse_what_they_cannot_do) {
   tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
   ck_assert_int_eq(tsl_sch_get_loops(func, block, loops), 3);
   tsl_error error;
-  expect_refusal(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 3}, NULL, &error), &error,
-                 "not a multiple of 3");
+  expect_refusal(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 0}, NULL, &error), &error,
+                 "factor 0");
   expect_refusal(tsl_sch_split(func, loops[1], 2, (int64_t[]){2, 3}, NULL, &error), &error,
-                 "multiply to 6");
+                 "multiply to 6, less than the extent 10");
   expect_refusal(tsl_sch_vectorize(func, loops[2], &error), &error, "reduction variable");
   expect_refusal(tsl_sch_parallel(func, loops[2], &error), &error, "reduction variable");
   tsl_stmt *split[2];
@@ -572,6 +572,133 @@ START_TEST(cache_write_accumulates_a_tile) {
   tsl_sch_get_loops(pooled, pool, loops);
   expect_refusal(tsl_sch_cache_write_at(pooled, pool, loops[0], NULL, &error), &error, "store");
   tsl_primfunc_free(pooled);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* The blocks below `stmt` with a predicate, counted. */
+static void count_predicated(tsl_stmt *stmt, void *context) {
+  if (stmt->kind == TSL_STMT_BLOCK && stmt->block.predicate) (*(int *)context)++;
+}
+
+static int predicated_blocks(tsl_stmt *stmt) {
+  int count = 0;
+  tsl_stmt_walk(stmt, count_predicated, &count);
+  return count;
+}
+
+START_TEST(split_with_a_tail_predicates_its_blocks) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul");
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  tsl_stmt *j[2];
+  /* 10 columns in tiles of 4: 3 tiles, the last one half used. */
+  ck_assert_int_eq(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 4}, j, &error), TSL_OK);
+  ck_assert_int_eq(j[0]->loop.extent->int_value, 3);
+  ck_assert_int_eq(j[1]->loop.extent->int_value, 4);
+  /* As docs/tir.md shows it. */
+  char *text = tsl_primfunc_print(func);
+  ck_assert_str_eq(
+      text,
+      "func \"kernel\" (%a: f32[8, 12], %b: f32[12, 10], out %matmul: f32[8, 10]) {\n"
+      "  for %i0 in 0..8 {\n"
+      "    for %i1_0 in 0..3 {\n"
+      "      for %i1_1 in 0..4 {\n"
+      "        for %kk in 0..12 {\n"
+      "          block \"matmul\" [%v0: spatial 0..8 = %i0, %v1: spatial 0..10 = ((%i1_0 * 4) + "
+      "%i1_1), %rk: reduce 0..12 = %kk] where (((%i1_0 * 4) + %i1_1) < 10)\n"
+      "               reads [%matmul[%v0, %v1], %a[%v0, %rk], %b[%rk, %v1]] writes [%matmul[%v0, "
+      "%v1]] {\n"
+      "            init {\n"
+      "              %matmul[%v0, %v1] = f32(0.0)\n"
+      "            }\n"
+      "            %matmul[%v0, %v1] = (%matmul[%v0, %v1] + (%a[%v0, %rk] * %b[%rk, %v1]))\n"
+      "          }\n"
+      "        }\n"
+      "      }\n"
+      "    }\n"
+      "  }\n"
+      "}\n");
+  free(text);
+  /* The reduction too, then a tile of the output cached and vectorized as the rules do. */
+  tsl_stmt *k[2];
+  ck_assert_int_eq(tsl_sch_split(func, loops[2], 2, (int64_t[]){-1, 5}, k, &error), TSL_OK);
+  ck_assert_int_eq(
+      tsl_sch_reorder(func, 5, (tsl_stmt *[]){loops[0], j[0], k[0], k[1], j[1]}, &error), TSL_OK);
+  tsl_stmt *init;
+  ck_assert_msg(tsl_sch_decompose_reduction(func, block, k[0], &init, &error) == TSL_OK, "%s",
+                error.message);
+  /* The init keeps the part of the predicate in the output's loops, not the reduction's. */
+  text = tsl_primfunc_print(func);
+  ck_assert_msg(init->block.predicate && !tsl_expr_uses_var(init->block.predicate, k[0]->loop.var),
+                "%s", text);
+  free(text);
+  tsl_stmt *copy;
+  ck_assert_msg(tsl_sch_cache_write_at(func, block, j[0], &copy, &error) == TSL_OK, "%s",
+                error.message);
+  ck_assert_ptr_nonnull(copy->block.predicate);
+  ck_assert_int_eq(tsl_sch_vectorize(func, j[1], &error), TSL_OK);
+  text = tsl_primfunc_print(func);
+  tsl_primfunc *parsed;
+  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "tail", &parsed, &error) == TSL_OK, "%s\n%s",
+                error.message, text);
+  char *again = tsl_primfunc_print(parsed);
+  ck_assert_str_eq(again, text);
+  free(again);
+  free(text);
+  tsl_primfunc_free(parsed);
+  char *reference = lowered_text(matmul_text);
+  expect_same_results(reference, func);
+  free(reference);
+  tsl_primfunc_free(func);
+  /* A reduction split with a tail cannot be rfactored: partial results would stay unset. */
+  func = lower_first(matmul_text);
+  block = tsl_sch_get_block(func, "matmul");
+  tsl_sch_get_loops(func, block, loops);
+  ck_assert_int_eq(tsl_sch_split(func, loops[2], 2, (int64_t[]){-1, 5}, k, &error), TSL_OK);
+  expect_refusal(tsl_sch_rfactor(func, block, k[1], NULL, &error), &error, "predicate");
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* The loop of a tail split runs its full tiles free of predicates and its last tile as a copy
+ * over the smaller extent; the function computes the same. */
+START_TEST(partitioning_frees_the_main_loop_of_predicates) {
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul");
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  tsl_stmt *j[2];
+  ck_assert_int_eq(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 4}, j, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_reorder(func, 4, (tsl_stmt *[]){loops[0], j[0], loops[2], j[1]}, &error),
+                   TSL_OK);
+  ck_assert_int_eq(tsl_sch_decompose_reduction(func, block, loops[2], NULL, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_cache_write_at(func, block, j[0], NULL, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_vectorize(func, j[1], &error), TSL_OK);
+  ck_assert_int_eq(predicated_blocks(func->body), 3);
+  tsl_tir_partition_tails(func);
+  char *text = tsl_primfunc_print(func);
+  ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s\n%s", error.message, text);
+  /* The main loop: two full tiles, nothing predicated, the tile's loop vectorized. */
+  ck_assert_int_eq(j[0]->loop.extent->int_value, 2);
+  ck_assert_int_eq(predicated_blocks(j[0]), 0);
+  ck_assert_int_eq(j[1]->loop.extent->int_value, 4);
+  ck_assert_int_eq(j[1]->loop.loop_kind, TSL_LOOP_VECTORIZED);
+  /* The tail: its copy of the tile loop runs the 2 columns left, and nothing is predicated. */
+  ck_assert_int_eq(predicated_blocks(func->body), 0);
+  ck_assert_msg(tsl_sch_get_block(func, "matmul_tail"), "%s", text);
+  ck_assert_msg(strstr(text, "for %i1_1_1 in 0..2 vectorized {"), "%s", text);
+  tsl_primfunc *parsed;
+  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "partitioned", &parsed, &error) == TSL_OK,
+                "%s\n%s", error.message, text);
+  tsl_primfunc_free(parsed);
+  free(text);
+  char *reference = lowered_text(matmul_text);
+  expect_same_results(reference, func);
+  free(reference);
   tsl_primfunc_free(func);
 }
 END_TEST
@@ -958,6 +1085,56 @@ START_TEST(compute_at_computes_a_stage_where_it_is_read) {
 END_TEST
 
 /* The bias of a convolution added per output row, right after the row is summed. */
+static const char *const two_stage_text =
+    "func \"kernel\" (%x: f32[5, 8], out %y: f32[5, 8]) {\nalloc %t: f32[5, 8] {\n"
+    "for %i in 0..5 {\nfor %j in 0..8 {\n"
+    "block \"t\" [%v: spatial 0..5 = %i, %w: spatial 0..8 = %j] reads [] writes [] {\n"
+    "%t[%v, %w] = (%x[%v, %w] * f32(2.0))\n}\n}\n}\n"
+    "for %i2 in 0..5 {\nfor %j2 in 0..8 {\n"
+    "block \"y\" [%a: spatial 0..5 = %i2, %b: spatial 0..8 = %j2] reads [] writes [] {\n"
+    "%y[%a, %b] = (%t[%a, %b] + f32(1.0))\n}\n}\n}\n}\n}\n";
+
+/* A stage computed or copied per iteration of a loop split with a tail (5 rows by 3): the part
+ * past the buffer's edge is clipped by a predicate, and the function computes the same. */
+static void expect_clipped(const char *split_name, const char *clipped_name, int primitive) {
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  tsl_stmt *block = tsl_sch_get_block(func, split_name), *loops[TSL_SCH_MAX_LOOPS], *parts[2];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_split(func, loops[0], 2, (int64_t[]){-1, 3}, parts, &error), TSL_OK);
+  tsl_status status = TSL_OK;
+  if (primitive == 0)
+    status = tsl_sch_compute_at(func, tsl_sch_get_block(func, "t"), parts[0], &error);
+  else if (primitive == 1)
+    status = tsl_sch_reverse_compute_at(func, tsl_sch_get_block(func, "y"), parts[0], &error);
+  else
+    status = tsl_sch_cache_read(func, block, func->params[0], parts[0], NULL, &error);
+  ck_assert_msg(status == TSL_OK, "%s", error.message);
+  char *text = tsl_primfunc_print(func);
+  tsl_stmt *clipped = tsl_sch_get_block(func, clipped_name);
+  ck_assert_msg(clipped && clipped->block.predicate, "%s", text);
+  free(text);
+  expect_same_results(two_stage_text, func);
+  tsl_primfunc_free(func);
+}
+
+START_TEST(tails_clip_what_is_computed_per_iteration) {
+  expect_clipped("y", "t", 0);
+  expect_clipped("t", "y", 1);
+  expect_clipped("t", "x_read", 2);
+  /* Without a predicate to keep the accesses in, a part past the edge is refused. */
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "y"), *loops[TSL_SCH_MAX_LOOPS], *parts[2];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_split(func, loops[0], 2, (int64_t[]){-1, 3}, parts, &error), TSL_OK);
+  block->block.predicate = NULL;
+  expect_refusal(tsl_sch_compute_at(func, tsl_sch_get_block(func, "t"), parts[0], &error), &error,
+                 "may reach outside the buffer");
+  tsl_primfunc_free(func);
+}
+END_TEST
+
 START_TEST(reverse_compute_at_computes_a_stage_where_its_input_is_made) {
   char *text = lowered_text(workloads[3]);
   tsl_primfunc *func = parse_kernel(text);
@@ -1091,6 +1268,32 @@ START_TEST(default_schedule_reduces_in_vector_lanes) {
   free(scheduled);
   tsl_primfunc_free(func);
   check_schedules(text, 20, 777u + (unsigned)_i);
+  free(text);
+}
+END_TEST
+
+/* A product whose columns the vector lanes do not divide: the default schedule tiles them by
+ * whole vectors with a tail, which lowering partitions off, so that no block of the main loop
+ * is predicated; random decisions for the rest compute the same too. */
+START_TEST(default_schedule_tiles_with_a_tail) {
+  tsl_target target = host_target();
+  int lanes = target.vector_bits / 32;
+  char graph[512];
+  snprintf(graph, sizeof(graph),
+           "graph \"g\" {\n  input %%a: f32[6, 32]\n  input %%b: f32[32, %d]\n"
+           "  %%y: f32[6, %d] = matmul(%%a, %%b)\n  output %%y\n}\n",
+           2 * lanes + lanes / 2, 2 * lanes + lanes / 2);
+  char *text = lowered_text(graph);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_default_schedule(func, &target);
+  ck_assert_int_gt(predicated_blocks(func->body), 0);
+  tsl_tir_lower(func);
+  char *lowered = tsl_primfunc_print(func);
+  ck_assert_msg(predicated_blocks(func->body) == 0 && tsl_sch_get_block(func, "matmul_tail"), "%s",
+                lowered);
+  free(lowered);
+  tsl_primfunc_free(func);
+  check_schedules(text, 8, 99u);
   free(text);
 }
 END_TEST
@@ -1280,6 +1483,8 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, unroll_max_unrolls_the_loops_that_fit);
   tcase_add_test(tc, traces_refuse_what_they_cannot_replay);
   tcase_add_test(tc, cache_write_accumulates_a_tile);
+  tcase_add_test(tc, split_with_a_tail_predicates_its_blocks);
+  tcase_add_test(tc, partitioning_frees_the_main_loop_of_predicates);
   tcase_add_test(tc, reverse_compute_inline_refuses_what_it_cannot_inline);
   tcase_add_test(tc, reverse_compute_inline_merges_elementwise_stages);
   tcase_add_loop_test(tc, default_schedule_inlines_epilogues, 0,
@@ -1291,8 +1496,10 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, compute_at_computes_a_stage_where_it_is_read);
   tcase_add_test(tc, reverse_compute_at_computes_a_stage_where_its_input_is_made);
   tcase_add_test(tc, cache_read_packs_a_tile);
+  tcase_add_test(tc, tails_clip_what_is_computed_per_iteration);
   tcase_add_loop_test(tc, random_moves_compute_the_same, 0, 8);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
+  tcase_add_test(tc, default_schedule_tiles_with_a_tail);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
   suite_add_tcase(suite, tc);

@@ -1,0 +1,8 @@
+/* The order of the lowering passes after the schedule (tir_passes.h). */
+#include "passes/tir/tir_passes.h"
+
+void tsl_tir_lower(tsl_primfunc *func) {
+  tsl_tir_unroll(func);
+  /* Unrolling decides on the loops as the schedule left them: partitioning may make two of one. */
+  tsl_tir_partition_tails(func);
+}
