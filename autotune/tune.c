@@ -63,6 +63,7 @@ typedef struct task {
   double best, baseline; /* seconds; 0 until known */
   double gain;           /* what its last batch took off the model's latency, in seconds */
   int batches;           /* measured in this run */
+  int fruitless;         /* batches in a row, the last ones, that found nothing faster */
   bool exhausted;        /* no new candidate could be drawn */
   uint64_t *seen;        /* hashes of the functions measured in this run */
   int num_seen;
@@ -251,9 +252,10 @@ static tsl_status refresh(task *t, tsl_db *db, const char *target_key, tsl_error
 
 /* The task to measure next: one never measured; else the one whose next batch is expected to
  * take most off the model's latency: what its last batch took off, or, for a task this run
- * has not tuned yet or whose last batch gained little, a twentieth of its share of the latency
- * (occurrences × best), so that large tasks keep being tried and a task that stopped
- * improving gives way. */
+ * has not tuned yet, its share of the latency (occurrences × best), and for one whose last
+ * batch gained little, a twentieth of that share over one more than its fruitless batches in a
+ * row: large tasks keep being tried, and a task that stopped improving gives way, to smaller
+ * ones too, instead of taking every batch for its size alone. */
 static int pick_task(const task *tasks, int count) {
   int chosen = -1;
   double expected = -1;
@@ -261,7 +263,7 @@ static int pick_task(const task *tasks, int count) {
     if (tasks[i].exhausted) continue;
     if (tasks[i].trials == 0) return i;
     double share = tasks[i].occurrences * tasks[i].best;
-    double e = tasks[i].batches == 0 ? share : share / 20;
+    double e = tasks[i].batches == 0 ? share : share / 20 / (1 + tasks[i].fruitless);
     if (tasks[i].gain > e) e = tasks[i].gain;
     if (e > expected) {
       expected = e;
@@ -437,6 +439,7 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
     if (!status) status = refresh(t, db, target_key, error);
     t->batches++;
     t->gain = before > 0 && t->best > 0 ? t->occurrences * (before - t->best) : 0;
+    t->fruitless = t->gain > 0 ? 0 : t->fruitless + 1;
     if (!status && options->progress) {
       tsl_tune_progress progress = {
           .task = chosen,
