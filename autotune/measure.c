@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,35 +287,29 @@ static int serve_candidate(const tsl_primfunc *workload, const tsl_target *targe
   return status;
 }
 
-/* The default schedule's outputs, which a worker that saved them wrote to `path`. */
-static tsl_status read_reference(const char *path, const buffers *b, void **reference,
-                                 tsl_error *error) {
-  FILE *file = fopen(path, "rb");
-  if (!file) return tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot read it", path);
-  bool whole = true;
-  for (int i = 0; i < b->count && whole; i++) {
-    if (b->is_output[i]) whole = fread(reference[i], 1, b->bytes[i], file) == b->bytes[i];
+/* The default schedule's outputs in the file open as `fd` (the tuner's, which every worker
+ * inherits, already unlinked so that nothing is left behind however the tuner ends), read or
+ * written from its start. */
+static bool transfer_reference(int fd, bool write, const buffers *b, void *const *reference) {
+  off_t offset = 0;
+  errno = 0;
+  for (int i = 0; i < b->count; i++) {
+    if (!b->is_output[i]) continue;
+    for (size_t done = 0; done < b->bytes[i];) {
+      char *at = (char *)reference[i] + done;
+      ssize_t moved = write ? pwrite(fd, at, b->bytes[i] - done, offset)
+                            : pread(fd, at, b->bytes[i] - done, offset);
+      if (moved <= 0 && !(moved < 0 && errno == EINTR)) return false;
+      if (moved > 0) done += (size_t)moved, offset += moved;
+    }
   }
-  whole = whole && fgetc(file) == EOF;
-  fclose(file);
-  if (!whole) return tsl_fail(error, TSL_ERROR_INPUT, "%s: not the outputs of this workload", path);
-  return TSL_OK;
-}
-
-static tsl_status write_reference(const char *path, const buffers *b, void *const *reference,
-                                  tsl_error *error) {
-  FILE *file = fopen(path, "wb");
-  bool written = file != NULL;
-  for (int i = 0; i < b->count && written; i++) {
-    if (b->is_output[i]) written = fwrite(reference[i], 1, b->bytes[i], file) == b->bytes[i];
-  }
-  if (file && fclose(file) != 0) written = false;
-  return written ? TSL_OK : tsl_fail(error, TSL_ERROR_INPUT, "%s: cannot write it", path);
+  struct stat status;
+  return write || (fstat(fd, &status) == 0 && status.st_size == offset);
 }
 
 /* The reference every candidate's outputs are checked against, the default schedule's: read
- * from the file the header's "load_reference" names, or built and run here (and saved in
- * "save_reference" when the header names one). */
+ * from the file open as the header's "load_reference", or built and run here (and saved in
+ * the file open as "save_reference" when the header names one). */
 static tsl_status make_reference(const tsl_primfunc *workload, const tsl_target *target,
                                  const json_t *header, buffers *b, void **reference,
                                  tsl_error *error) {
@@ -323,9 +318,13 @@ static tsl_status make_reference(const tsl_primfunc *workload, const tsl_target 
     reference[i] = malloc(b->bytes[i] + 1);
     TSL_CHECK_ALLOC(reference[i]);
   }
-  const char *load = json_string_value(json_object_get(header, "load_reference"));
-  const char *save = json_string_value(json_object_get(header, "save_reference"));
-  if (load) return read_reference(load, b, reference, error);
+  const json_t *load = json_object_get(header, "load_reference");
+  const json_t *save = json_object_get(header, "save_reference");
+  if (json_is_integer(load)) {
+    if (transfer_reference((int)json_integer_value(load), false, b, reference)) return TSL_OK;
+    return tsl_fail(error, TSL_ERROR_INPUT, "cannot read the default schedule's outputs: %s",
+                    errno ? strerror(errno) : "the file is not as long as they are");
+  }
   tsl_primfunc *func = tsl_primfunc_copy(workload);
   tsl_default_schedule(func, target);
   compiled kernel;
@@ -340,7 +339,11 @@ static tsl_status make_reference(const tsl_primfunc *workload, const tsl_target 
   for (int i = 0; i < b->count; i++) {
     if (b->is_output[i]) memcpy(reference[i], b->data[i], b->bytes[i]);
   }
-  return save ? write_reference(save, b, reference, error) : TSL_OK;
+  if (!json_is_integer(save) ||
+      transfer_reference((int)json_integer_value(save), true, b, reference))
+    return TSL_OK;
+  return tsl_fail(error, TSL_ERROR_INPUT, "cannot save the default schedule's outputs: %s",
+                  strerror(errno));
 }
 
 int tsl_measure_worker(FILE *in, FILE *out) {
@@ -535,13 +538,12 @@ static tsl_status start_workers(const tsl_measure_options *options, headers *h, 
   return TSL_OK;
 }
 
-/* The first line for a worker: the workload, the target, and where the reference is saved (key
- * "save_reference") or to be read from ("load_reference"). */
+/* The first line for a worker: the workload, the target, and the descriptor of the file the
+ * reference is saved in (key "save_reference") or to be read from ("load_reference"). */
 static char *worker_header(const tsl_measure_options *options, const char *workload,
-                           const char *target, const char *reference_key,
-                           const char *reference_path) {
-  json_t *json = json_pack("{s:s, s:s, s:f, s:s}", "workload", workload, "target", target,
-                           "min_seconds", options->min_seconds, reference_key, reference_path);
+                           const char *target, const char *reference_key, int reference_fd) {
+  json_t *json = json_pack("{s:s, s:s, s:f, s:i}", "workload", workload, "target", target,
+                           "min_seconds", options->min_seconds, reference_key, reference_fd);
   TSL_CHECK_ALLOC(json);
   char *text = json_dumps(json, JSON_COMPACT);
   json_decref(json);
@@ -656,15 +658,17 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
   char reference_path[4096];
   snprintf(reference_path, sizeof(reference_path), "%s/tessel-reference-XXXXXX",
            folder && *folder ? folder : "/tmp");
+  /* Unlinked at once: the workers inherit the descriptor, and a tuner killed at any point
+   * leaves no file behind. */
   int reference_file = mkstemp(reference_path);
   if (reference_file < 0) {
     return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot make a file like %s: %s", reference_path,
                     strerror(errno));
   }
-  close(reference_file);
+  unlink(reference_path);
   headers h = {
-      .save = worker_header(options, workload, target, "save_reference", reference_path),
-      .load = worker_header(options, workload, target, "load_reference", reference_path),
+      .save = worker_header(options, workload, target, "save_reference", reference_file),
+      .load = worker_header(options, workload, target, "load_reference", reference_file),
   };
   /* SIGPIPE from a worker that died must not end the tuner. */
   struct sigaction ignore = {.sa_handler = SIG_IGN}, previous;
@@ -697,7 +701,7 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
     if (workers[i].alive) stop_worker(&workers[i], status != TSL_OK);
   }
   sigaction(SIGPIPE, &previous, NULL);
-  unlink(reference_path);
+  close(reference_file);
   free(workers);
   free(line);
   free(h.save);

@@ -5,7 +5,7 @@
  * and waits to be told to time it, answering with one line on stdout each time:
  *
  *   {"workload": TEXT, "target": TARGET, "min_seconds": S,     the first line in, with at
- *    "save_reference": FILE | "load_reference": FILE}          most one of the last two keys
+ *    "save_reference": FD | "load_reference": FD}              most one of the last two keys
  *   {"ready": true}                                            out, once the worker has the
  *                                                              reference: the default
  *                                                              schedule's outputs
@@ -20,7 +20,9 @@
  * Several workers (`jobs`) build candidates at once, LLVM's compilation being the slow part;
  * then the parent lets one at a time run, while none builds, so that timings are taken on a
  * quiet machine. The first worker builds and runs the default schedule and saves its outputs in
- * FILE; the others, and those that replace a lost one, read them from there instead of
+ * the file open as descriptor FD, which the tuner made, unlinked (so that a tuner killed at any
+ * point leaves nothing behind) and every worker inherits; the others, and those that replace
+ * a lost one, read them from there instead of
  * building it again (a worker given neither key builds its own). The worker fills the inputs with
  * the same random numbers for every candidate and checks each candidate's outputs against the
  * default schedule's (relative error 1e-3), so a schedule that computes something else is caught

@@ -4,8 +4,8 @@ which compiles use the records.
     tuning.py --tessel BUILD/tools/tessel --work-dir DIR
 
 On two small generated models that share their first layer:
-- a tuner killed with SIGKILL keeps every committed batch (the database stays intact), and the
-  same command again finishes the requested trials;
+- a tuner killed with SIGKILL keeps every committed batch (the database stays intact) and
+  leaves no file in its TMPDIR, and the same command again finishes the requested trials;
 - two tuners writing one database at once both finish, and every record is whole;
 - a candidate that crashes, hangs or computes a wrong output is recorded as such and the tuner
   goes on (faults injected with TESSEL_MEASURE_FAULTS), also with two workers building at once
@@ -20,6 +20,7 @@ import argparse
 import os
 import pathlib
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -77,11 +78,17 @@ def records(db):
 
 def kill_and_resume(model, db):
     command = [ARGS.tessel, "tune", model, "--records", db, "--trials", "1000"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    scratch = pathlib.Path(db).with_suffix(".tmp")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "TMPDIR": str(scratch)})
     deadline = time.time() + 300
     committed = 0
+    seen = set()  # files in the tuner's TMPDIR while it runs
     while time.time() < deadline and process.poll() is None:
         time.sleep(0.2)
+        seen.update(os.listdir(scratch))
         if os.path.exists(db):
             try:
                 committed = len(records(db)[0])
@@ -95,6 +102,8 @@ def kill_and_resume(model, db):
     check(intact == "ok", f"after SIGKILL the database is not intact: {intact}")
     check(len(rows) >= committed >= 16,
           f"after SIGKILL {len(rows)} records, {committed} were committed before")
+    seen.update(os.listdir(scratch))
+    check(not seen, f"the tuner left files in its TMPDIR, where SIGKILL would leave them: {seen}")
     report = pathlib.Path(db).with_suffix(".html")
     result = tessel(["tune", model, "--records", db, "--trials", 40, "--report", report])
     check(result.returncode == 0, f"the rerun failed:\n{result.stderr}")
