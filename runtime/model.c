@@ -14,6 +14,7 @@ struct tsl_model {
   tsl_plan *plan;
   kernel_entry *kernels; /* per call; NULL for a copy */
   const unsigned char *constants;
+  unsigned char *constants_copy; /* the constants in huge pages, when they fill one */
   unsigned char *workspace;
   void **pointers; /* per tensor, during a run */
   void ***call_args;
@@ -75,11 +76,20 @@ tsl_status tsl_model_create(tsl_plan *plan, const void *constants, tsl_kernel_lo
   tsl_model *model = calloc(1, sizeof(*model));
   model->plan = plan;
   model->constants = constants;
+  /* A copy in huge pages of constants that fill at least one: the kernels stream the weights
+   * every run, and the library's own pages (a file's, which the kernel does not back with huge
+   * pages) cost TLB misses. */
+  if (plan->constant_bytes >= (2 << 20)) {
+    model->constants_copy = tsl_runtime_alloc_large((size_t)plan->constant_bytes);
+    if (!model->constants_copy) abort();
+    memcpy(model->constants_copy, constants, (size_t)plan->constant_bytes);
+    model->constants = model->constants_copy;
+  }
   model->kernels = calloc((size_t)plan->num_calls + 1, sizeof(kernel_entry));
   model->pointers = calloc((size_t)plan->num_tensors + 1, sizeof(void *));
   model->call_args = calloc((size_t)plan->num_calls + 1, sizeof(void **));
   model->nanoseconds = calloc((size_t)plan->num_calls + 1, sizeof(int64_t));
-  model->workspace = aligned_alloc(64, (size_t)((plan->workspace_bytes + 63) / 64 * 64 + 64));
+  model->workspace = tsl_runtime_alloc_large((size_t)plan->workspace_bytes + 64);
   if (!model->kernels || !model->pointers || !model->call_args || !model->nanoseconds ||
       !model->workspace) {
     abort();
@@ -110,6 +120,7 @@ void tsl_model_free(tsl_model *model) {
   free(model->pointers);
   free(model->nanoseconds);
   free(model->workspace);
+  free(model->constants_copy);
   tsl_plan_free(model->plan);
   if (model->release) model->release(model->owner);
   free(model);
