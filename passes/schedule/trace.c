@@ -666,21 +666,31 @@ static tsl_status integer_arg(replay *at, const char *key, int64_t *value) {
   return TSL_OK;
 }
 
+/* The step that a step's argument `{"sample": k}` refers to, which must be a sampling step
+ * `op` (`what`, the argument with its verb, starts the error); NULL, with the error set, when it is
+ * not. `*is_sample` says whether the argument is such a reference at all. */
+static const json_t *sampled_step(replay *at, const json_t *argument, const char *op,
+                                  const char *what, bool *is_sample) {
+  const json_t *sample = json_object_get(argument, "sample");
+  *is_sample = json_is_integer(sample);
+  if (!*is_sample) return NULL;
+  json_int_t step = json_integer_value(sample);
+  const json_t *sampled = json_array_get(at->trace->steps, (size_t)step);
+  const char *sampled_op = json_string_value(json_object_get(sampled, "op"));
+  if (sampled_op && strcmp(sampled_op, op) == 0) return sampled;
+  replay_fail(at, "the %s to step %lld, which is no %s", what, (long long)step, op);
+  return NULL;
+}
+
 static tsl_status replay_split(replay *at) {
   tsl_stmt *loop = loop_arg(at, "loop");
   if (!loop) return TSL_ERROR_INPUT;
   const json_t *factors = json_object_get(at->step, "factors");
-  const json_t *sample = json_object_get(factors, "sample");
-  if (json_is_integer(sample)) {
-    json_int_t step = json_integer_value(sample);
-    const json_t *sampled = json_array_get(at->trace->steps, (size_t)step);
-    const char *op = json_string_value(json_object_get(sampled, "op"));
-    if (!op || strcmp(op, "sample_perfect_tile") != 0) {
-      return replay_fail(at, "the factors refer to step %lld, which samples no perfect tile",
-                         (long long)step);
-    }
-    factors = json_object_get(sampled, "decision");
-  }
+  bool is_sample;
+  const json_t *sampled =
+      sampled_step(at, factors, "sample_perfect_tile", "factors refer", &is_sample);
+  if (is_sample && !sampled) return TSL_ERROR_INPUT;
+  if (sampled) factors = json_object_get(sampled, "decision");
   int64_t values[TSL_SCH_MAX_LOOPS];
   int count = read_integers(factors, values, TSL_SCH_MAX_LOOPS);
   if (count < 1) return replay_fail(at, "\"factors\" are not integers");
@@ -778,16 +788,11 @@ static tsl_status replay_annotate(replay *at) {
   if (!loop) return TSL_ERROR_INPUT;
   const char *key = json_string_value(json_object_get(at->step, "key"));
   const json_t *value = json_object_get(at->step, "value");
-  const json_t *sample = json_object_get(value, "sample");
   if (!key) return replay_fail(at, "no \"key\"");
-  if (json_is_integer(sample)) {
-    json_int_t step = json_integer_value(sample);
-    const json_t *sampled = json_array_get(at->trace->steps, (size_t)step);
-    const char *op = json_string_value(json_object_get(sampled, "op"));
-    if (!op || strcmp(op, "sample_categorical") != 0) {
-      return replay_fail(at, "the value refers to step %lld, which samples no categorical",
-                         (long long)step);
-    }
+  bool is_sample;
+  const json_t *sampled = sampled_step(at, value, "sample_categorical", "value refers", &is_sample);
+  if (is_sample && !sampled) return TSL_ERROR_INPUT;
+  if (sampled) {
     json_int_t decision =
         json_integer_value(json_array_get(json_object_get(sampled, "decision"), 0));
     value = json_array_get(json_object_get(sampled, "candidates"), (size_t)decision);

@@ -1470,6 +1470,14 @@ START_TEST(traces_refuse_what_they_cannot_replay) {
            "{\"op\": \"split\", \"loop\": [\"matmul\", 0], \"factors\": {\"sample\": 0}}]}",
            head);
   expect_trace_refusal(json, kernel, "trace step 1: split: the factors refer to step 0");
+  snprintf(json, sizeof(json),
+           "%s{\"op\": \"split\", \"loop\": [\"matmul\", 1], \"factors\": [2, 5]},\n"
+           "{\"op\": \"annotate\", \"loop\": [\"matmul\", 0], \"key\": \"unroll_max\", "
+           "\"value\": {\"sample\": 0}}]}",
+           head);
+  expect_trace_refusal(json, kernel,
+                       "trace step 1: annotate: the value refers to step 0, which is no "
+                       "sample_categorical");
   free(kernel);
 }
 END_TEST
