@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,20 +209,6 @@ void tsl_kernel_parallel_for(parallel_body body, void *closure, int64_t begin, i
     pthread_mutex_unlock(&pool.lock);
   }
   pthread_mutex_unlock(&pool.submit);
-}
-
-void *tsl_runtime_alloc_large(size_t bytes) {
-  enum { HUGE_PAGE = 2 << 20 };
-  if (bytes < HUGE_PAGE) return aligned_alloc(64, (bytes + 63) / 64 * 64);
-  /* Whole huge pages, aligned to one, that the kernel is asked to back with huge pages (where
-   * transparent huge pages are "madvise", as Debian sets them, it otherwise never does). */
-  size_t size = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-  void *memory = NULL;
-  if (posix_memalign(&memory, HUGE_PAGE, size) != 0) return NULL;
-#ifdef MADV_HUGEPAGE
-  madvise(memory, size, MADV_HUGEPAGE);
-#endif
-  return memory;
 }
 
 void *tsl_kernel_alloc(int64_t bytes) {
