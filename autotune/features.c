@@ -12,15 +12,29 @@ typedef struct totals {
   double flops, iterations, vector_flops, lane_flops, parallel_flops, parallel_extent;
   double unrolled, contiguous, broadcast, strided, local_loads, global_loads;
   double local_stores, global_stores, reuse, reused_loads, blocks, depth, innermost;
-  double local_bytes;
+  double local_bytes, guarded_flops, scalarized_flops;
 } totals;
 
-/* The loops around the statement being visited, outermost first. */
+/* The loops around the statement being visited, outermost first; the conditions (block
+ * predicates and ifs) around it: how many, and how many of them differ between the lanes of a
+ * vectorized loop, which the code generator then leaves scalar (docs/tir.md); and the
+ * variables that differ between those lanes (the loop's, and the block variables bound to
+ * it). */
 typedef struct walk {
   const tsl_stmt *loops[MAX_DEPTH];
   int depth;
+  int guards, lane_guards;
+  const tsl_var *lane_vars[MAX_DEPTH];
+  int num_lane_vars;
   totals *t;
 } walk;
+
+static bool varies_by_lane(const walk *w, const tsl_expr *expr) {
+  for (int i = 0; i < w->num_lane_vars; i++) {
+    if (tsl_expr_uses_var(expr, w->lane_vars[i])) return true;
+  }
+  return false;
+}
 
 static double extent_of(const tsl_stmt *loop) {
   return loop->loop.extent->kind == TSL_EXPR_INT ? (double)loop->loop.extent->int_value : 1;
@@ -115,7 +129,9 @@ static void visit_store(walk *w, const tsl_stmt *store) {
   double flops = iterations * (scan.ops > 0 ? scan.ops : 1);
   t->flops += flops;
   t->iterations += iterations;
-  if (lanes > 1) t->vector_flops += flops;
+  if (lanes > 1 && !w->lane_guards) t->vector_flops += flops;
+  if (w->guards) t->guarded_flops += flops;
+  if (w->lane_guards) t->scalarized_flops += flops;
   t->lane_flops += flops * lanes;
   if (parallel > 1) t->parallel_flops += flops;
   if (parallel > t->parallel_extent) t->parallel_extent = parallel;
@@ -124,27 +140,56 @@ static void visit_store(walk *w, const tsl_stmt *store) {
   if (w->depth > t->depth) t->depth = w->depth;
 }
 
+static void enter_guard(walk *w, const tsl_expr *condition, int *lane_guard) {
+  *lane_guard = condition && varies_by_lane(w, condition);
+  w->guards += condition != NULL;
+  w->lane_guards += *lane_guard;
+}
+
+static void leave_guard(walk *w, const tsl_expr *condition, int lane_guard) {
+  w->guards -= condition != NULL;
+  w->lane_guards -= lane_guard;
+}
+
 static void visit(walk *w, const tsl_stmt *stmt) {
   if (!stmt) return;
   switch (stmt->kind) {
   case TSL_STMT_SEQ:
     for (int i = 0; i < stmt->seq.count; i++) visit(w, stmt->seq.items[i]);
     return;
-  case TSL_STMT_FOR:
+  case TSL_STMT_FOR: {
+    int lane_vars = w->num_lane_vars;
+    if (stmt->loop.loop_kind == TSL_LOOP_VECTORIZED && lane_vars < MAX_DEPTH)
+      w->lane_vars[w->num_lane_vars++] = stmt->loop.var;
     if (w->depth < MAX_DEPTH) w->loops[w->depth++] = stmt;
     visit(w, stmt->loop.body);
     w->depth--;
+    w->num_lane_vars = lane_vars;
     return;
-  case TSL_STMT_BLOCK:
+  }
+  case TSL_STMT_BLOCK: {
     w->t->blocks++;
+    int lane_vars = w->num_lane_vars, lane_guard;
+    for (int i = 0; i < stmt->block.num_iters && w->num_lane_vars < MAX_DEPTH; i++) {
+      if (varies_by_lane(w, stmt->block.iters[i].binding))
+        w->lane_vars[w->num_lane_vars++] = stmt->block.iters[i].var;
+    }
+    enter_guard(w, stmt->block.predicate, &lane_guard);
     visit(w, stmt->block.init);
     visit(w, stmt->block.body);
+    leave_guard(w, stmt->block.predicate, lane_guard);
+    w->num_lane_vars = lane_vars;
     return;
+  }
   case TSL_STMT_STORE: visit_store(w, stmt); return;
-  case TSL_STMT_IF:
+  case TSL_STMT_IF: {
+    int lane_guard;
+    enter_guard(w, stmt->branch.condition, &lane_guard);
     visit(w, stmt->branch.then);
     visit(w, stmt->branch.otherwise);
+    leave_guard(w, stmt->branch.condition, lane_guard);
     return;
+  }
   case TSL_STMT_ALLOC: {
     double bytes = 4;
     for (int i = 0; i < stmt->alloc.buffer->rank; i++)
@@ -162,7 +207,7 @@ static float log_of(double value) { return (float)log2(1 + value); }
 void tsl_features(const tsl_primfunc *func, float f[TSL_NUM_FEATURES]) {
   totals t;
   memset(&t, 0, sizeof(t));
-  walk w = {.depth = 0, .t = &t};
+  walk w = {.t = &t};
   visit(&w, func->body);
   double flops = t.flops > 0 ? t.flops : 1, loads = t.reused_loads > 0 ? t.reused_loads : 1;
   float values[TSL_NUM_FEATURES] = {
@@ -186,6 +231,8 @@ void tsl_features(const tsl_primfunc *func, float f[TSL_NUM_FEATURES]) {
       (float)(t.innermost / flops),
       log_of(t.local_bytes),
       log_of(t.flops / (t.global_loads + t.global_stores + 1)),
+      (float)(t.guarded_flops / flops),
+      (float)(t.scalarized_flops / flops),
   };
   memcpy(f, values, sizeof(values));
 }

@@ -27,6 +27,7 @@
 #include "codegen/llvm/llvm.h"
 #include "ir/check.h"
 #include "passes/schedule/trace.h"
+#include "passes/tir/tir_passes.h"
 
 enum {
   POPULATION = 8,       /* best records a mutation starts from */
@@ -110,6 +111,12 @@ static void add_member(const char *trace, double seconds, void *context) {
   }
 }
 
+/* The features of a scheduled function, lowered in place as code generation will see it. */
+static void lowered_features(tsl_primfunc *func, float features[TSL_NUM_FEATURES]) {
+  tsl_tir_lower(func);
+  tsl_features(func, features);
+}
+
 /* A drawn schedule. */
 typedef struct candidate {
   char *trace; /* JSON */
@@ -145,7 +152,7 @@ static bool draw(task *t, const tsl_target *target, int mode, const char *parent
       fresh = false;
     }
   }
-  if (fresh) tsl_features(func, out->features);
+  if (fresh) lowered_features(func, out->features);
   tsl_schedule_release(&sch);
   tsl_trace_free(followed);
   tsl_primfunc_free(func);
@@ -336,7 +343,7 @@ static void learn_record(const char *json, double seconds, void *context) {
   tsl_schedule_init(&sch, func);
   if (tsl_trace_replay(trace, &sch, &error) == TSL_OK) {
     float features[TSL_NUM_FEATURES];
-    tsl_features(func, features);
+    lowered_features(func, features);
     tsl_cost_model_add(l->model, l->task_index, features, seconds);
   }
   tsl_schedule_release(&sch);

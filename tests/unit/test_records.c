@@ -14,6 +14,7 @@
 #include "driver/driver.h"
 #include "passes/lower/lower.h"
 #include "passes/schedule/trace.h"
+#include "passes/tir/tir_passes.h"
 #include "tests/unit/util.h"
 
 static char folder[64];
@@ -298,6 +299,7 @@ START_TEST(features_see_the_schedule) {
   char key[TSL_WORKLOAD_KEY_SIZE];
   tsl_primfunc *plain = only_kernel(graph, &target, key), *scheduled = tsl_primfunc_copy(plain);
   tsl_default_schedule(scheduled, &target);
+  tsl_tir_lower(scheduled); /* as the tuner takes features */
   float before[TSL_NUM_FEATURES], after[TSL_NUM_FEATURES];
   tsl_features(plain, before);
   tsl_features(scheduled, after);
@@ -310,6 +312,50 @@ START_TEST(features_see_the_schedule) {
   tsl_primfunc_free(scheduled);
   tsl_primfunc_free(plain);
   tsl_graph_free(graph);
+}
+END_TEST
+
+/* Ten elements in 3 × 4 iterations: the predicate keeps the last two out. */
+static const char *tail_text =
+    "func \"kernel\" (%a: f32[10], out %y: f32[10]) {\n"
+    "  for %i_0 in 0..3 {\n"
+    "    for %i_1 in 0..4 "
+    "KIND {\n"
+    "      block \"y\" [%v: spatial 0..10 = ((%i_0 * 4) + %i_1)] where (((%i_0 * 4) + %i_1) < 10)\n"
+    "           reads [%a[%v]] writes [%y[%v]] {\n"
+    "        %y[%v] = (%a[%v] * f32(2.0))\n"
+    "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static void tail_features(const char *kind, bool lower, float features[TSL_NUM_FEATURES]) {
+  char text[1024];
+  const char *at = strstr(tail_text, "KIND");
+  snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - tail_text), tail_text, kind, at + 4);
+  tsl_primfunc *func;
+  tsl_error error;
+  ck_assert_int_eq(tsl_primfunc_parse(text, strlen(text), "tail", &func, &error), TSL_OK);
+  if (lower) tsl_tir_lower(func);
+  tsl_features(func, features);
+  tsl_primfunc_free(func);
+}
+
+/* A predicate that differs between a vector loop's lanes keeps the loop scalar: the features
+ * say so, and no longer once lowering has partitioned the tail off. */
+START_TEST(features_see_predicates) {
+  enum { VECTOR_SHARE = 2, GUARDED = TSL_NUM_FEATURES - 2, SCALARIZED = TSL_NUM_FEATURES - 1 };
+  float serial[TSL_NUM_FEATURES], vector[TSL_NUM_FEATURES], lowered[TSL_NUM_FEATURES];
+  tail_features("", false, serial);
+  tail_features("vectorized", false, vector);
+  tail_features("vectorized", true, lowered);
+  ck_assert_float_eq(serial[GUARDED], 1.0f);
+  ck_assert_float_eq(serial[SCALARIZED], 0.0f);
+  ck_assert_float_eq(vector[GUARDED], 1.0f);
+  ck_assert_float_eq(vector[SCALARIZED], 1.0f);
+  ck_assert_float_eq(vector[VECTOR_SHARE], 0.0f);
+  ck_assert_float_eq(lowered[SCALARIZED], 0.0f);
+  ck_assert_float_eq(lowered[VECTOR_SHARE], 1.0f);
 }
 END_TEST
 
@@ -343,6 +389,7 @@ Suite *suite_records(void) {
   tcase_add_test(tc, database_refuses_what_is_not_one);
   tcase_add_test(tc, compile_takes_records_for_its_target);
   tcase_add_test(tc, features_see_the_schedule);
+  tcase_add_test(tc, features_see_predicates);
   tcase_add_test(tc, cost_model_ranks_what_it_learnt);
   suite_add_tcase(suite, tc);
   return suite;
