@@ -2,7 +2,7 @@
  * sampling instruction applied to it (TVM's TracedSchedule). A trace is a program: replayed on
  * the same unscheduled function it makes the same scheduled function, and its sampling
  * decisions (tile factors, categorical choices) can be changed before a replay, which is what
- * a search mutates. It is stored as JSON; docs/schedule.md describes the format.
+ * a search mutates. It is stored as JSON; docs/tir.md ("Traces") describes the format.
  *
  * A step addresses blocks by name and a loop by a block it encloses and its place among that
  * block's loops (outermost 0), both resolved when the step runs; so a trace needs no handles,
