@@ -1604,6 +1604,47 @@ START_TEST(sample_compute_location_places_a_stage) {
   tsl_schedule_release(&sch);
   tsl_primfunc_free(func);
 
+  /* The rules sample each stage's location, last first; the default keeps them where they
+   * are, a followed trace with other decisions moves them and computes the same. */
+  tsl_target target = host_target();
+  func = parse_kernel(layer_norm_text);
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_rules(&sch, &target);
+  json = tsl_trace_to_json(sch.trace);
+  ck_assert_msg(strstr(json,
+                       "  {\"op\": \"sample_compute_location\", \"block\": \"var\", "
+                       "\"decision\": [-1]},\n"
+                       "  {\"op\": \"compute_at\", \"block\": \"var\", \"loop\": {\"sample\": "
+                       "0}},\n"
+                       "  {\"op\": \"sample_compute_location\", \"block\": \"mean\", "
+                       "\"decision\": [-1]},\n"),
+                "%s", json);
+  free(json);
+  tsl_primfunc *by_default = parse_kernel(layer_norm_text);
+  tsl_default_schedule(by_default, &target);
+  char *want = tsl_primfunc_print(by_default), *got = tsl_primfunc_print(func);
+  ck_assert_str_eq(got, want);
+  ck_assert_msg(strstr(got, "alloc %var: f32[8, 1] {\n      for %i0 in 0..8"), "%s", got);
+  free(want);
+  free(got);
+  tsl_primfunc_free(by_default);
+  trace = tsl_schedule_take_trace(&sch);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  ck_assert_int_eq(tsl_trace_set_decision(trace, 0, 1, (int64_t[]){0}, &error), TSL_OK);
+  ck_assert_int_eq(tsl_trace_set_decision(trace, 1, 1, (int64_t[]){0}, &error), TSL_OK);
+  func = parse_kernel(layer_norm_text);
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_follow(&sch, trace, -1);
+  tsl_schedule_rules(&sch, &target);
+  got = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(got, "alloc %var: f32[8, 1] {\n      for %l0 in 0..8"), "%s", got);
+  free(got);
+  check_replay(layer_norm_text, &sch);
+  expect_same_results(layer_norm_text, func);
+  tsl_trace_free(trace);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
   free(unscheduled);
 }
 END_TEST
