@@ -1871,6 +1871,17 @@ tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loo
   return TSL_OK;
 }
 
+bool tsl_sch_can_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop) {
+  if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block) || loop->kind != TSL_STMT_FOR ||
+      !slot_of(func, loop))
+    return false;
+  move where;
+  inner_loops inner = {0};
+  tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
+  loop_region region = {.inner = &inner, .arena = func->arena};
+  return compute_at_problem(func, block, loop, &where, &region) == NULL;
+}
+
 /* Checks reverse_compute_at's preconditions; NULL when they hold, else what fails. */
 static const char *reverse_compute_at_problem(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                               move *where, loop_region *region) {

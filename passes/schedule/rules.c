@@ -1,6 +1,9 @@
 /* The default schedule: rules that look at each loop nest around a block and schedule it with
  * the primitives of primitives.c, taking their decisions from the target.
  *
+ *   place           first, where each stage that feeds a later one runs: a nest of its own
+ *                   (the heuristic), or under a loop of the stage that reads it (place_stages).
+ *                   A nest whose loops then hold several stages has each scheduled below them.
  *   tile_reduction  a reduction whose output's last axis is contiguous (matmul, convolution):
  *                   a tile of that axis (vector lanes) by another output axis whose operands
  *                   do not change along it (a register block: each vector loaded once feeds a
@@ -36,11 +39,11 @@
  * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it.
  *
  * The rules run on a traced schedule (trace.h). Their choices are sampling instructions: the
- * tiles of the contiguous axis (but a tail's) and of the register block (sample_perfect_tile), the
- * vector factor of other nests, the loop that runs in parallel and the unroll limit
- * (sample_categorical). The default schedule takes the heuristic decision of each, from the
- * target; a search draws them (a seeded schedule) or changes one of a trace's (a followed
- * trace with a decision redrawn). */
+ * stages' locations (sample_compute_location), the tiles of the contiguous axis (but a
+ * tail's) and of the register block (sample_perfect_tile), the vector factor of other nests,
+ * the loop that runs in parallel and the unroll limit (sample_categorical). The default
+ * schedule takes the heuristic decision of each, from the target; a search draws them (a
+ * seeded schedule) or changes one of a trace's (a followed trace with a decision redrawn). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,6 +88,20 @@ typedef struct nest {
   int iter_of[MAX_DEPTH]; /* by loop: the block variable it binds, -1 none */
 } nest;
 
+/* Whether a binding is loop i's variable, or that plus what no loop of the nest changes (a
+ * block compute_at moved under a loop outside: its start there). */
+static bool binds_loop(const nest *n, int i, const tsl_expr *binding) {
+  const tsl_var *var = n->loops[i]->loop.var;
+  if (binding->kind == TSL_EXPR_VAR) return binding->var == var;
+  if (binding->kind != TSL_EXPR_ADD || binding->op.b->kind != TSL_EXPR_VAR ||
+      binding->op.b->var != var)
+    return false;
+  for (int l = 0; l < n->depth; l++) {
+    if (tsl_expr_uses_var(binding->op.a, n->loops[l]->loop.var)) return false;
+  }
+  return true;
+}
+
 static bool read_nest(tsl_stmt *outer, nest *n) {
   n->depth = 0;
   tsl_stmt *at = outer;
@@ -97,8 +114,7 @@ static bool read_nest(tsl_stmt *outer, nest *n) {
   for (int i = 0; i < n->depth; i++) {
     n->iter_of[i] = -1;
     for (int j = 0; j < at->block.num_iters; j++) {
-      const tsl_expr *binding = at->block.iters[j].binding;
-      if (binding->kind == TSL_EXPR_VAR && binding->var == n->loops[i]->loop.var) n->iter_of[i] = j;
+      if (binds_loop(n, i, at->block.iters[j].binding)) n->iter_of[i] = j;
     }
   }
   return true;
@@ -171,6 +187,10 @@ static void parallelize(tsl_schedule *sch, const tsl_target *target, tsl_stmt *b
   int count = 0, chosen = -1;
   bool even = false; /* the chosen one shares evenly */
   for (int i = 0; i < depth && loops[i]->loop.loop_kind == TSL_LOOP_SERIAL; i++) {
+    /* A loop of one iteration changes nothing (compute_at leaves one around a stage it moves
+     * where the loop outside binds that variable). */
+    int64_t extent = constant_extent(loops[i]);
+    if (extent == 1) continue;
     bool spatial = false, reduce = false;
     for (int j = 0; j < block->block.num_iters; j++) {
       const tsl_block_iter *iter = &block->block.iters[j];
@@ -181,7 +201,6 @@ static void parallelize(tsl_schedule *sch, const tsl_target *target, tsl_stmt *b
         spatial = true;
     }
     if (reduce || !spatial) break;
-    int64_t extent = constant_extent(loops[i]);
     if (extent < 2) continue;
     int64_t rounds = (extent + threads - 1) / threads;
     if (rounds * threads * 100 <= extent * MAX_IMBALANCE_PERCENT && !even) {
@@ -378,9 +397,17 @@ static int64_t x_operand_sweep(const nest *n, int x, int u, int64_t reduce) {
   return scan.elements < sweep ? scan.elements : sweep;
 }
 
-static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n) {
-  tsl_stmt *block = n->block;
-  if (!block->block.init) return false;
+/* How tile_reduction tiles a nest: the contiguous loop x, the register block's loop u (-1:
+ * none), the problem and its tile sizes. */
+typedef struct tile_plan {
+  int x, u;
+  tile_problem problem;
+  tile_factors f;
+} tile_plan;
+
+/* The plan for a reduction nest; false when the rule does not apply to it. */
+static bool plan_tile(const tsl_target *target, const nest *n, tile_plan *plan) {
+  if (!n->block->block.init) return false;
   int64_t reduce = 1;
   for (int i = 0; i < n->depth; i++) {
     if (n->iter_of[i] < 0 || constant_extent(n->loops[i]) < 1) return false;
@@ -388,9 +415,11 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
   }
   int x = contiguous_loop(n);
   if (x < 0 || kind_of(n, x) != TSL_ITER_SPATIAL) return false;
-  const tsl_stmt *store = block_store(block);
+  const tsl_stmt *store = block_store(n->block);
   int u = register_block_loop(n, x);
-  tile_problem problem = {
+  plan->x = x;
+  plan->u = u;
+  plan->problem = (tile_problem){
       .x_extent = constant_extent(n->loops[x]),
       .u_extent = u >= 0 ? constant_extent(n->loops[u]) : 1,
       .reduce = reduce,
@@ -398,8 +427,17 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
       .dtype = store->store.buffer->dtype,
       .threads = threads_of(target),
   };
-  tile_factors f = choose_tile_factors(target, &problem);
-  if (f.x[1] < 2) return false;
+  plan->f = choose_tile_factors(target, &plan->problem);
+  return plan->f.x[1] >= 2;
+}
+
+static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n) {
+  tsl_stmt *block = n->block;
+  tile_plan plan;
+  if (!plan_tile(target, n, &plan)) return false;
+  int x = plan.x, u = plan.u;
+  tile_problem problem = plan.problem;
+  tile_factors f = plan.f;
   int u_axis = u >= 0 ? output_axis(n, u) : -1; /* the output axis the register block runs along */
   tsl_error error;
   int64_t work = 1;
@@ -572,12 +610,24 @@ static void unroll(tsl_schedule *sch, tsl_stmt *block) {
   tsl_schedule_annotate(sch, loops[0], "unroll_max", steps[index], &error);
 }
 
+static void schedule(tsl_schedule *sch, const tsl_target *target, tsl_stmt *stmt, bool place);
+
 static void schedule_nest(tsl_schedule *sch, const tsl_target *target, tsl_stmt *outer) {
   nest n;
-  if (!read_nest(outer, &n)) return;
+  if (!read_nest(outer, &n)) {
+    /* Loops around stages that compute_at put together: each stage below is a nest of its
+     * own, with the loops around for its parallel loop. */
+    tsl_stmt *body = outer;
+    while (body->kind == TSL_STMT_FOR) body = body->loop.body;
+    schedule(sch, target, body, false);
+    return;
+  }
+  /* The work of all the loops around, those of the stages put together with it included. */
+  tsl_stmt *loops[MAX_DEPTH];
+  int depth = tsl_sch_get_loops(sch->func, n.block, loops);
   int64_t work = 1;
-  for (int i = 0; i < n.depth; i++)
-    work *= constant_extent(n.loops[i]) > 0 ? constant_extent(n.loops[i]) : 1;
+  for (int i = 0; i < depth; i++)
+    work *= constant_extent(loops[i]) > 0 ? constant_extent(loops[i]) : 1;
   bool reduces = false;
   for (int i = 0; i < n.block->block.num_iters; i++)
     reduces = reduces || n.block->block.iters[i].kind == TSL_ITER_REDUCE;
@@ -600,9 +650,62 @@ static bool holds(const tsl_stmt *seq, const tsl_stmt *item) {
   return false;
 }
 
-static void schedule(tsl_schedule *sch, const tsl_target *target, tsl_stmt *stmt) {
+/* Whether the rules tile the nest around `block` (tile_reduction). */
+static bool tiled(tsl_schedule *sch, const tsl_target *target, tsl_stmt *block) {
+  tsl_stmt *loops[MAX_DEPTH];
+  nest n;
+  tile_plan plan;
+  return tsl_sch_get_loops(sch->func, block, loops) > 0 && read_nest(loops[0], &n) &&
+         n.block == block && plan_tile(target, &n, &plan);
+}
+
+typedef struct reader_search {
+  const tsl_stmt *producer;
+  const tsl_buffer *buffer;
+  tsl_stmt *found;
+} reader_search;
+
+static void find_reader(tsl_stmt *stmt, void *context) {
+  reader_search *search = context;
+  if (!search->found && stmt != search->producer && block_reads(stmt, search->buffer))
+    search->found = stmt;
+}
+
+/* Where each stage of `seq` that feeds a later one runs (TVM MetaSchedule's
+ * RandomComputeLocation): a sample_compute_location among the loops of the stage that reads
+ * it, then compute_at there. A stage that the rules tile, or that feeds one, stays: its nest
+ * must stay perfect for the tiles. The locations are sampled before any loop becomes parallel
+ * or vectorized, as compute_at moves no block under those, and from the last stage back, so
+ * that an earlier stage can follow its readers into a loop they were moved to (softmax's
+ * maximum into the row loop that its sum joined). The heuristic decision keeps each stage
+ * where it is, a nest of its own with its own parallel loop and vector lanes. */
+static void place_stages(tsl_schedule *sch, const tsl_target *target, tsl_stmt *seq) {
+  for (int i = seq->seq.count - 1; i >= 0; i--) {
+    nest n;
+    tsl_stmt *item = seq->seq.items[i];
+    if (item->kind != TSL_STMT_FOR || !read_nest(item, &n) || n.block->block.num_writes != 1)
+      continue;
+    reader_search search = {n.block, n.block->block.writes[0].buffer, NULL};
+    bool parameter = false;
+    for (int p = 0; p < sch->func->num_params; p++)
+      parameter = parameter || sch->func->params[p] == search.buffer;
+    tsl_stmt_walk(sch->func->body, find_reader, &search);
+    if (parameter || !search.found || tiled(sch, target, n.block) ||
+        tiled(sch, target, search.found))
+      continue;
+    tsl_stmt *loop;
+    tsl_error error;
+    if (tsl_schedule_sample_compute_location(sch, n.block, NULL, &loop, &error) == TSL_OK)
+      tsl_schedule_compute_at(sch, n.block, loop, &error);
+  }
+}
+
+/* `place`: first the stages of a sequence are placed (place_stages), at the top of the
+ * function, not in loops around stages already put together. */
+static void schedule(tsl_schedule *sch, const tsl_target *target, tsl_stmt *stmt, bool place) {
   switch (stmt->kind) {
   case TSL_STMT_SEQ: {
+    if (place) place_stages(sch, target, stmt);
     /* The nests are collected first: scheduling one rewrites the statements around it, and
      * may inline a later one into it (which then needs no schedule of its own). */
     int count = stmt->seq.count;
@@ -610,19 +713,19 @@ static void schedule(tsl_schedule *sch, const tsl_target *target, tsl_stmt *stmt
     TSL_CHECK_ALLOC(items);
     for (int i = 0; i < count; i++) items[i] = stmt->seq.items[i];
     for (int i = 0; i < count; i++) {
-      if (holds(stmt, items[i])) schedule(sch, target, items[i]);
+      if (holds(stmt, items[i])) schedule(sch, target, items[i], place);
     }
     free(items);
     return;
   }
-  case TSL_STMT_ALLOC: schedule(sch, target, stmt->alloc.body); return;
+  case TSL_STMT_ALLOC: schedule(sch, target, stmt->alloc.body, place); return;
   case TSL_STMT_FOR: schedule_nest(sch, target, stmt); return;
   default: return;
   }
 }
 
 void tsl_schedule_rules(tsl_schedule *sch, const tsl_target *target) {
-  if (sch->func->body) schedule(sch, target, sch->func->body);
+  if (sch->func->body) schedule(sch, target, sch->func->body, true);
 }
 
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target) {

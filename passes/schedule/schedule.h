@@ -113,6 +113,10 @@ tsl_status tsl_sch_reverse_compute_inline(tsl_primfunc *func, tsl_stmt *consumer
 tsl_status tsl_sch_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                               tsl_error *error);
 
+/* Whether tsl_sch_compute_at(func, block, loop) would apply; the function stays as it is (what
+ * the check builds stays in its arena). */
+bool tsl_sch_can_compute_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop);
+
 /* Moves `block`, a spatial consumer, under `loop`, a loop around the block that writes what it
  * reads, to the end of the loop's body, computing in each iteration what depends on what that
  * iteration produced: TVM's reverse_compute_at. The block reads exactly one buffer that a block

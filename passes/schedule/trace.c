@@ -63,6 +63,7 @@ void tsl_schedule_init(tsl_schedule *sch, tsl_primfunc *func) {
   sch->trace = trace_new();
   sch->redraw = -1;
   sch->categorical_step = -1;
+  sch->location_step = -1;
 }
 
 void tsl_schedule_seed(tsl_schedule *sch, uint64_t seed) {
@@ -84,6 +85,7 @@ tsl_trace *tsl_schedule_take_trace(tsl_schedule *sch) {
   sch->trace = trace_new();
   sch->tiles = 0;
   sch->categorical_step = -1;
+  sch->location_step = -1;
   return trace;
 }
 
@@ -346,7 +348,16 @@ static tsl_status move_step(tsl_schedule *sch, const char *op, tsl_stmt *block, 
 
 tsl_status tsl_schedule_compute_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
                                    tsl_error *error) {
-  return move_step(sch, "compute_at", block, loop, tsl_sch_compute_at, error);
+  if (sch->location_step < 0 || block != sch->location_block || loop != sch->location_loop)
+    return move_step(sch, "compute_at", block, loop, tsl_sch_compute_at, error);
+  /* The location sampled for the block: a root decision leaves it where it is. */
+  recording r = record(sch, "compute_at", error);
+  add_block(&r, "block", block);
+  if (r.status) return finish(&r, r.status);
+  add(&r, "loop", json_pack("{s:i}", "sample", sch->location_step));
+  tsl_status status = loop ? tsl_sch_compute_at(sch->func, block, loop, error) : TSL_OK;
+  if (!status) sch->location_step = -1;
+  return finish(&r, status);
 }
 
 tsl_status tsl_schedule_reverse_compute_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
@@ -526,6 +537,67 @@ tsl_status tsl_schedule_sample_categorical(tsl_schedule *sch, int count, const i
   sch->decisions++;
   sch->categorical_step = tsl_trace_length(sch->trace);
   sch->categorical_value = candidates[choice];
+  return finish(&r, TSL_OK);
+}
+
+typedef struct first_reader {
+  const tsl_stmt *block;
+  const tsl_buffer *buffer;
+  tsl_stmt *found;
+} first_reader;
+
+static void find_reader(tsl_stmt *stmt, void *context) {
+  first_reader *search = context;
+  if (search->found || stmt == search->block || stmt->kind != TSL_STMT_BLOCK) return;
+  for (int i = 0; i < stmt->block.num_reads; i++) {
+    if (stmt->block.reads[i].buffer == search->buffer) search->found = stmt;
+  }
+}
+
+tsl_status tsl_schedule_sample_compute_location(tsl_schedule *sch, tsl_stmt *block,
+                                                const tsl_stmt *heuristic, tsl_stmt **loop,
+                                                tsl_error *error) {
+  recording r = record(sch, "sample_compute_location", error);
+  add_block(&r, "block", block);
+  if (r.status) return finish(&r, r.status);
+  /* compute_at needs every reader below the loop, so the candidates are among the loops around
+   * the first. */
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS], *candidates[TSL_SCH_MAX_LOOPS];
+  int depth = 0, count = 0;
+  if (block->block.num_writes == 1) {
+    first_reader search = {block, block->block.writes[0].buffer, NULL};
+    tsl_stmt_walk(sch->func->body, find_reader, &search);
+    if (search.found) depth = tsl_sch_get_loops(sch->func, search.found, loops);
+  }
+  for (int i = 0; i < depth; i++) {
+    if (tsl_sch_can_compute_at(sch->func, block, loops[i])) candidates[count++] = loops[i];
+  }
+  int64_t choice = -1;
+  for (int i = 0; i < count; i++) {
+    if (candidates[i] == heuristic) choice = i;
+  }
+  const json_t *follow = followed(sch);
+  if (sch->replayed) {
+    choice = sch->replayed[0];
+  } else if (follow && json_is_array(follow) && json_array_size(follow) == 1 &&
+             json_integer_value(json_array_get(follow, 0)) < count &&
+             json_integer_value(json_array_get(follow, 0)) >= -1) {
+    choice = json_integer_value(json_array_get(follow, 0));
+  } else if (sch->random) {
+    choice = (int64_t)(next_random(sch) % (uint64_t)(count + 1)) - 1;
+  }
+  if (choice < -1 || choice >= count) {
+    return finish(&r, tsl_fail(error, TSL_ERROR_INPUT,
+                               "sample_compute_location: decision %lld of block '%s', which has "
+                               "%d candidate loops (and -1, where it is)",
+                               (long long)choice, block->block.name, count));
+  }
+  add(&r, "decision", integers(1, &choice));
+  *loop = choice < 0 ? NULL : candidates[choice];
+  sch->decisions++;
+  sch->location_step = tsl_trace_length(sch->trace);
+  sch->location_block = block;
+  sch->location_loop = *loop;
   return finish(&r, TSL_OK);
 }
 
@@ -750,7 +822,22 @@ static tsl_status replay_compute_inline(replay *at) {
 
 static tsl_status replay_move(replay *at) {
   tsl_stmt *block = block_arg(at, "block");
-  tsl_stmt *loop = block ? loop_arg(at, "loop") : NULL;
+  if (!block) return TSL_ERROR_INPUT;
+  bool is_sample;
+  const json_t *sampled = sampled_step(at, json_object_get(at->step, "loop"),
+                                       "sample_compute_location", "loop refers", &is_sample);
+  if (is_sample && !sampled) return TSL_ERROR_INPUT;
+  if (sampled && strcmp(at->op, "compute_at") != 0)
+    return replay_fail(at, "the loop refers to a sampled compute location");
+  if (sampled) {
+    /* Replaying that step sampled the location again, for the function as it is now. */
+    tsl_schedule *sch = at->sch;
+    if (sch->location_step < 0 || sch->location_block != block)
+      return replay_fail(at, "no compute location of block '%s' was sampled for it",
+                         block->block.name);
+    return tsl_schedule_compute_at(sch, block, sch->location_loop, at->error);
+  }
+  tsl_stmt *loop = loop_arg(at, "loop");
   if (!loop) return TSL_ERROR_INPUT;
   if (strcmp(at->op, "compute_at") == 0)
     return tsl_schedule_compute_at(at->sch, block, loop, at->error);
@@ -841,6 +928,19 @@ static tsl_status replay_categorical(replay *at) {
   return status;
 }
 
+static tsl_status replay_compute_location(replay *at) {
+  tsl_stmt *block = block_arg(at, "block");
+  int64_t decision[1];
+  if (!block) return TSL_ERROR_INPUT;
+  if (read_integers(json_object_get(at->step, "decision"), decision, 1) != 1)
+    return replay_fail(at, "the decision is not one integer");
+  tsl_stmt *loop;
+  at->sch->replayed = decision;
+  tsl_status status = tsl_schedule_sample_compute_location(at->sch, block, NULL, &loop, at->error);
+  at->sch->replayed = NULL;
+  return status;
+}
+
 static const struct {
   const char *op;
   tsl_status (*apply)(replay *at);
@@ -862,6 +962,7 @@ static const struct {
     {"annotate", replay_annotate},
     {"sample_perfect_tile", replay_perfect_tile},
     {"sample_categorical", replay_categorical},
+    {"sample_compute_location", replay_compute_location},
 };
 
 tsl_status tsl_trace_replay(const tsl_trace *trace, tsl_schedule *sch, tsl_error *error) {

@@ -41,6 +41,10 @@ typedef struct tsl_schedule {
   tsl_sampled_tile tile[TSL_SCHEDULE_MAX_TILES];
   int categorical_step;      /* the latest categorical sample no annotation used yet, or -1 */
   int64_t categorical_value; /* the candidate it chose */
+  int location_step;         /* the latest compute location sampled that no compute_at used yet,
+                                or -1 */
+  const tsl_stmt *location_block; /* its block */
+  tsl_stmt *location_loop;        /* the loop it chose; NULL: where the block is (root) */
 } tsl_schedule;
 
 /* A schedule of `func` with an empty trace and heuristic decisions. */
@@ -75,6 +79,8 @@ tsl_status tsl_schedule_rfactor(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *lo
 tsl_status tsl_schedule_fuse(tsl_schedule *sch, int count, tsl_stmt *const *loops, tsl_stmt **fused,
                              tsl_error *error);
 tsl_status tsl_schedule_compute_inline(tsl_schedule *sch, tsl_stmt *block, tsl_error *error);
+/* A block and loop that the latest sample_compute_location chose refer to that decision: also
+ * a root decision, `loop` NULL, which leaves the block where it is. */
 tsl_status tsl_schedule_compute_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
                                    tsl_error *error);
 tsl_status tsl_schedule_reverse_compute_at(tsl_schedule *sch, tsl_stmt *block, tsl_stmt *loop,
@@ -102,6 +108,16 @@ tsl_status tsl_schedule_sample_categorical(tsl_schedule *sch, int count, const i
                                            const double *probabilities, int heuristic, int *index,
                                            tsl_error *error);
 
+/* Where `block`, a producer, runs (TVM's sample_compute_location): under one of the loops
+ * around the first block that reads what it writes at which compute_at applies, outermost
+ * first, or where it is (root). The decision is the loop's index among those candidates, -1
+ * for root; the heuristic decision is `heuristic` where it is a candidate, else root; a random
+ * draw takes each as likely. The loop goes to *loop, NULL for root; a compute_at of the block
+ * at it refers to this decision, so a changed decision moves the block elsewhere. */
+tsl_status tsl_schedule_sample_compute_location(tsl_schedule *sch, tsl_stmt *block,
+                                                const tsl_stmt *heuristic, tsl_stmt **loop,
+                                                tsl_error *error);
+
 /* ---- traces ------------------------------------------------------------------------------ */
 
 void tsl_trace_free(tsl_trace *trace);
@@ -120,7 +136,8 @@ tsl_status tsl_trace_from_json(const char *text, size_t length, const char *name
 tsl_status tsl_trace_replay(const tsl_trace *trace, tsl_schedule *sch, tsl_error *error);
 
 /* Changes the decision of sampling step number `decision` (counted among the decisions) to
- * `values` (a perfect tile's factors, or a categorical's index as one value). */
+ * `values` (a perfect tile's factors, or a categorical's or a compute location's index as one
+ * value). */
 tsl_status tsl_trace_set_decision(tsl_trace *trace, int decision, int count, const int64_t *values,
                                   tsl_error *error);
 /* The decision of sampling step number `decision`: its values (at most TSL_SCH_MAX_LOOPS) and

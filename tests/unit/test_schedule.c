@@ -192,7 +192,7 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 16) {
+  switch (next_random(state) % 17) {
   case 0: {
     /* Factors that need not divide the extent: the blocks below get a predicate. */
     int64_t factors[3] = {-1, 1 + next_random(state) % 8, 1 + next_random(state) % 5};
@@ -260,6 +260,16 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
       status = tsl_schedule_cache_read(sch, block, read, loop, NULL, &error);
     }
     break;
+  case 16: {
+    /* A location drawn among those where compute_at applies, which must then apply. */
+    tsl_stmt *location;
+    status = tsl_schedule_sample_compute_location(sch, block, NULL, &location, &error);
+    if (!status) {
+      status = tsl_schedule_compute_at(sch, block, location, &error);
+      ck_assert_msg(status == TSL_OK, "%s", error.message);
+    }
+    break;
+  }
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
@@ -1248,6 +1258,8 @@ START_TEST(random_moves_compute_the_same) {
     text = strdup(layer_norm_text);
   else if (_i == 4)
     text = strdup(row_sum_text);
+  else if (_i == 8)
+    text = strdup(two_stage_text);
   else
     text = fused_workload_text(&fused_workloads[_i - 5]);
   check_schedules_with(text, 30, 2024u + (unsigned)_i, true);
@@ -1482,6 +1494,219 @@ START_TEST(traces_refuse_what_they_cannot_replay) {
 }
 END_TEST
 
+/* Where a stage runs, sampled: the loops of its first reader at which compute_at applies, or
+ * where it is (-1). The decision is recorded, replays, changes, is followed and drawn, and a
+ * compute_at refers to it; the default rules keep every stage where it is. */
+static tsl_stmt *sampled_location(tsl_schedule *sch, const char *name, int heuristic_loop) {
+  tsl_stmt *block = tsl_sch_get_block(sch->func, name), *loops[TSL_SCH_MAX_LOOPS], *loop;
+  tsl_sch_get_loops(sch->func, tsl_sch_get_block(sch->func, "y"), loops);
+  tsl_error error;
+  ck_assert_msg(
+      tsl_schedule_sample_compute_location(
+          sch, block, heuristic_loop < 0 ? NULL : loops[heuristic_loop], &loop, &error) == TSL_OK,
+      "%s", error.message);
+  ck_assert_msg(tsl_schedule_compute_at(sch, block, loop, &error) == TSL_OK, "%s", error.message);
+  return loop;
+}
+
+START_TEST(sample_compute_location_places_a_stage) {
+  /* t's candidates: y's row loop and its column loop. */
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  char *unscheduled = tsl_primfunc_print(func);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_stmt *y_loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "y"), y_loops);
+  ck_assert_ptr_null(sampled_location(&sch, "t", -1));
+  char *printed = tsl_primfunc_print(func);
+  ck_assert_str_eq(printed, unscheduled);
+  free(printed);
+  ck_assert_ptr_eq(sampled_location(&sch, "t", 1), y_loops[1]);
+  char *json = tsl_trace_to_json(sch.trace);
+  ck_assert_str_eq(
+      json,
+      "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": [\n"
+      "  {\"op\": \"sample_compute_location\", \"block\": \"t\", \"decision\": [-1]},\n"
+      "  {\"op\": \"compute_at\", \"block\": \"t\", \"loop\": {\"sample\": 0}},\n"
+      "  {\"op\": \"sample_compute_location\", \"block\": \"t\", \"decision\": [1]},\n"
+      "  {\"op\": \"compute_at\", \"block\": \"t\", \"loop\": {\"sample\": 2}}\n"
+      "]}\n");
+  free(json);
+  check_replay(two_stage_text, &sch);
+  printed = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(printed, "%w: spatial 0..8 = (%j2 + %j)"), "%s", printed);
+  free(printed);
+  /* The decision changed to the row loop replays to t computed per row. */
+  tsl_trace *trace = tsl_schedule_take_trace(&sch);
+  tsl_error error;
+  ck_assert_int_eq(tsl_trace_set_decision(trace, 1, 1, (int64_t[]){0}, &error), TSL_OK);
+  tsl_primfunc *rows = parse_kernel(two_stage_text);
+  tsl_schedule replayed;
+  tsl_schedule_init(&replayed, rows);
+  ck_assert_msg(tsl_trace_replay(trace, &replayed, &error) == TSL_OK, "%s", error.message);
+  printed = tsl_primfunc_print(rows);
+  ck_assert_msg(
+      strstr(printed, "%v: spatial 0..5 = (%i2 + %i)") && strstr(printed, "for %j in 0..8 {"), "%s",
+      printed);
+  free(printed);
+  expect_same_results(two_stage_text, rows);
+  tsl_schedule_release(&replayed);
+  tsl_primfunc_free(rows);
+  /* A decision past the candidates is refused where it is replayed ... */
+  ck_assert_int_eq(tsl_trace_set_decision(trace, 1, 1, (int64_t[]){2}, &error), TSL_OK);
+  json = tsl_trace_to_json(trace);
+  expect_trace_refusal(json, two_stage_text,
+                       "trace step 2: sample_compute_location: decision 2 of block 't', which "
+                       "has 2 candidate loops");
+  free(json);
+  /* ... and a followed one falls back to the heuristic. */
+  tsl_primfunc *followed = parse_kernel(two_stage_text);
+  tsl_schedule follow;
+  tsl_schedule_init(&follow, followed);
+  tsl_schedule_follow(&follow, trace, -1);
+  ck_assert_ptr_null(sampled_location(&follow, "t", -1));
+  tsl_stmt *row_loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(followed, tsl_sch_get_block(followed, "y"), row_loops);
+  ck_assert_ptr_eq(sampled_location(&follow, "t", 0), row_loops[0]);
+  tsl_schedule_release(&follow);
+  tsl_primfunc_free(followed);
+  tsl_trace_free(trace);
+  expect_same_results(two_stage_text, func);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  /* Drawn at random: each of the three. */
+  bool drawn[3] = {false, false, false};
+  for (uint64_t seed = 1; seed <= 32; seed++) {
+    tsl_primfunc *random = parse_kernel(two_stage_text);
+    tsl_schedule seeded;
+    tsl_schedule_init(&seeded, random);
+    tsl_schedule_seed(&seeded, seed);
+    tsl_stmt *loops[TSL_SCH_MAX_LOOPS], *loop;
+    tsl_sch_get_loops(random, tsl_sch_get_block(random, "y"), loops);
+    loop = sampled_location(&seeded, "t", -1);
+    drawn[loop == NULL ? 0 : loop == loops[0] ? 1 : 2] = true;
+    tsl_schedule_release(&seeded);
+    tsl_primfunc_free(random);
+  }
+  ck_assert(drawn[0] && drawn[1] && drawn[2]);
+
+  /* LayerNorm: var may move under the row loop of y (not its column loop, where each column
+   * would sum the row again), and then mean under the same loop, where both its readers are. */
+  func = parse_kernel(layer_norm_text);
+  tsl_schedule_init(&sch, func);
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "y"), y_loops);
+  ck_assert_ptr_null(sampled_location(&sch, "mean", 0));
+  ck_assert_ptr_null(sampled_location(&sch, "var", 1));
+  ck_assert_ptr_eq(sampled_location(&sch, "var", 0), y_loops[0]);
+  ck_assert_ptr_eq(sampled_location(&sch, "mean", 0), y_loops[0]);
+  check_replay(layer_norm_text, &sch);
+  expect_same_results(layer_norm_text, func);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+
+  /* The rules sample each stage's location, last first; the default keeps them where they
+   * are, a followed trace with other decisions moves them and computes the same. */
+  tsl_target target = host_target();
+  func = parse_kernel(layer_norm_text);
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_rules(&sch, &target);
+  json = tsl_trace_to_json(sch.trace);
+  ck_assert_msg(strstr(json,
+                       "  {\"op\": \"sample_compute_location\", \"block\": \"var\", "
+                       "\"decision\": [-1]},\n"
+                       "  {\"op\": \"compute_at\", \"block\": \"var\", \"loop\": {\"sample\": "
+                       "0}},\n"
+                       "  {\"op\": \"sample_compute_location\", \"block\": \"mean\", "
+                       "\"decision\": [-1]},\n"),
+                "%s", json);
+  free(json);
+  tsl_primfunc *by_default = parse_kernel(layer_norm_text);
+  tsl_default_schedule(by_default, &target);
+  char *want = tsl_primfunc_print(by_default), *got = tsl_primfunc_print(func);
+  ck_assert_str_eq(got, want);
+  ck_assert_msg(strstr(got, "alloc %var: f32[8, 1] {\n      for %i0 in 0..8"), "%s", got);
+  free(want);
+  free(got);
+  tsl_primfunc_free(by_default);
+  trace = tsl_schedule_take_trace(&sch);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  ck_assert_int_eq(tsl_trace_set_decision(trace, 0, 1, (int64_t[]){0}, &error), TSL_OK);
+  ck_assert_int_eq(tsl_trace_set_decision(trace, 1, 1, (int64_t[]){0}, &error), TSL_OK);
+  func = parse_kernel(layer_norm_text);
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_follow(&sch, trace, -1);
+  tsl_schedule_rules(&sch, &target);
+  got = tsl_primfunc_print(func);
+  ck_assert_msg(strstr(got, "alloc %var: f32[8, 1] {\n      for %l0 in 0..8"), "%s", got);
+  free(got);
+  check_replay(layer_norm_text, &sch);
+  expect_same_results(layer_norm_text, func);
+  tsl_trace_free(trace);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  free(unscheduled);
+}
+END_TEST
+
+START_TEST(sample_compute_location_refuses_what_it_cannot_do) {
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  char *before = tsl_primfunc_print(func);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_stmt *t = tsl_sch_get_block(func, "t"), *loops[TSL_SCH_MAX_LOOPS], *loop;
+  tsl_sch_get_loops(func, t, loops);
+  tsl_error error;
+  expect_unchanged_refusal(
+      func, before, tsl_schedule_sample_compute_location(&sch, loops[0], NULL, &loop, &error),
+      &error, "sample_compute_location: not a block of function 'kernel'");
+  /* Without a sampled root, no loop is no location. */
+  expect_unchanged_refusal(func, before, tsl_schedule_compute_at(&sch, t, NULL, &error), &error,
+                           "compute_at: not a loop around a block");
+  ck_assert_int_eq(tsl_schedule_sample_compute_location(&sch, t, NULL, &loop, &error), TSL_OK);
+  expect_unchanged_refusal(
+      func, before, tsl_schedule_compute_at(&sch, tsl_sch_get_block(func, "y"), NULL, &error),
+      &error, "compute_at: not a loop around a block");
+  ck_assert_int_eq(tsl_trace_length(sch.trace), 1);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  free(before);
+
+  const char *head = "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": [";
+  char json[512];
+  snprintf(json, sizeof(json),
+           "%s{\"op\": \"split\", \"loop\": [\"y\", 1], \"factors\": [2, 4]},\n"
+           "{\"op\": \"compute_at\", \"block\": \"t\", \"loop\": {\"sample\": 0}}]}",
+           head);
+  expect_trace_refusal(json, two_stage_text,
+                       "trace step 1: compute_at: the loop refers to step 0, which is no "
+                       "sample_compute_location");
+  snprintf(json, sizeof(json),
+           "%s{\"op\": \"sample_compute_location\", \"block\": \"y\", \"decision\": [-1]},\n"
+           "{\"op\": \"compute_at\", \"block\": \"t\", \"loop\": {\"sample\": 0}}]}",
+           head);
+  expect_trace_refusal(json, two_stage_text,
+                       "trace step 1: compute_at: no compute location of block 't' was sampled");
+  snprintf(json, sizeof(json),
+           "%s{\"op\": \"sample_compute_location\", \"block\": \"t\", \"decision\": [0]},\n"
+           "{\"op\": \"reverse_compute_at\", \"block\": \"t\", \"loop\": {\"sample\": 0}}]}",
+           head);
+  expect_trace_refusal(json, two_stage_text,
+                       "trace step 1: reverse_compute_at: the loop refers to a sampled compute "
+                       "location");
+  snprintf(json, sizeof(json),
+           "%s{\"op\": \"sample_compute_location\", \"block\": \"y\", \"decision\": [0]}]}", head);
+  expect_trace_refusal(json, two_stage_text,
+                       "trace step 0: sample_compute_location: decision 0 of block 'y', which has "
+                       "0 candidate loops");
+  snprintf(json, sizeof(json),
+           "%s{\"op\": \"sample_compute_location\", \"block\": \"t\", \"decision\": \"row\"}]}",
+           head);
+  expect_trace_refusal(json, two_stage_text,
+                       "trace step 0: sample_compute_location: the decision is not one integer");
+}
+END_TEST
+
 Suite *suite_schedule(void) {
   Suite *suite = suite_create("schedule");
   TCase *tc = tcase_create("primitives");
@@ -1490,6 +1715,8 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, traces_round_trip_and_replay);
   tcase_add_test(tc, unroll_max_unrolls_the_loops_that_fit);
   tcase_add_test(tc, traces_refuse_what_they_cannot_replay);
+  tcase_add_test(tc, sample_compute_location_places_a_stage);
+  tcase_add_test(tc, sample_compute_location_refuses_what_it_cannot_do);
   tcase_add_test(tc, cache_write_accumulates_a_tile);
   tcase_add_test(tc, split_with_a_tail_predicates_its_blocks);
   tcase_add_test(tc, partitioning_frees_the_main_loop_of_predicates);
@@ -1505,7 +1732,7 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, reverse_compute_at_computes_a_stage_where_its_input_is_made);
   tcase_add_test(tc, cache_read_packs_a_tile);
   tcase_add_test(tc, tails_clip_what_is_computed_per_iteration);
-  tcase_add_loop_test(tc, random_moves_compute_the_same, 0, 8);
+  tcase_add_loop_test(tc, random_moves_compute_the_same, 0, 9);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
   tcase_add_test(tc, default_schedule_tiles_with_a_tail);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
