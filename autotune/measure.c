@@ -52,35 +52,6 @@ static char *read_line(FILE *in) {
   return line;
 }
 
-/* A kernel compiled into this process. */
-typedef struct compiled {
-  tsl_jit *jit;
-  void (*entry)(void *const *args);
-} compiled;
-
-/* Lowers the scheduled function (tsl_tir_lower) and compiles it. */
-static tsl_status compile(tsl_primfunc *func, const tsl_target *target, compiled *out,
-                          tsl_error *error) {
-  tsl_tir_lower(func);
-  tsl_llvm *llvm;
-  TRY(tsl_llvm_new(target, "candidate", &llvm, error));
-  tsl_status status = tsl_llvm_add_function(llvm, func, error);
-  if (!status) status = tsl_llvm_optimize(llvm, error);
-  if (status) {
-    tsl_llvm_free(llvm);
-    return status;
-  }
-  status = tsl_jit_new(llvm, &out->jit, error);
-  tsl_llvm_free(llvm);
-  if (status) return status;
-  out->entry = (void (*)(void *const *))tsl_jit_lookup(out->jit, func->name);
-  if (!out->entry) {
-    tsl_jit_free(out->jit);
-    return tsl_fail(error, TSL_ERROR_INTERNAL, "the kernel '%s' is not in its module", func->name);
-  }
-  return TSL_OK;
-}
-
 /* The parameters' buffers: inputs filled with the same numbers for every candidate, outputs
  * cleared before every run. */
 typedef struct buffers {
@@ -128,11 +99,76 @@ static void free_buffers(buffers *b) {
   free(b->bytes);
 }
 
+/* A kernel compiled into this process, and the arguments it runs on: the buffers of `buffers`,
+ * but for the parameters its schedule packed (transform_layout), which get a copy of their
+ * buffer packed so, as the compiler packs a weight. */
+typedef struct compiled {
+  tsl_jit *jit;
+  void (*entry)(void *const *args);
+  int count;
+  void **args;
+  size_t *arg_bytes;
+  bool *packed; /* per param: args[i] is the kernel's packed copy */
+} compiled;
+
+static void bind_arguments(const tsl_primfunc *func, const buffers *b, compiled *out) {
+  out->count = b->count;
+  out->args = calloc((size_t)b->count + 1, sizeof(void *));
+  out->arg_bytes = calloc((size_t)b->count + 1, sizeof(size_t));
+  out->packed = calloc((size_t)b->count + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(out->args && out->arg_bytes && out->packed);
+  for (int i = 0; i < b->count; i++) {
+    out->args[i] = b->data[i];
+    out->arg_bytes[i] = b->bytes[i];
+    if (!func->packing[i]) continue;
+    out->packed[i] = true;
+    out->arg_bytes[i] = buffer_bytes(func->params[i]);
+    out->args[i] = aligned_alloc(64, (out->arg_bytes[i] + 64 + 63) / 64 * 64);
+    TSL_CHECK_ALLOC(out->args[i]);
+    tsl_packing_apply(func->packing[i], tsl_dtype_size(func->params[i]->dtype), b->data[i],
+                      out->args[i]);
+  }
+}
+
+static void release_compiled(compiled *kernel) {
+  for (int i = 0; i < kernel->count; i++) {
+    if (kernel->packed[i]) free(kernel->args[i]);
+  }
+  free(kernel->args);
+  free(kernel->arg_bytes);
+  free(kernel->packed);
+  tsl_jit_free(kernel->jit);
+}
+
+/* Lowers the scheduled function (tsl_tir_lower) and compiles it to run on `b`. */
+static tsl_status compile(tsl_primfunc *func, const tsl_target *target, const buffers *b,
+                          compiled *out, tsl_error *error) {
+  tsl_tir_lower(func);
+  tsl_llvm *llvm;
+  TRY(tsl_llvm_new(target, "candidate", &llvm, error));
+  tsl_status status = tsl_llvm_add_function(llvm, func, error);
+  if (!status) status = tsl_llvm_optimize(llvm, error);
+  if (status) {
+    tsl_llvm_free(llvm);
+    return status;
+  }
+  status = tsl_jit_new(llvm, &out->jit, error);
+  tsl_llvm_free(llvm);
+  if (status) return status;
+  out->entry = (void (*)(void *const *))tsl_jit_lookup(out->jit, func->name);
+  if (!out->entry) {
+    tsl_jit_free(out->jit);
+    return tsl_fail(error, TSL_ERROR_INTERNAL, "the kernel '%s' is not in its module", func->name);
+  }
+  bind_arguments(func, b, out);
+  return TSL_OK;
+}
+
 static void run_once(const compiled *kernel, buffers *b) {
   for (int i = 0; i < b->count; i++) {
     if (b->is_output[i]) memset(b->data[i], 0, b->bytes[i]);
   }
-  kernel->entry(b->data);
+  kernel->entry(kernel->args);
 }
 
 /* Whether the f32 outputs of `b` match `reference`'s within 1e-3 relative; the first
@@ -160,11 +196,11 @@ static int compare_doubles(const void *a, const void *b) {
  * as TVM's CPU runner does: in a model a kernel's activation input was just written by the
  * kernel before it, but its weights (and the rest) come from memory, and a schedule timed with
  * its weights hot in L2 would win here and lose in the model. */
-static void flush_caches(const buffers *b) {
+static void flush_caches(const compiled *kernel) {
 #if defined(__x86_64__) || defined(__aarch64__)
-  for (int i = 1; i < b->count; i++) {
-    const char *data = b->data[i];
-    for (size_t at = 0; at < b->bytes[i]; at += 64) {
+  for (int i = 1; i < kernel->count; i++) {
+    const char *data = kernel->args[i];
+    for (size_t at = 0; at < kernel->arg_bytes[i]; at += 64) {
 #if defined(__x86_64__)
       __builtin_ia32_clflush(data + at);
 #else
@@ -178,22 +214,22 @@ static void flush_caches(const buffers *b) {
   __asm__ __volatile__("dsb ish" : : : "memory");
 #endif
 #else
-  (void)b;
+  (void)kernel;
 #endif
 }
 
 /* The median of runs repeated for at least min_seconds (at least 3, after one to warm up),
  * each timed alone after the caches are flushed (flush_caches). The outputs are not cleared
  * between runs: run_once checked the candidate already. */
-static double time_runs(const compiled *kernel, buffers *b, double min_seconds) {
+static double time_runs(const compiled *kernel, double min_seconds) {
   double times[1024];
   int runs = 0;
-  kernel->entry(b->data);
+  kernel->entry(kernel->args);
   double started = now_seconds();
   while (runs < 1024 && (runs < 3 || now_seconds() - started < min_seconds)) {
-    flush_caches(b);
+    flush_caches(kernel);
     double start = now_seconds();
-    kernel->entry(b->data);
+    kernel->entry(kernel->args);
     times[runs++] = now_seconds() - start;
   }
   qsort(times, (size_t)runs, sizeof(double), compare_doubles);
@@ -221,7 +257,8 @@ static json_t *build_failure(const char *message, double build_seconds) {
 /* A candidate replayed on the workload and compiled into `kernel`; NULL, or the answer that
  * says why it does not build. */
 static json_t *build_candidate(const tsl_primfunc *workload, const tsl_target *target,
-                               const char *line, compiled *kernel, double *build_seconds) {
+                               const char *line, const buffers *b, compiled *kernel,
+                               double *build_seconds) {
   tsl_trace *trace;
   tsl_error error;
   double started = now_seconds();
@@ -234,7 +271,7 @@ static json_t *build_candidate(const tsl_primfunc *workload, const tsl_target *t
   tsl_status status = tsl_trace_replay(trace, &sch, &error);
   tsl_schedule_release(&sch);
   tsl_trace_free(trace);
-  if (!status) status = compile(func, target, kernel, &error);
+  if (!status) status = compile(func, target, b, kernel, &error);
   tsl_primfunc_free(func);
   *build_seconds = now_seconds() - started;
   return status ? build_failure(error.message, *build_seconds) : NULL;
@@ -253,7 +290,7 @@ static json_t *time_candidate(const compiled *kernel, buffers *b, void *const *r
   char message[256];
   if (!same_outputs(b, reference, message, sizeof(message)))
     return json_pack("{s:s, s:s}", "error", "wrong", "message", message);
-  return json_pack("{s:f}", "seconds", time_runs(kernel, b, min_seconds));
+  return json_pack("{s:f}", "seconds", time_runs(kernel, min_seconds));
 }
 
 /* One candidate line: built and answered, then, once the parent's next line asks for it,
@@ -263,7 +300,7 @@ static int serve_candidate(const tsl_primfunc *workload, const tsl_target *targe
                            double min_seconds) {
   compiled kernel;
   double build_seconds;
-  json_t *failure = build_candidate(workload, target, line, &kernel, &build_seconds);
+  json_t *failure = build_candidate(workload, target, line, b, &kernel, &build_seconds);
   if (failure) {
     answer(out, failure);
     return 0;
@@ -283,7 +320,7 @@ static int serve_candidate(const tsl_primfunc *workload, const tsl_target *targe
   }
   free(request);
   json_decref(run);
-  tsl_jit_free(kernel.jit);
+  release_compiled(&kernel);
   return status;
 }
 
@@ -328,14 +365,14 @@ static tsl_status make_reference(const tsl_primfunc *workload, const tsl_target 
   tsl_primfunc *func = tsl_primfunc_copy(workload);
   tsl_default_schedule(func, target);
   compiled kernel;
-  tsl_status status = compile(func, target, &kernel, error);
+  tsl_status status = compile(func, target, b, &kernel, error);
   tsl_primfunc_free(func);
   if (status) {
     tsl_error_prefix(error, "the default schedule: ");
     return status;
   }
   run_once(&kernel, b);
-  tsl_jit_free(kernel.jit);
+  release_compiled(&kernel);
   for (int i = 0; i < b->count; i++) {
     if (b->is_output[i]) memcpy(reference[i], b->data[i], b->bytes[i]);
   }

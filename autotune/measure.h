@@ -24,10 +24,11 @@
  * point leaves nothing behind) and every worker inherits; the others, and those that replace
  * a lost one, read them from there instead of
  * building it again (a worker given neither key builds its own). The worker fills the inputs with
- * the same random numbers for every candidate and checks each candidate's outputs against the
- * default schedule's (relative error 1e-3), so a schedule that computes something else is caught
- * before it is recorded. Each timed run starts with every buffer but the first input evicted
- * from the caches, as in a model, where the weights come from memory while the activations
+ * the same random numbers for every candidate (a candidate whose schedule packs a parameter,
+ * transform_layout, runs on a copy of that input packed so) and checks each candidate's outputs
+ * against the default schedule's (relative error 1e-3), so a schedule that computes something else
+ * is caught before it is recorded. Each timed run starts with every buffer but the first input
+ * evicted from the caches, as in a model, where the weights come from memory while the activations
  * were just written. The parent gives each candidate a time limit for its build and its run
  * together; a worker that crashes or runs past it is killed, the candidate recorded as "run" or
  * "timeout", and a new worker takes its place. For tests, TESSEL_MEASURE_FAULTS

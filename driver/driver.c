@@ -63,7 +63,8 @@ tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
 
 /* The best tuning record's schedule for `*func`, replayed on a copy that replaces it: true
  * when there was one and it replayed. A record that no longer replays (made by a tessel that
- * lowered the workload differently) is passed over. */
+ * lowered the workload differently), or that packs a parameter that is not a constant here,
+ * is passed over. */
 static tsl_status schedule_from_records(tsl_db *records, const char *workload, const char *target,
                                         tsl_primfunc **func, bool *applied, tsl_error *error) {
   *applied = false;
@@ -77,6 +78,10 @@ static tsl_status schedule_from_records(tsl_db *records, const char *workload, c
     tsl_schedule sch;
     tsl_schedule_init(&sch, copy);
     *applied = tsl_trace_replay(trace, &sch, &ignored) == TSL_OK;
+    /* Tuned where a parameter was a weight, which is packed at compile time; here it is not
+     * constant. */
+    for (int i = 0; i < copy->num_params && *applied; i++)
+      *applied = !copy->packing[i] || copy->is_constant[i];
     tsl_schedule_release(&sch);
     tsl_trace_free(trace);
     if (*applied) {
@@ -127,6 +132,7 @@ static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *targe
 static tsl_status generate(tsl_lowered *lowered, const tsl_target *target,
                            const tsl_compile_options *options, tsl_llvm **out, tsl_error *error) {
   TRY(schedule_kernels(lowered, target, options, error));
+  tsl_lower_pack_constants(lowered);
   tsl_llvm *llvm;
   TRY(tsl_llvm_new(target, "tessel_model", &llvm, error));
   tsl_status status = TSL_OK;

@@ -1,5 +1,6 @@
 #include "ir/tir.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,10 +77,96 @@ tsl_buffer *tsl_primfunc_buffer(tsl_primfunc *func, const char *name, const tsl_
 }
 
 void tsl_primfunc_add_param(tsl_primfunc *func, tsl_buffer *buffer, bool output) {
-  int capacity = func->params_capacity;
-  TSL_ARENA_PUSH(func->arena, func->params, func->num_params, func->params_capacity, buffer);
-  func->num_params--;
-  TSL_ARENA_PUSH(func->arena, func->is_output, func->num_params, capacity, output);
+  /* The arrays by param grow together, each from the capacity they had. */
+  int count = func->num_params, capacity = func->params_capacity, grown;
+  TSL_ARENA_PUSH(func->arena, func->params, count, func->params_capacity, buffer);
+  count = func->num_params, grown = capacity;
+  TSL_ARENA_PUSH(func->arena, func->is_output, count, grown, output);
+  count = func->num_params, grown = capacity;
+  TSL_ARENA_PUSH(func->arena, func->is_constant, count, grown, false);
+  count = func->num_params, grown = capacity;
+  TSL_ARENA_PUSH(func->arena, func->packing, count, grown, NULL);
+  func->num_params = count;
+}
+
+bool tsl_packing_valid(const tsl_packing *packing, char *why, size_t size) {
+  int whole[TSL_MAX_RANK] = {0}, outer[TSL_MAX_RANK] = {0}, inner[TSL_MAX_RANK] = {0};
+  int64_t factor[TSL_MAX_RANK] = {0};
+  if (packing->rank < 1 || packing->rank > TSL_MAX_RANK || packing->num_axes < packing->rank ||
+      packing->num_axes > TSL_MAX_RANK) {
+    snprintf(why, size, "%d axes cannot hold %d", packing->num_axes, packing->rank);
+    return false;
+  }
+  for (int i = 0; i < packing->num_axes; i++) {
+    const tsl_layout_axis *axis = &packing->axes[i];
+    if (axis->source < 0 || axis->source >= packing->rank) {
+      snprintf(why, size, "axis %d holds a%d, but the original has %d axes", i, axis->source,
+               packing->rank);
+      return false;
+    }
+    if (axis->part != TSL_LAYOUT_WHOLE && axis->factor < 2) {
+      snprintf(why, size, "axis %d splits a%d by %lld, not at least 2", i, axis->source,
+               (long long)axis->factor);
+      return false;
+    }
+    if (axis->part != TSL_LAYOUT_WHOLE && factor[axis->source] &&
+        factor[axis->source] != axis->factor) {
+      snprintf(why, size, "a%d is split by %lld and by %lld", axis->source,
+               (long long)factor[axis->source], (long long)axis->factor);
+      return false;
+    }
+    if (axis->part != TSL_LAYOUT_WHOLE) factor[axis->source] = axis->factor;
+    int *count = axis->part == TSL_LAYOUT_WHOLE   ? whole
+                 : axis->part == TSL_LAYOUT_OUTER ? outer
+                                                  : inner;
+    count[axis->source]++;
+  }
+  for (int a = 0; a < packing->rank; a++) {
+    bool held =
+        (whole[a] == 1 && !outer[a] && !inner[a]) || (!whole[a] && outer[a] == 1 && inner[a] == 1);
+    if (!held) {
+      snprintf(why, size, "a%d must be held whole once, or by one outer and one inner part", a);
+      return false;
+    }
+  }
+  return true;
+}
+
+void tsl_packing_shape(const tsl_packing *packing, int64_t *shape) {
+  for (int i = 0; i < packing->num_axes; i++) {
+    const tsl_layout_axis *axis = &packing->axes[i];
+    int64_t extent = packing->shape[axis->source];
+    shape[i] = axis->part == TSL_LAYOUT_WHOLE   ? extent
+               : axis->part == TSL_LAYOUT_OUTER ? (extent + axis->factor - 1) / axis->factor
+                                                : axis->factor;
+  }
+}
+
+void tsl_packing_apply(const tsl_packing *packing, size_t element_size, const void *original,
+                       void *packed) {
+  int64_t shape[TSL_MAX_RANK], index[TSL_MAX_RANK] = {0}, elements = 1;
+  tsl_packing_shape(packing, shape);
+  for (int i = 0; i < packing->num_axes; i++) elements *= shape[i];
+  for (int64_t e = 0; e < elements; e++) {
+    /* The original's index of packed element e (index: e's index in the packed shape). */
+    int64_t source[TSL_MAX_RANK] = {0};
+    for (int i = 0; i < packing->num_axes; i++) {
+      const tsl_layout_axis *axis = &packing->axes[i];
+      source[axis->source] += axis->part == TSL_LAYOUT_OUTER ? index[i] * axis->factor : index[i];
+    }
+    int64_t offset = 0;
+    bool inside = true;
+    for (int a = 0; a < packing->rank; a++) {
+      inside = inside && source[a] < packing->shape[a];
+      offset = offset * packing->shape[a] + source[a];
+    }
+    unsigned char *to = (unsigned char *)packed + (size_t)e * element_size;
+    if (inside)
+      memcpy(to, (const unsigned char *)original + (size_t)offset * element_size, element_size);
+    else
+      memset(to, 0, element_size);
+    for (int i = packing->num_axes - 1; i >= 0 && ++index[i] == shape[i]; i--) index[i] = 0;
+  }
 }
 
 /* ---- statements -------------------------------------------------------------------------- */

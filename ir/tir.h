@@ -136,12 +136,49 @@ struct tsl_stmt {
   };
 };
 
+/* How transform_layout laid a parameter's elements out again, to be packed so before the
+ * function runs (a constant weight: at compile time). Axis i of the buffer holds, of the
+ * original's axis `source`, the whole index (factor 0), the index divided by `factor` (outer)
+ * or its remainder (inner); each original axis is held whole, or by one outer and one inner
+ * axis of the same factor. The buffer's elements past the original's edge (an outer axis
+ * rounded up) are zero. */
+typedef enum tsl_layout_part {
+  TSL_LAYOUT_WHOLE,
+  TSL_LAYOUT_OUTER,
+  TSL_LAYOUT_INNER
+} tsl_layout_part;
+
+typedef struct tsl_layout_axis {
+  int source;
+  tsl_layout_part part;
+  int64_t factor;
+} tsl_layout_axis;
+
+typedef struct tsl_packing {
+  int rank; /* the original's */
+  int64_t shape[TSL_MAX_RANK];
+  int num_axes; /* the buffer's rank */
+  tsl_layout_axis axes[TSL_MAX_RANK];
+} tsl_packing;
+
+/* Whether the axes hold every axis of the original as described above; when not, a message
+ * in `why` (at most `size` bytes). */
+bool tsl_packing_valid(const tsl_packing *packing, char *why, size_t size);
+/* The shape the packing gives (num_axes of them). */
+void tsl_packing_shape(const tsl_packing *packing, int64_t *shape);
+/* `packed` (the packed shape's elements of `element_size` bytes) from `original`. */
+void tsl_packing_apply(const tsl_packing *packing, size_t element_size, const void *original,
+                       void *packed);
+
 typedef struct tsl_primfunc {
   tsl_arena *arena;
   const char *name;
   int num_params, params_capacity;
   tsl_buffer **params;
-  bool *is_output; /* per param: the function writes it */
+  bool *is_output;       /* per param: the function writes it */
+  bool *is_constant;     /* per param: the caller passes constant data (set by lowering; not in
+                          * the text form, which workload keys hash, but kept by copies) */
+  tsl_packing **packing; /* per param: NULL, or how transform_layout repacked it */
   tsl_stmt *body;
   int num_ids;     /* ids handed out to variables and buffers */
   tsl_strmap names; /* of variables and buffers, kept unique */

@@ -405,6 +405,41 @@ static tsl_stmt *parse_stmts(parser *p) {
   return tsl_seq(p->func->arena, count, items);
 }
 
+/* ` packed from [shape] as [a1 // 16, a0, a1 % 16]` after a parameter (tir_print.c). */
+static bool parse_packing(parser *p, const tsl_buffer *buffer, tsl_packing **out) {
+  tsl_packing *packing = TSL_ARENA_NEW(p->func->arena, tsl_packing);
+  if (!expect(p, "from") || !expect(p, "[")) return false;
+  do {
+    if (packing->rank == TSL_MAX_RANK) return fail(p, "rank above %d", TSL_MAX_RANK);
+    if (!tsl_scan_int(&p->scanner, &packing->shape[packing->rank++]))
+      return fail(p, "expected a dimension");
+  } while (tsl_scan_accept(&p->scanner, ","));
+  if (!expect(p, "]") || !expect(p, "as") || !expect(p, "[")) return false;
+  do {
+    if (packing->num_axes == TSL_MAX_RANK) return fail(p, "rank above %d", TSL_MAX_RANK);
+    tsl_layout_axis *axis = &packing->axes[packing->num_axes++];
+    int64_t source;
+    if (!expect(p, "a") || !tsl_scan_int(&p->scanner, &source))
+      return fail(p, "expected an axis of the original, a0, a1, …");
+    axis->source = source < 0 || source > TSL_MAX_RANK ? TSL_MAX_RANK : (int)source;
+    axis->part = tsl_scan_accept(&p->scanner, "//")  ? TSL_LAYOUT_OUTER
+                 : tsl_scan_accept(&p->scanner, "%") ? TSL_LAYOUT_INNER
+                                                     : TSL_LAYOUT_WHOLE;
+    if (axis->part != TSL_LAYOUT_WHOLE && !tsl_scan_int(&p->scanner, &axis->factor))
+      return fail(p, "expected a factor");
+  } while (tsl_scan_accept(&p->scanner, ","));
+  if (!expect(p, "]")) return false;
+  char why[256];
+  if (!tsl_packing_valid(packing, why, sizeof(why))) return fail(p, "%%%s: %s", buffer->name, why);
+  int64_t shape[TSL_MAX_RANK];
+  tsl_packing_shape(packing, shape);
+  bool same = packing->num_axes == buffer->rank;
+  for (int i = 0; i < buffer->rank && same; i++) same = shape[i] == buffer->shape[i];
+  if (!same) return fail(p, "%%%s: its shape is not the one its packing gives", buffer->name);
+  *out = packing;
+  return true;
+}
+
 static bool parse_function(parser *p) {
   char *name;
   if (!tsl_scan_accept(&p->scanner, "func") || !tsl_scan_string(&p->scanner, &name)) {
@@ -419,6 +454,9 @@ static bool parse_function(parser *p) {
       tsl_buffer *buffer = parse_buffer_declaration(p);
       if (!buffer) return false;
       tsl_primfunc_add_param(p->func, buffer, output);
+      if (tsl_scan_accept(&p->scanner, "packed ") &&
+          !parse_packing(p, buffer, &p->func->packing[p->func->num_params - 1]))
+        return false;
     } while (tsl_scan_accept(&p->scanner, ","));
     if (!expect(p, ")")) return false;
   }
@@ -456,5 +494,6 @@ tsl_primfunc *tsl_primfunc_copy(const tsl_primfunc *func) {
     TSL_CHECK(!"a printed PrimFunc parses");
   free(text);
   tsl_stmt_walk(copy->body, infer_regions, copy->arena);
+  for (int i = 0; i < func->num_params; i++) copy->is_constant[i] = func->is_constant[i];
   return copy;
 }

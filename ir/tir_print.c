@@ -159,6 +159,23 @@ static void print_stmt(tsl_text *out, const tsl_stmt *stmt, int depth) {
   tsl_text_puts(out, "\n");
 }
 
+/* ` packed from [original shape] as [a1 // 16, a0, a1 % 16]`: each axis of the buffer as what
+ * it holds of the original's axes a0, a1, … */
+static void print_packing(tsl_text *out, const tsl_packing *packing) {
+  tsl_text_puts(out, " packed from [");
+  for (int a = 0; a < packing->rank; a++)
+    tsl_text_printf(out, "%s%lld", a ? ", " : "", (long long)packing->shape[a]);
+  tsl_text_puts(out, "] as [");
+  for (int i = 0; i < packing->num_axes; i++) {
+    const tsl_layout_axis *axis = &packing->axes[i];
+    tsl_text_printf(out, "%sa%d", i ? ", " : "", axis->source);
+    if (axis->part != TSL_LAYOUT_WHOLE)
+      tsl_text_printf(out, " %s %lld", axis->part == TSL_LAYOUT_OUTER ? "//" : "%",
+                      (long long)axis->factor);
+  }
+  tsl_text_puts(out, "]");
+}
+
 char *tsl_primfunc_print(const tsl_primfunc *func) {
   tsl_text out = {0};
   tsl_text_printf(&out, "func \"%s\" (", func->name);
@@ -166,6 +183,7 @@ char *tsl_primfunc_print(const tsl_primfunc *func) {
     if (i) tsl_text_puts(&out, ", ");
     if (func->is_output[i]) tsl_text_puts(&out, "out ");
     print_buffer_type(&out, func->params[i]);
+    if (func->packing[i]) print_packing(&out, func->packing[i]);
   }
   tsl_text_puts(&out, ")");
   if (func->body) print_body(&out, func->body, 0);

@@ -17,13 +17,12 @@
  * transform, so the value keeps its name (graph outputs theirs) and its readers are unchanged;
  * where nothing reads it, it goes.
  *
- * A product of activations by a constant matrix larger than L2 reads the constant packed in
- * blocks of x columns, NK{x}n (alter_matmul). */
+ * Weights of products are not packed here: the kernel's schedule packs them (the rules'
+ * transform_layout, applied to the constant at compile time). */
 #include <stdlib.h>
 
 #include "ir/check.h"
 #include "ir/ops/layout.h"
-#include "ir/target.h"
 #include "passes/graph/graph_passes.h"
 
 typedef struct layouter {
@@ -170,35 +169,6 @@ static void alter_reduce(layouter *l, tsl_node *node) {
   set_blocked(l, node, copy);
 }
 
-/* A product of activations [M, K] by a constant [K, N] too large for L2, N in blocks of x:
- * the constant packed to [N/x, K, x] (a layout_transform to NK{x}n, folded), so that the
- * reduction walks each block of x columns contiguously instead of rows N apart, which for
- * large N miss the TLB and fall into few cache sets. The product becomes an einsum into
- * [M, N/x, x] (layout MN{x}n), which the matmul node, now its layout_transform back to MN,
- * reads. */
-static void alter_matmul(layouter *l, tsl_node *node) {
-  tsl_value *a = node->inputs[0], *w = node->inputs[1];
-  if (a->type.rank != 2 || w->type.rank != 2 || a->type.dtype != TSL_DTYPE_F32 ||
-      w->type.dtype != TSL_DTYPE_F32 || !l->constant[w->id] || l->constant[a->id]) {
-    return;
-  }
-  int64_t rows = a->type.dims[0], depth = w->type.dims[0], columns = w->type.dims[1];
-  if (rows < l->block || columns % l->block ||
-      depth * columns * (int64_t)sizeof(float) <= TSL_TARGET_L2_BYTES) {
-    return;
-  }
-  tsl_graph *graph = l->graph;
-  tsl_arena *arena = graph->arena;
-  long long block = (long long)l->block;
-  const char *packed_layout = tsl_arena_printf(arena, "NK%lldn", block);
-  const char *product_layout = tsl_arena_printf(arena, "MN%lldn", block);
-  tsl_value *inputs[2] = {a, transform(l, w, "KN", packed_layout)};
-  const char *name = tsl_arena_printf(arena, "%s_%s", node->outputs[0]->name, product_layout);
-  tsl_node *product = tsl_graph_add_node(graph, TSL_OP_einsum, node->name, 2, inputs, 1, &name);
-  tsl_node_set_attr(graph, product, "equation", tsl_attr_string(arena, "ik,jkl->ijl"));
-  turn_into_transform(graph, node, typed(product), product_layout, "MN");
-}
-
 /* What an operand of an elementwise operator on blocked values is. */
 typedef enum operand_kind {
   OPERAND_UNFIT,        /* none of these: the operator stays in NCHW */
@@ -291,8 +261,6 @@ static tsl_status run(tsl_graph *graph, const tsl_pass_options *options, tsl_err
     tsl_node *node = graph->nodes[n];
     if (node->op == TSL_OP_conv) {
       alter_conv(&l, node);
-    } else if (node->op == TSL_OP_matmul) {
-      alter_matmul(&l, node);
     } else if (node->op == TSL_OP_max_pool || node->op == TSL_OP_avg_pool) {
       alter_pool(&l, node);
     } else if (node->op == TSL_OP_concat) {
@@ -320,6 +288,6 @@ const tsl_graph_pass tsl_pass_alter_layout = {
     .name = "alter_layout",
     .summary =
         "convolutions and pools on activations in blocked channels NCHW{x}c, x the "
-        "target's vector lanes; large constant right-hand matrices of products packed NK{x}n",
+        "target's vector lanes",
     .run = run,
 };

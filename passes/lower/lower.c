@@ -203,6 +203,9 @@ static tsl_status lower_group(tsl_node *const *nodes, int count, const bool *esc
     if (inlinable(program, tensor, from, escapes_here)) tsl_te_inline(program, tensor);
   }
   tsl_te_lower(program, placeholders, num_outer, results, num_results);
+  TSL_CHECK(func->num_params == num_outer + num_results);
+  /* Weights: a schedule may pack them (transform_layout), done once at compile time. */
+  for (int i = 0; i < num_outer; i++) func->is_constant[i] = params[i]->kind == TSL_VALUE_CONSTANT;
   tsl_status status = tsl_primfunc_verify(func, error);
   if (status) {
     tsl_primfunc_free(func);
@@ -472,4 +475,113 @@ void tsl_lowered_free(tsl_lowered *lowered) {
   tsl_plan_free(lowered->plan);
   free(lowered->constants);
   free(lowered);
+}
+
+/* ---- constants packed by the schedules ----------------------------------------------------- */
+
+/* The constant argument `tensor` of a call whose kernel packed it: the packed data, in the
+ * tensor itself when no other call reads it, else in a new tensor the call reads instead. */
+static int pack_argument(tsl_lowered *lowered, int tensor, const tsl_packing *packing, int uses,
+                         unsigned char **data) {
+  tsl_plan *plan = lowered->plan;
+  const tsl_plan_tensor *original = &plan->tensors[tensor];
+  TSL_CHECK(original->storage == TSL_STORAGE_CONSTANT && original->rank == packing->rank);
+  int index = tensor;
+  if (uses > 1) {
+    plan->tensors =
+        realloc(plan->tensors, sizeof(tsl_plan_tensor) * (size_t)(plan->num_tensors + 1));
+    TSL_CHECK_ALLOC(plan->tensors);
+    original = &plan->tensors[tensor];
+    index = plan->num_tensors++;
+    plan->tensors[index] = *original;
+    plan->tensors[index].name = copy_string(original->name);
+  }
+  tsl_plan_tensor *packed = &plan->tensors[index];
+  packed->rank = packing->num_axes;
+  tsl_packing_shape(packing, packed->dims);
+  unsigned char *bytes = malloc((size_t)tsl_plan_tensor_bytes(packed) + 1);
+  TSL_CHECK_ALLOC(bytes);
+  tsl_packing_apply(packing, tsl_dtype_size(packed->dtype), lowered->constants + original->offset,
+                    bytes);
+  data[index] = bytes;
+  return index;
+}
+
+void tsl_lower_pack_constants(tsl_lowered *lowered) {
+  tsl_plan *plan = lowered->plan;
+  bool packs = false;
+  for (int f = 0; f < lowered->num_funcs; f++) {
+    for (int p = 0; p < lowered->funcs[f]->num_params; p++)
+      packs |= lowered->funcs[f]->packing[p] != NULL;
+  }
+  if (!packs) return;
+  /* Tensors may be added: one per packed argument at most. */
+  int capacity = plan->num_tensors;
+  for (int f = 0; f < lowered->num_funcs; f++) capacity += lowered->funcs[f]->num_params;
+  int *uses = calloc((size_t)capacity + 1, sizeof(int));
+  unsigned char **data = calloc((size_t)capacity + 1, sizeof(unsigned char *));
+  TSL_CHECK_ALLOC(uses && data);
+  for (int c = 0; c < plan->num_calls; c++) {
+    for (int a = 0; a < plan->calls[c].num_args; a++) uses[plan->calls[c].args[a]]++;
+  }
+  for (int f = 0; f < lowered->num_funcs; f++) {
+    const tsl_primfunc *func = lowered->funcs[f];
+    tsl_plan_call *call = &plan->calls[f]; /* a kernel's call has its place */
+    TSL_CHECK(call->kernel && strcmp(call->kernel, func->name) == 0);
+    for (int p = 0; p < func->num_params; p++) {
+      if (!func->packing[p]) continue;
+      int tensor = call->args[p];
+      int packed = pack_argument(lowered, tensor, func->packing[p], uses[tensor], data);
+      if (packed != tensor) {
+        uses[tensor]--;
+        uses[packed]++;
+        call->args[p] = packed;
+      }
+    }
+  }
+  /* The constants that calls read, into a new blob; the others go, and the tensors after them
+   * move down. */
+  int *moved = malloc(sizeof(int) * ((size_t)plan->num_tensors + 1));
+  TSL_CHECK_ALLOC(moved);
+  int64_t total = 0;
+  for (int t = 0; t < plan->num_tensors; t++) {
+    const tsl_plan_tensor *tensor = &plan->tensors[t];
+    if (tensor->storage == TSL_STORAGE_CONSTANT && uses[t])
+      total += align_up(tsl_plan_tensor_bytes(tensor));
+  }
+  unsigned char *blob = calloc((size_t)total + 1, 1);
+  TSL_CHECK_ALLOC(blob);
+  int kept = 0;
+  total = 0;
+  for (int t = 0; t < plan->num_tensors; t++) {
+    tsl_plan_tensor tensor = plan->tensors[t];
+    if (tensor.storage == TSL_STORAGE_CONSTANT) {
+      if (!uses[t]) {
+        free(tensor.name);
+        free(data[t]);
+        moved[t] = -1;
+        continue;
+      }
+      int64_t bytes = tsl_plan_tensor_bytes(&tensor);
+      memcpy(blob + total, data[t] ? data[t] : lowered->constants + tensor.offset, (size_t)bytes);
+      free(data[t]);
+      tensor.offset = total;
+      total += align_up(bytes);
+    }
+    moved[t] = kept;
+    plan->tensors[kept++] = tensor;
+  }
+  plan->num_tensors = kept;
+  for (int c = 0; c < plan->num_calls; c++) {
+    for (int a = 0; a < plan->calls[c].num_args; a++)
+      plan->calls[c].args[a] = moved[plan->calls[c].args[a]];
+  }
+  for (int i = 0; i < plan->num_inputs; i++) plan->inputs[i] = moved[plan->inputs[i]];
+  for (int i = 0; i < plan->num_outputs; i++) plan->outputs[i] = moved[plan->outputs[i]];
+  free(lowered->constants);
+  lowered->constants = blob;
+  plan->constant_bytes = total;
+  free(moved);
+  free(data);
+  free(uses);
 }

@@ -19,6 +19,11 @@ typedef struct tsl_lowered {
 tsl_status tsl_lower(const tsl_graph *graph, tsl_lowered **lowered, tsl_error *error);
 void tsl_lowered_free(tsl_lowered *lowered);
 
+/* After the kernels' schedules: the constant arguments a schedule laid out again (a param's
+ * packing, transform_layout) are packed, once, each call reading its packed copy (in place of
+ * the original where no other call reads it); constants no call reads any more go. */
+void tsl_lower_pack_constants(tsl_lowered *lowered);
+
 /* The PrimFunc of one node (inputs as placeholders, its compute rule, loops and blocks). */
 tsl_status tsl_lower_node(const tsl_node *node, const char *name, tsl_primfunc **func,
                           tsl_error *error);

@@ -2243,3 +2243,83 @@ tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
   if (rf_block) *rf_block = partials;
   return TSL_OK;
 }
+
+/* ---- transform_layout ---------------------------------------------------------------------- */
+
+typedef struct repack {
+  const tsl_buffer *buffer;
+  tsl_buffer *packed;
+  const tsl_packing *packing;
+  tsl_arena *arena;
+  bool stored;
+} repack;
+
+static tsl_expr *repacked_load(tsl_expr *load, void *context) {
+  repack *r = context;
+  if (load->load.buffer != r->buffer) return NULL;
+  tsl_expr *indices[TSL_MAX_RANK];
+  for (int i = 0; i < r->packing->num_axes; i++) {
+    const tsl_layout_axis *axis = &r->packing->axes[i];
+    tsl_expr *index = load->load.indices[axis->source];
+    if (axis->part != TSL_LAYOUT_WHOLE) {
+      index = tsl_binary(r->arena,
+                         axis->part == TSL_LAYOUT_OUTER ? TSL_EXPR_FLOOR_DIV : TSL_EXPR_FLOOR_MOD,
+                         index, tsl_index(r->arena, axis->factor));
+    }
+    indices[i] = index;
+  }
+  return tsl_load(r->arena, r->packed, r->packing->num_axes, indices);
+}
+
+static void find_store(tsl_stmt *stmt, void *context) {
+  repack *r = context;
+  if (stmt->kind == TSL_STMT_STORE && stmt->store.buffer == r->buffer) r->stored = true;
+}
+
+tsl_status tsl_sch_transform_layout(tsl_primfunc *func, tsl_buffer *buffer, int count,
+                                    const tsl_layout_axis *axes, tsl_error *error) {
+  int param = -1;
+  for (int i = 0; i < func->num_params; i++) {
+    if (func->params[i] == buffer) param = i;
+  }
+  if (param < 0)
+    return tsl_fail(error, TSL_ERROR_INPUT, "transform_layout: '%s' is not a parameter",
+                    buffer->name);
+  repack r = {.buffer = buffer, .arena = func->arena};
+  tsl_stmt_walk(func->body, find_store, &r);
+  if (func->is_output[param] || r.stored)
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "transform_layout: the function writes '%s'; only what it reads is packed",
+                    buffer->name);
+  if (func->packing[param])
+    return tsl_fail(error, TSL_ERROR_INPUT, "transform_layout: '%s' is packed already",
+                    buffer->name);
+  tsl_packing *packing = TSL_ARENA_NEW(func->arena, tsl_packing);
+  packing->rank = buffer->rank;
+  memcpy(packing->shape, buffer->shape, sizeof(packing->shape));
+  packing->num_axes = count;
+  if (count > 0 && count <= TSL_MAX_RANK)
+    memcpy(packing->axes, axes, sizeof(*axes) * (size_t)count);
+  char why[256];
+  if (count < 0 || count > TSL_MAX_RANK || !tsl_packing_valid(packing, why, sizeof(why)))
+    return tsl_fail(error, TSL_ERROR_INPUT, "transform_layout: '%s': %s", buffer->name,
+                    count < 0 || count > TSL_MAX_RANK ? "too many axes" : why);
+  /* The packed buffer takes the parameter's place (and name); loads move to it. */
+  tsl_buffer *packed = TSL_ARENA_NEW(func->arena, tsl_buffer);
+  *packed = *buffer;
+  packed->rank = count;
+  tsl_packing_shape(packing, packed->shape);
+  int64_t stride = 1;
+  for (int axis = count - 1; axis >= 0; axis--) {
+    packed->strides[axis] = stride;
+    stride *= packed->shape[axis];
+  }
+  r.packing = packing;
+  r.packed = packed;
+  tsl_expr_rewriter rewriter = {NULL, repacked_load, &r};
+  rewrite_exprs(func->arena, func->body, &rewriter);
+  func->params[param] = packed;
+  func->packing[param] = packing;
+  refresh_regions(func);
+  return TSL_OK;
+}

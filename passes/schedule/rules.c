@@ -21,6 +21,9 @@
  *                   lanes where they do not divide their axis: then whole vectors with a tail
  *                   (a split whose blocks get a predicate, which lowering partitions off), as
  *                   a narrower vector is slower (gemm 1000, 16 lanes: 10-lane vectors before).
+ *                   A constant operand read along the tile's columns with rows of more than
+ *                   one tile (a product's right-hand matrix) is packed into tiles of its
+ *                   width (pack_x_operand, a layout rewrite of the weight).
  *                   The reduction is not split into cache blocks (SSRSRS): the accumulators
  *                   would have to live in memory between the blocks, which cache_write_at's
  *                   local buffer, below every reduction loop, does not do.
@@ -41,9 +44,10 @@
  * The rules run on a traced schedule (trace.h). Their choices are sampling instructions: the
  * stages' locations (sample_compute_location), the tiles of the contiguous axis (but a
  * tail's) and of the register block (sample_perfect_tile), the vector factor of other nests,
- * the loop that runs in parallel and the unroll limit (sample_categorical). The default
- * schedule takes the heuristic decision of each, from the target; a search draws them (a
- * seeded schedule) or changes one of a trace's (a followed trace with a decision redrawn). */
+ * whether to pack a weight, the loop that runs in parallel and the unroll limit
+ * (sample_categorical). The default schedule takes the heuristic decision of each, from the
+ * target; a search draws them (a seeded schedule) or changes one of a trace's (a followed
+ * trace with a decision redrawn). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -397,6 +401,64 @@ static int64_t x_operand_sweep(const nest *n, int x, int u, int64_t reduce) {
   return scan.elements < sweep ? scan.elements : sweep;
 }
 
+/* The constant parameter the vector tile reads along x, when it reads it with x's variable
+ * alone as the last index and its last axis holds more than one tile: each step of the
+ * reduction then moves to another row of it, rows apart. -1 when there is none. */
+typedef struct packable_scan {
+  const tsl_primfunc *func;
+  const tsl_var *x_var;
+  int64_t tile;
+  int param;
+} packable_scan;
+
+static void scan_packable(const tsl_expr *expr, void *context) {
+  packable_scan *scan = context;
+  if (expr->kind != TSL_EXPR_LOAD || expr->load.num_indices < 2) return;
+  const tsl_buffer *buffer = expr->load.buffer;
+  int last = expr->load.num_indices - 1;
+  const tsl_expr *index = expr->load.indices[last];
+  if (index->kind != TSL_EXPR_VAR || index->var != scan->x_var || buffer->shape[last] <= scan->tile)
+    return;
+  for (int i = 0; i < last; i++) {
+    if (tsl_expr_uses_var(expr->load.indices[i], scan->x_var)) return;
+  }
+  for (int p = 0; p < scan->func->num_params; p++) {
+    if (scan->func->params[p] == buffer && scan->func->is_constant[p] && !scan->func->packing[p])
+      scan->param = p;
+  }
+}
+
+/* Packs the constant operand that the vector tile reads along x (a matrix product's right-hand
+ * matrix [K, N]) into tiles of the tile's width w, [N/w, K, w] (TVM's layout rewrite of
+ * weights; MLAS's packed B): the reduction then walks each tile's columns contiguously instead
+ * of rows N apart, which for a large matrix miss the TLB and fall into few cache sets. A
+ * decision (sample_categorical): the heuristic packs a matrix larger than L2, where it
+ * matters. The compiler packs the constant once (driver). */
+static void pack_x_operand(tsl_schedule *sch, nest *n, int x, int64_t tile) {
+  if (tile < 2) return;
+  const tsl_stmt *store = block_store(n->block);
+  packable_scan scan = {sch->func, n->block->block.iters[n->iter_of[x]].var, tile, -1};
+  tsl_expr_walk(store->store.value, scan_packable, &scan);
+  if (scan.param < 0) return;
+  tsl_buffer *buffer = sch->func->params[scan.param];
+  int64_t bytes = (int64_t)tsl_dtype_size(buffer->dtype);
+  for (int axis = 0; axis < buffer->rank; axis++) bytes *= buffer->shape[axis];
+  int64_t choices[2] = {0, 1};
+  int index;
+  tsl_error error;
+  if (tsl_schedule_sample_categorical(sch, 2, choices, NULL, bytes > TSL_TARGET_L2_BYTES, &index,
+                                      &error) ||
+      !choices[index])
+    return;
+  int last = buffer->rank - 1;
+  tsl_layout_axis axes[TSL_MAX_RANK];
+  axes[0] = (tsl_layout_axis){last, TSL_LAYOUT_OUTER, tile};
+  for (int axis = 0; axis < last; axis++)
+    axes[axis + 1] = (tsl_layout_axis){axis, TSL_LAYOUT_WHOLE, 0};
+  axes[last + 1] = (tsl_layout_axis){last, TSL_LAYOUT_INNER, tile};
+  if (tsl_schedule_transform_layout(sch, buffer, buffer->rank + 1, axes, &error)) TSL_UNREACHABLE();
+}
+
 /* How tile_reduction tiles a nest: the contiguous loop x, the register block's loop u (-1:
  * none), the problem and its tile sizes. */
 typedef struct tile_plan {
@@ -452,6 +514,7 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
   else if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, 4 * lanes, f.x, x_tile, &error))
     return false;
   if (tsl_schedule_split(sch, n->loops[x], 2, x_tile, x_loops, &error)) return false;
+  pack_x_operand(sch, n, x, x_tile[1]);
   if (u >= 0 && (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 3, MAX_REGISTER_ROWS, f.u,
                                                   u_tile, &error) ||
                  tsl_schedule_split(sch, n->loops[u], 3, u_tile, u_loops, &error)))

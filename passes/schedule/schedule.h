@@ -159,6 +159,18 @@ tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *b
 tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                            tsl_stmt **rf_block, tsl_error *error);
 
+/* Lays the elements of `buffer`, a parameter the function only reads, out again: the buffer
+ * becomes the packing of its elements that `axes` describe (ir/tir.h, tsl_packing: each axis
+ * of the original held whole, or split into an outer and an inner part by a factor; the outer
+ * part rounded up, padded with zeros), and every load of it reads there (the index divided by
+ * the factor, and its remainder). What the function computes is the same, given its argument
+ * packed so: the function records the packing (func->packing), which the compiler applies to
+ * a constant weight once, at compile time (TVM's transform_layout with a layout-free buffer).
+ * Refused for a buffer the function writes, one packed already, or axes that do not hold
+ * each original axis once. */
+tsl_status tsl_sch_transform_layout(tsl_primfunc *func, tsl_buffer *buffer, int count,
+                                    const tsl_layout_axis *axes, tsl_error *error);
+
 /* The schedule every kernel gets without tuning: the rules of passes/schedule/rules.c with
  * decisions from the target (its vector width and cores). */
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target);

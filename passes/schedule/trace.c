@@ -376,6 +376,27 @@ tsl_status tsl_schedule_cache_read(tsl_schedule *sch, tsl_stmt *block, tsl_buffe
   return finish(&r, tsl_sch_cache_read(sch->func, block, buffer, loop, copy, error));
 }
 
+/* An axis of a packing as JSON: [source] whole, [source, "outer"|"inner", factor] split. */
+static json_t *layout_axis_json(const tsl_layout_axis *axis) {
+  if (axis->part == TSL_LAYOUT_WHOLE) return json_pack("[i]", axis->source);
+  return json_pack("[i, s, I]", axis->source, axis->part == TSL_LAYOUT_OUTER ? "outer" : "inner",
+                   (json_int_t)axis->factor);
+}
+
+tsl_status tsl_schedule_transform_layout(tsl_schedule *sch, tsl_buffer *buffer, int count,
+                                         const tsl_layout_axis *axes, tsl_error *error) {
+  recording r = record(sch, "transform_layout", error);
+  if (!buffer) r.status = tsl_fail(error, TSL_ERROR_INPUT, "transform_layout: no buffer");
+  if (r.status) return finish(&r, r.status);
+  add(&r, "buffer", json_string(buffer->name));
+  json_t *array = json_array();
+  TSL_CHECK_ALLOC(array);
+  for (int i = 0; i < count && i < TSL_MAX_RANK; i++)
+    json_array_append_new(array, layout_axis_json(&axes[i]));
+  add(&r, "axes", array);
+  return finish(&r, tsl_sch_transform_layout(sch->func, buffer, count, axes, error));
+}
+
 tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
                                  tsl_error *error) {
   recording r = record(sch, "annotate", error);
@@ -870,6 +891,39 @@ static tsl_status replay_cache_read(replay *at) {
   return tsl_schedule_cache_read(at->sch, block, search.found, loop, NULL, at->error);
 }
 
+static tsl_status replay_transform_layout(replay *at) {
+  const char *name = json_string_value(json_object_get(at->step, "buffer"));
+  if (!name) return replay_fail(at, "no \"buffer\" named");
+  tsl_buffer *buffer = NULL;
+  for (int i = 0; i < at->sch->func->num_params; i++) {
+    if (strcmp(at->sch->func->params[i]->name, name) == 0) buffer = at->sch->func->params[i];
+  }
+  if (!buffer) return replay_fail(at, "no parameter named '%s'", name);
+  const json_t *array = json_object_get(at->step, "axes");
+  size_t count = json_array_size(array);
+  if (!json_is_array(array) || count < 1 || count > TSL_MAX_RANK)
+    return replay_fail(at, "\"axes\" is not an array of 1 to %d axes", TSL_MAX_RANK);
+  tsl_layout_axis axes[TSL_MAX_RANK];
+  for (size_t i = 0; i < count; i++) {
+    const json_t *axis = json_array_get(array, i);
+    const json_t *source = json_array_get(axis, 0);
+    const char *part = json_string_value(json_array_get(axis, 1));
+    const json_t *factor = json_array_get(axis, 2);
+    bool whole = json_array_size(axis) == 1,
+         split = json_array_size(axis) == 3 && part &&
+                 (!strcmp(part, "outer") || !strcmp(part, "inner")) && json_is_integer(factor);
+    if (!json_is_integer(source) || !(whole || split))
+      return replay_fail(at, "axis %zu is not [source] or [source, \"outer\"|\"inner\", factor]",
+                         i);
+    axes[i] = (tsl_layout_axis){.source = (int)json_integer_value(source),
+                                .part = whole                    ? TSL_LAYOUT_WHOLE
+                                        : !strcmp(part, "outer") ? TSL_LAYOUT_OUTER
+                                                                 : TSL_LAYOUT_INNER,
+                                .factor = whole ? 0 : json_integer_value(factor)};
+  }
+  return tsl_schedule_transform_layout(at->sch, buffer, (int)count, axes, at->error);
+}
+
 static tsl_status replay_annotate(replay *at) {
   tsl_stmt *loop = loop_arg(at, "loop");
   if (!loop) return TSL_ERROR_INPUT;
@@ -959,6 +1013,7 @@ static const struct {
     {"compute_at", replay_move},
     {"reverse_compute_at", replay_move},
     {"cache_read", replay_cache_read},
+    {"transform_layout", replay_transform_layout},
     {"annotate", replay_annotate},
     {"sample_perfect_tile", replay_perfect_tile},
     {"sample_categorical", replay_categorical},

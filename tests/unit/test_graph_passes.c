@@ -13,6 +13,7 @@
  * A mismatch prints the graph the passes gave. */
 #include <dirent.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,58 @@ static void run_blocked_network(int opt_level, const float *x, float *q, float *
   tsl_graph_free(graph);
 }
 
+/* Two products by one weight larger than L2, which the schedules pack (transform_layout) at
+ * compile time, each kernel its packed copy, 1000 columns in tiles with a padded tail; the
+ * weight is also an output, so the unpacked original stays too. */
+static const char *const packed_network =
+    "graph \"g\" {\n"
+    "  input %a: f32[4, 300]\n"
+    "  input %b: f32[2, 300]\n"
+    "  input %w: f32[300, 1000]\n"
+    "  %y: f32[4, 1000] = matmul(%a, %w)\n"
+    "  %z: f32[2, 1000] = matmul(%b, %w)\n"
+    "  output %y\n"
+    "  output %z\n"
+    "  output %w\n"
+    "}\n";
+
+START_TEST(packed_weights_compute_the_same) {
+  enum { K = 300, N = 1000 };
+  static float a[4 * K], b[2 * K], y[4 * N], z[2 * N], w_out[K * N];
+  tsl_graph *graph = parse_ok(packed_network);
+  tsl_value *w = tsl_graph_find(graph, "w");
+  tsl_tensor_data *data = tsl_tensor_data_new(&w->type);
+  float *weights = data->bytes;
+  for (int e = 0; e < K * N; e++) weights[e] = (float)((e * 7) % 13) / 13.0f - 0.5f;
+  for (int e = 0; e < 4 * K; e++) a[e] = (float)((e * 5) % 11) / 11.0f - 0.5f;
+  for (int e = 0; e < 2 * K; e++) b[e] = (float)((e * 3) % 7) / 7.0f - 0.5f;
+  tsl_value_make_constant(graph, w, data);
+  tsl_error error;
+  tsl_target target;
+  ck_assert_int_eq(tsl_target_parse("llvm", &target, &error), TSL_OK);
+  tsl_compile_options options = tsl_compile_defaults();
+  tsl_model *model;
+  ck_assert_msg(tsl_compile_jit(graph, &target, &options, &model, &error) == TSL_OK, "%s",
+                error.message);
+  const void *inputs[] = {a, b};
+  void *outputs[] = {y, z, w_out};
+  ck_assert_msg(tsl_model_run(model, inputs, outputs, &error) == TSL_OK, "%s", error.message);
+  for (int e = 0; e < K * N; e++) ck_assert_float_eq(w_out[e], weights[e]);
+  for (int m = 0; m < 6; m++) {
+    const float *row = m < 4 ? a + m * K : b + (m - 4) * K;
+    const float *got = m < 4 ? y + m * N : z + (m - 4) * N;
+    for (int n = 0; n < N; n++) {
+      double want = 0;
+      for (int k = 0; k < K; k++) want += (double)row[k] * weights[k * N + n];
+      ck_assert_msg(fabs(got[n] - want) <= 1e-4 * (1 + fabs(want)), "row %d column %d: %g, not %g",
+                    m, n, got[n], want);
+    }
+  }
+  tsl_model_free(model);
+  tsl_graph_free(graph);
+}
+END_TEST
+
 START_TEST(blocked_layout_computes_as_nchw) {
   enum { X = 3 * 7 * 7, Q = 16 * 2 * 2, R = 16 * 7 * 7, G = 32 };
   static float x[X], q0[Q], r0[R], g0[G], q3[Q], r3[R], g3[G];
@@ -179,6 +232,7 @@ Suite *suite_graph_passes(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, pass_cases);
   tcase_add_test(tc, blocked_layout_computes_as_nchw);
+  tcase_add_test(tc, packed_weights_compute_the_same);
   suite_add_tcase(suite, tc);
   return suite;
 }

@@ -192,7 +192,7 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 17) {
+  switch (next_random(state) % 18) {
   case 0: {
     /* Factors that need not divide the extent: the blocks below get a predicate. */
     int64_t factors[3] = {-1, 1 + next_random(state) % 8, 1 + next_random(state) % 5};
@@ -251,6 +251,29 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
     int index;
     status = tsl_schedule_sample_categorical(sch, 3, steps, NULL, 0, &index, &error);
     if (!status) status = tsl_schedule_annotate(sch, loop, "unroll_max", steps[index], &error);
+    break;
+  }
+  case 17: {
+    /* A parameter the function reads, one of its axes split by 2 to 5 (the outer part
+     * rounded up), the axes in a random order. */
+    int param = (int)(next_random(state) % (unsigned)func->num_params);
+    tsl_buffer *buffer = func->params[param];
+    if (func->is_output[param] || func->packing[param] || buffer->rank == 0) break;
+    int split = (int)(next_random(state) % (unsigned)buffer->rank), count = 0;
+    int64_t factor = 2 + next_random(state) % 4;
+    tsl_layout_axis axes[TSL_MAX_RANK];
+    for (int a = 0; a < buffer->rank; a++) {
+      if (a != split) axes[count++] = (tsl_layout_axis){a, TSL_LAYOUT_WHOLE, 0};
+    }
+    axes[count++] = (tsl_layout_axis){split, TSL_LAYOUT_OUTER, factor};
+    axes[count++] = (tsl_layout_axis){split, TSL_LAYOUT_INNER, factor};
+    for (int i = count - 1; i > 0; i--) {
+      int j = (int)(next_random(state) % (unsigned)(i + 1));
+      tsl_layout_axis t = axes[i];
+      axes[i] = axes[j];
+      axes[j] = t;
+    }
+    status = tsl_schedule_transform_layout(sch, buffer, count, axes, &error);
     break;
   }
   case 14:
@@ -346,11 +369,24 @@ static void reference_compare(reference_run *run_of, tsl_primfunc *func, int sch
   free(again);
   tsl_primfunc_free(parsed);
   const tsl_primfunc *reference = run_of->reference;
-  for (int i = 0; i < run_of->count; i++)
+  /* A parameter the schedule packed (transform_layout) gets its input packed so, as the
+   * compiler packs a weight. */
+  void **args = calloc((size_t)run_of->count, sizeof(void *));
+  for (int i = 0; i < run_of->count; i++) {
+    args[i] = run_of->actual[i];
     memcpy(run_of->actual[i], run_of->inputs[i], buffer_bytes(reference->params[i]));
+    if (!func->packing[i]) continue;
+    args[i] = calloc(1, buffer_bytes(func->params[i]) + 64);
+    tsl_packing_apply(func->packing[i], tsl_dtype_size(func->params[i]->dtype), run_of->inputs[i],
+                      args[i]);
+  }
   tsl_tir_lower(func); /* as every compile does after the schedule */
   ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s", error.message);
-  run(func, run_of->actual);
+  run(func, args);
+  for (int i = 0; i < run_of->count; i++) {
+    if (args[i] != run_of->actual[i]) free(args[i]);
+  }
+  free(args);
   for (int i = 0; i < run_of->count; i++) {
     if (!reference->is_output[i]) continue;
     const float *want = run_of->expected[i], *got = run_of->actual[i];
@@ -436,6 +472,8 @@ static void check_schedules_with(const char *kernel_text, int schedules, unsigne
   tsl_trace *drawn = NULL; /* the last schedule drawn from the rules */
   for (int s = 0; s <= schedules; s++) {
     tsl_primfunc *func = parse_kernel(kernel_text);
+    /* Every input a constant, as weights are, which the rules may pack. */
+    for (int i = 0; i < func->num_params; i++) func->is_constant[i] = !func->is_output[i];
     tsl_schedule sch;
     tsl_schedule_init(&sch, func);
     tsl_schedule_seed(&sch, next_random(&state));
@@ -1248,6 +1286,77 @@ START_TEST(cache_read_packs_a_tile) {
 }
 END_TEST
 
+START_TEST(transform_layout_packs_a_parameter) {
+  char *kernel = lowered_text(matmul_text);
+  tsl_primfunc *func = parse_kernel(kernel);
+  tsl_buffer *b = func->params[1], *y = func->params[2];
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  /* b [12, 10] as [10/4 rounded up, 12, 4]: the columns in tiles of 4, the last one padded. */
+  const tsl_layout_axis tiles[3] = {
+      {1, TSL_LAYOUT_OUTER, 4}, {0, TSL_LAYOUT_WHOLE, 0}, {1, TSL_LAYOUT_INNER, 4}};
+  expect_unchanged_refusal(func, before, tsl_sch_transform_layout(func, y, 3, tiles, &error),
+                           &error, "the function writes 'matmul'");
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_transform_layout(
+          func, b, 2, (tsl_layout_axis[]){{0, TSL_LAYOUT_WHOLE, 0}, {0, TSL_LAYOUT_WHOLE, 0}},
+          &error),
+      &error, "a0 must be held whole once, or by one outer and one inner part");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_transform_layout(func, b, 3,
+                                                    (tsl_layout_axis[]){{1, TSL_LAYOUT_OUTER, 1},
+                                                                        {0, TSL_LAYOUT_WHOLE, 0},
+                                                                        {1, TSL_LAYOUT_INNER, 1}},
+                                                    &error),
+                           &error, "splits a1 by 1");
+  expect_unchanged_refusal(
+      func, before,
+      tsl_sch_transform_layout(
+          func, b, 2, (tsl_layout_axis[]){{0, TSL_LAYOUT_WHOLE, 0}, {2, TSL_LAYOUT_WHOLE, 0}},
+          &error),
+      &error, "holds a2, but the original has 2 axes");
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  ck_assert_msg(tsl_schedule_transform_layout(&sch, b, 3, tiles, &error) == TSL_OK, "%s",
+                error.message);
+  char *packed = tsl_primfunc_print(func);
+  expect_unchanged_refusal(func, packed,
+                           tsl_sch_transform_layout(func, func->params[1], 3, tiles, &error),
+                           &error, "'b' is packed already");
+  ck_assert_msg(strstr(packed, "%b: f32[3, 12, 4] packed from [12, 10] as [a1 // 4, a0, a1 % 4]") &&
+                    strstr(packed, "%b[(%v1 // 4), %rk, (%v1 % 4)]"),
+                "%s", packed);
+  char *json = tsl_trace_to_json(sch.trace);
+  ck_assert_msg(strstr(json,
+                       "{\"op\": \"transform_layout\", \"buffer\": \"b\", \"axes\": "
+                       "[[1, \"outer\", 4], [0], [1, \"inner\", 4]]}"),
+                "%s", json);
+  check_replay(kernel, &sch);
+  /* The same results, given b packed (reference_compare packs it), also tiled on top. */
+  tsl_primfunc *tiled = tsl_primfunc_copy(func);
+  expect_same_results(kernel, func);
+  tsl_target target = host_target();
+  tsl_default_schedule(tiled, &target);
+  expect_same_results(kernel, tiled);
+  /* The packing of a weight, element by element: column 9 is in tile 2 at 1; column 10 and 11
+   * are padding. */
+  float original[12 * 10], tiled_b[3 * 12 * 4];
+  for (int e = 0; e < 120; e++) original[e] = (float)e;
+  tsl_packing_apply(func->packing[1], sizeof(float), original, tiled_b);
+  ck_assert_float_eq(tiled_b[(2 * 12 + 5) * 4 + 1], original[5 * 10 + 9]);
+  ck_assert_float_eq(tiled_b[(2 * 12 + 5) * 4 + 2], 0.0f);
+  ck_assert_float_eq(tiled_b[(0 * 12 + 3) * 4 + 3], original[3 * 10 + 3]);
+  free(json);
+  free(packed);
+  free(before);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(tiled);
+  tsl_primfunc_free(func);
+  free(kernel);
+}
+END_TEST
+
 /* Kernels of more than one stage: convolutions with padding, softmax, LayerNorm, row sums, and
  * the fused kernels. */
 START_TEST(random_moves_compute_the_same) {
@@ -1731,6 +1840,7 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, compute_at_computes_a_stage_where_it_is_read);
   tcase_add_test(tc, reverse_compute_at_computes_a_stage_where_its_input_is_made);
   tcase_add_test(tc, cache_read_packs_a_tile);
+  tcase_add_test(tc, transform_layout_packs_a_parameter);
   tcase_add_test(tc, tails_clip_what_is_computed_per_iteration);
   tcase_add_loop_test(tc, random_moves_compute_the_same, 0, 9);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
