@@ -18,6 +18,13 @@ void tsl_tir_unroll(tsl_primfunc *func);
  * the ranges of the loops around prove go. */
 void tsl_tir_partition_tails(tsl_primfunc *func);
 
+/* Simplifies every expression (indices, values, conditions, predicates, loop bounds, block
+ * bindings and regions) with tsl_simplify, given the ranges of the loop and block variables
+ * around it, and removes what that proves dead: blocks whose predicate is false (a predicate
+ * proved true goes), the branch of an if not taken, loops that run no iteration. A loop of one
+ * iteration becomes its body. */
+void tsl_tir_simplify(tsl_primfunc *func);
+
 /* Every lowering pass, in order. */
 void tsl_tir_lower(tsl_primfunc *func);
 
