@@ -193,6 +193,7 @@ typedef struct linear {
  * overflows. */
 static bool add_linear(linear *form, tsl_expr *expr, int64_t scale) {
   int64_t scaled;
+  if (scale == INT64_MIN) return false; /* coefficients stay negatable */
   switch (expr->kind) {
   case TSL_EXPR_INT:
     return !__builtin_mul_overflow(expr->int_value, scale, &scaled) &&
@@ -200,9 +201,8 @@ static bool add_linear(linear *form, tsl_expr *expr, int64_t scale) {
   case TSL_EXPR_ADD:
     return add_linear(form, expr->op.a, scale) && add_linear(form, expr->op.b, scale);
   case TSL_EXPR_SUB:
-    return scale != INT64_MIN && add_linear(form, expr->op.a, scale) &&
-           add_linear(form, expr->op.b, -scale);
-  case TSL_EXPR_NEG: return scale != INT64_MIN && add_linear(form, expr->op.a, -scale);
+    return add_linear(form, expr->op.a, scale) && add_linear(form, expr->op.b, -scale);
+  case TSL_EXPR_NEG: return add_linear(form, expr->op.a, -scale);
   case TSL_EXPR_MUL:
     if (expr->op.b->kind == TSL_EXPR_INT) {
       return !__builtin_mul_overflow(expr->op.b->int_value, scale, &scaled) &&
@@ -217,7 +217,8 @@ static bool add_linear(linear *form, tsl_expr *expr, int64_t scale) {
   }
   for (int i = 0; i < form->count; i++) {
     if (tsl_expr_equal(form->terms[i].atom, expr)) {
-      return !__builtin_add_overflow(form->terms[i].coeff, scale, &form->terms[i].coeff);
+      return !__builtin_add_overflow(form->terms[i].coeff, scale, &form->terms[i].coeff) &&
+             form->terms[i].coeff != INT64_MIN;
     }
   }
   if (form->count == MAX_TERMS) return false;
