@@ -233,9 +233,14 @@ static bool linear_of(tsl_expr *a, tsl_expr *b, linear *form) {
   return !b || add_linear(form, b, -1);
 }
 
-/* The form as an expression: terms in the order they first appeared, then the constant. */
+/* The form as an expression: terms in the order they first appeared, then the constant; the
+ * constant first where the first term is subtracted ((7 - %i), not ((%i * -1) + 7)). */
 static tsl_expr *linear_expr(tsl_arena *arena, const linear *form) {
   tsl_expr *sum = NULL;
+  int first = 0;
+  while (first < form->count && form->terms[first].coeff == 0) first++;
+  bool constant_first = first < form->count && form->terms[first].coeff < 0 && form->constant;
+  if (constant_first) sum = tsl_index(arena, form->constant);
   for (int i = 0; i < form->count; i++) {
     int64_t coeff = form->terms[i].coeff;
     if (coeff == 0) continue;
@@ -246,8 +251,40 @@ static tsl_expr *linear_expr(tsl_arena *arena, const linear *form) {
     sum = !sum ? term : tsl_binary(arena, subtract ? TSL_EXPR_SUB : TSL_EXPR_ADD, sum, term);
   }
   if (!sum) return tsl_index(arena, form->constant);
-  if (form->constant) sum = tsl_binary(arena, TSL_EXPR_ADD, sum, tsl_index(arena, form->constant));
+  if (form->constant && !constant_first)
+    sum = tsl_binary(arena, TSL_EXPR_ADD, sum, tsl_index(arena, form->constant));
   return sum;
+}
+
+static bool divides_by(const tsl_expr *expr, tsl_expr_kind kind, int64_t *divisor) {
+  if (expr->kind != kind || expr->op.b->kind != TSL_EXPR_INT || expr->op.b->int_value <= 0)
+    return false;
+  *divisor = expr->op.b->int_value;
+  return true;
+}
+
+/* k × c × (x // c) + k × (x % c) is k × x: what flattening a fused loop's indices gives. */
+static void recombine_quotients(linear *form) {
+  for (int i = 0; i < form->count; i++) {
+    const linear_term *quotient = &form->terms[i];
+    int64_t c, d;
+    if (quotient->coeff == 0 || !divides_by(quotient->atom, TSL_EXPR_FLOOR_DIV, &c) ||
+        quotient->coeff % c != 0)
+      continue;
+    for (int j = 0; j < form->count; j++) {
+      const linear_term *remainder = &form->terms[j];
+      if (remainder->coeff != quotient->coeff / c ||
+          !divides_by(remainder->atom, TSL_EXPR_FLOOR_MOD, &d) || d != c ||
+          !tsl_expr_equal(remainder->atom->op.a, quotient->atom->op.a))
+        continue;
+      linear whole = *form;
+      whole.terms[i].coeff = 0;
+      whole.terms[j].coeff = 0;
+      if (!add_linear(&whole, quotient->atom->op.a, remainder->coeff)) continue;
+      *form = whole;
+      break;
+    }
+  }
 }
 
 static int64_t gcd(int64_t a, int64_t b) {
@@ -439,8 +476,10 @@ static tsl_expr *simplify_binary(tsl_arena *arena, tsl_expr *expr, tsl_expr *a, 
   case TSL_EXPR_ADD:
   case TSL_EXPR_SUB:
   case TSL_EXPR_MUL:
-    if (index && linear_of(tsl_binary(arena, expr->kind, a, b), NULL, &form))
+    if (index && linear_of(tsl_binary(arena, expr->kind, a, b), NULL, &form)) {
+      recombine_quotients(&form);
       return linear_expr(arena, &form);
+    }
     break;
   case TSL_EXPR_MIN:
   case TSL_EXPR_MAX: {

@@ -127,9 +127,10 @@ static int64_t evaluate(const tsl_expr *expr, const int64_t *values) {
 enum { RANDOM_VARS = 3 };
 
 /* A random i64 expression in the variables, of the shapes schedules make: sums of products by
- * immediates, floor division and modulo by immediates, min, max and selects. */
+ * immediates, floor division and modulo by immediates (and a quotient and remainder put back
+ * together), min, max and selects. */
 static tsl_expr *random_index(tsl_arena *arena, tsl_var **vars, int depth, unsigned *state) {
-  unsigned pick = next_random(state) % (depth > 0 ? 9u : 2u);
+  unsigned pick = next_random(state) % (depth > 0 ? 10u : 2u);
   if (pick == 0) return tsl_index(arena, (int64_t)(next_random(state) % 41) - 20);
   if (pick == 1) return tsl_var_ref(arena, vars[next_random(state) % RANDOM_VARS]);
   tsl_expr *a = random_index(arena, vars, depth - 1, state);
@@ -142,6 +143,13 @@ static tsl_expr *random_index(tsl_arena *arena, tsl_var **vars, int depth, unsig
   case 5: return tsl_binary(arena, TSL_EXPR_FLOOR_DIV, a, divisor);
   case 6: return tsl_binary(arena, TSL_EXPR_FLOOR_MOD, a, divisor);
   case 7: return tsl_binary(arena, next_random(state) % 2 ? TSL_EXPR_MIN : TSL_EXPR_MAX, a, b);
+  case 8: { /* a // d * d + a % d + b, from a flattened fused index */
+    tsl_expr *high =
+        tsl_binary(arena, TSL_EXPR_MUL, tsl_binary(arena, TSL_EXPR_FLOOR_DIV, a, divisor), divisor);
+    tsl_expr *whole =
+        tsl_binary(arena, TSL_EXPR_ADD, high, tsl_binary(arena, TSL_EXPR_FLOOR_MOD, a, divisor));
+    return tsl_binary(arena, TSL_EXPR_ADD, whole, b);
+  }
   default: {
     tsl_expr_kind compare = TSL_EXPR_EQ + (tsl_expr_kind)(next_random(state) % 6);
     tsl_expr *condition =
