@@ -1337,7 +1337,7 @@ END_TEST
  * function they must give:
  *
  *   # what the case shows
- *   passes: simplify
+ *   passes: simplify storage_rewrite
  *   input:
  *   func "kernel" (…) { … }
  *   expected:
@@ -1356,6 +1356,7 @@ static const struct {
     {"unroll", tsl_tir_unroll},
     {"partition_tails", tsl_tir_partition_tails},
     {"simplify", tsl_tir_simplify},
+    {"storage_rewrite", tsl_tir_storage_rewrite},
 };
 
 static void run_lowering_case(const char *path) {
