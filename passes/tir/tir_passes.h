@@ -18,6 +18,21 @@ void tsl_tir_unroll(tsl_primfunc *func);
  * the ranges of the loops around prove go. */
 void tsl_tir_partition_tails(tsl_primfunc *func);
 
+/* Simplifies every expression (indices, values, conditions, predicates, loop bounds, block
+ * bindings and regions) with tsl_simplify, given the ranges of the loop and block variables
+ * around it, and removes what that proves dead: blocks whose predicate is false (a predicate
+ * proved true goes), the branch of an if not taken, loops that run no iteration. A loop of one
+ * iteration becomes its body. */
+void tsl_tir_simplify(tsl_primfunc *func);
+
+/* Storage rewrite. Allocations move out of the serial and unrolled loops around them (and the
+ * blocks, ifs and sequences in between) up to the nearest parallel or vectorized loop, or the
+ * function, so that no heap buffer is allocated per iteration; then those placed together
+ * whose uses (the statements they wrap that touch them) do not overlap share memory where
+ * dtype and scope agree: one allocation of the largest, the others' accesses rewritten to it,
+ * flattened to one index where the shapes differ. */
+void tsl_tir_storage_rewrite(tsl_primfunc *func);
+
 /* Every lowering pass, in order. */
 void tsl_tir_lower(tsl_primfunc *func);
 

@@ -11,7 +11,6 @@
  *
  * The graph is verified after every pass; constant folding evaluates with the driver's JIT.
  * A mismatch prints the graph the passes gave. */
-#include <dirent.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,34 +23,11 @@
 #error "the build defines TSL_PASS_CASES, the folder of cases"
 #endif
 
-static char *read_text(const char *path) {
-  FILE *file = fopen(path, "rb");
-  ck_assert_msg(file != NULL, "%s: cannot open it", path);
-  fseek(file, 0, SEEK_END);
-  long size = ftell(file);
-  fseek(file, 0, SEEK_SET);
-  char *text = malloc((size_t)size + 1);
-  ck_assert_int_eq(fread(text, 1, (size_t)size, file), size);
-  text[size] = '\0';
-  fclose(file);
-  return text;
-}
-
-/* The line after `marker` (a line of its own) up to the next such marker or the end. */
-static char *section(const char *path, const char *text, const char *marker, const char *next) {
-  const char *start = strstr(text, marker);
-  ck_assert_msg(start != NULL, "%s: no '%s' line", path, marker);
-  start += strlen(marker);
-  const char *end = next ? strstr(start, next) : NULL;
-  if (!end) end = start + strlen(start);
-  return strndup(start, (size_t)(end - start));
-}
-
 static void run_case(const char *path) {
   char *text = read_text(path);
-  char *passes = section(path, text, "passes:", "\n");
-  char *input = section(path, text, "input:\n", "expected:\n");
-  char *expected = section(path, text, "expected:\n", NULL);
+  char *passes = text_section(path, text, "passes:", "\n");
+  char *input = text_section(path, text, "input:\n", "expected:\n");
+  char *expected = text_section(path, text, "expected:\n", NULL);
   tsl_graph *graph;
   tsl_error error;
   ck_assert_msg(tsl_graph_parse(input, strlen(input), path, NULL, &graph, &error) == TSL_OK,
@@ -79,19 +55,7 @@ static void run_case(const char *path) {
 }
 
 START_TEST(pass_cases) {
-  DIR *dir = opendir(TSL_PASS_CASES);
-  ck_assert_msg(dir != NULL, "%s: cannot open it", TSL_PASS_CASES);
-  int cases = 0;
-  for (struct dirent *entry; (entry = readdir(dir));) {
-    size_t length = strlen(entry->d_name);
-    if (length < 5 || strcmp(entry->d_name + length - 4, ".txt") != 0) continue;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", TSL_PASS_CASES, entry->d_name);
-    run_case(path);
-    cases++;
-  }
-  closedir(dir);
-  ck_assert_int_gt(cases, 0);
+  run_cases(TSL_PASS_CASES, run_case);
 }
 END_TEST
 

@@ -1452,6 +1452,66 @@ START_TEST(unroll_max_unrolls_the_loops_that_fit) {
 }
 END_TEST
 
+/* ---- lowering passes, case by case -------------------------------------------------------- */
+
+/* Each file of tests/tir_passes holds a function in text, the lowering passes to run and the
+ * function they must give:
+ *
+ *   # what the case shows
+ *   passes: simplify storage_rewrite
+ *   input:
+ *   func "kernel" (…) { … }
+ *   expected:
+ *   func "kernel" (…) { … }
+ *
+ * Blocks get their regions from their bodies as parsed. The result must verify and compute
+ * what the input does on random inputs; a mismatch prints the function the passes gave. */
+#ifndef TSL_TIR_PASS_CASES
+#error "the build defines TSL_TIR_PASS_CASES, the folder of lowering cases"
+#endif
+
+static const struct {
+  const char *name;
+  void (*run)(tsl_primfunc *func);
+} lowering_passes[] = {
+    {"unroll", tsl_tir_unroll},
+    {"partition_tails", tsl_tir_partition_tails},
+    {"simplify", tsl_tir_simplify},
+    {"storage_rewrite", tsl_tir_storage_rewrite},
+};
+
+static void run_lowering_case(const char *path) {
+  char *text = read_text(path);
+  char *passes = text_section(path, text, "passes:", "\n");
+  char *input = text_section(path, text, "input:\n", "expected:\n");
+  char *expected = text_section(path, text, "expected:\n", NULL);
+  tsl_primfunc *func = parse_kernel(input);
+  tsl_error error;
+  for (char *name = strtok(passes, " "); name; name = strtok(NULL, " ")) {
+    size_t i = 0;
+    while (i < sizeof(lowering_passes) / sizeof(lowering_passes[0]) &&
+           strcmp(lowering_passes[i].name, name) != 0)
+      i++;
+    ck_assert_msg(i < sizeof(lowering_passes) / sizeof(lowering_passes[0]), "%s: no pass '%s'",
+                  path, name);
+    lowering_passes[i].run(func);
+    ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s: after %s: %s", path, name,
+                  error.message);
+  }
+  char *printed = tsl_primfunc_print(func);
+  ck_assert_msg(strcmp(printed, expected) == 0, "%s: the passes gave\n%s", path, printed);
+  expect_same_results(input, func);
+  free(printed);
+  tsl_primfunc_free(func);
+  free(text);
+  free(passes);
+  free(input);
+  free(expected);
+}
+
+START_TEST(lowering_pass_cases) { run_cases(TSL_TIR_PASS_CASES, run_lowering_case); }
+END_TEST
+
 /* ---- traces ----------------------------------------------------------------------------- */
 
 /* A register tile of the 8×12·12×10 product, its tile of j sampled: the decision is what a
@@ -1823,6 +1883,7 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, primitives_refuse_what_they_cannot_do);
   tcase_add_test(tc, traces_round_trip_and_replay);
   tcase_add_test(tc, unroll_max_unrolls_the_loops_that_fit);
+  tcase_add_test(tc, lowering_pass_cases);
   tcase_add_test(tc, traces_refuse_what_they_cannot_replay);
   tcase_add_test(tc, sample_compute_location_places_a_stage);
   tcase_add_test(tc, sample_compute_location_refuses_what_it_cannot_do);

@@ -1,8 +1,9 @@
 /* TIR: kernels lowered from operator calls print, parse back to the same text and verify;
- * malformed text and IR are reported. */
+ * malformed text and IR are reported; the simplifier keeps the values of index expressions. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "ir/arith.h"
 #include "passes/lower/lower.h"
 #include "passes/schedule/schedule.h"
 #include "tests/unit/util.h"
@@ -80,12 +81,137 @@ START_TEST(verifier_finds_unbound_variables) {
 }
 END_TEST
 
+/* ---- the simplifier on random index expressions ------------------------------------------ */
+
+static unsigned next_random(unsigned *state) {
+  *state = *state * 1103515245u + 12345u;
+  return (*state >> 16) & 0x7fff;
+}
+
+static int64_t floor_quotient(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* The value of an index expression (or a condition, 0 or 1) where variable id i is values[i]. */
+static int64_t evaluate(const tsl_expr *expr, const int64_t *values) {
+  if (expr->kind == TSL_EXPR_INT) return expr->int_value;
+  if (expr->kind == TSL_EXPR_VAR) return values[expr->var->id];
+  if (expr->kind == TSL_EXPR_SELECT)
+    return evaluate(expr->op.a, values) ? evaluate(expr->op.b, values)
+                                        : evaluate(expr->op.c, values);
+  int64_t a = evaluate(expr->op.a, values), b = expr->op.b ? evaluate(expr->op.b, values) : 0;
+  switch (expr->kind) {
+  case TSL_EXPR_ADD: return a + b;
+  case TSL_EXPR_SUB: return a - b;
+  case TSL_EXPR_MUL: return a * b;
+  case TSL_EXPR_FLOOR_DIV: return floor_quotient(a, b);
+  case TSL_EXPR_FLOOR_MOD: return a - floor_quotient(a, b) * b;
+  case TSL_EXPR_MIN: return a < b ? a : b;
+  case TSL_EXPR_MAX: return a > b ? a : b;
+  case TSL_EXPR_EQ: return a == b;
+  case TSL_EXPR_NE: return a != b;
+  case TSL_EXPR_LT: return a < b;
+  case TSL_EXPR_LE: return a <= b;
+  case TSL_EXPR_GT: return a > b;
+  case TSL_EXPR_GE: return a >= b;
+  case TSL_EXPR_AND: return a && b;
+  case TSL_EXPR_OR: return a || b;
+  case TSL_EXPR_NOT: return !a;
+  case TSL_EXPR_NEG: return -a;
+  default: ck_abort_msg("no evaluation of %s", tsl_expr_kind_name(expr->kind));
+  }
+  return 0;
+}
+
+enum { RANDOM_VARS = 3 };
+
+/* A random i64 expression in the variables, of the shapes schedules make: sums of products by
+ * immediates, floor division and modulo by immediates (and a quotient and remainder put back
+ * together), min, max and selects. */
+static tsl_expr *random_index(tsl_arena *arena, tsl_var **vars, int depth, unsigned *state) {
+  unsigned pick = next_random(state) % (depth > 0 ? 10u : 2u);
+  if (pick == 0) return tsl_index(arena, (int64_t)(next_random(state) % 41) - 20);
+  if (pick == 1) return tsl_var_ref(arena, vars[next_random(state) % RANDOM_VARS]);
+  tsl_expr *a = random_index(arena, vars, depth - 1, state);
+  tsl_expr *b = random_index(arena, vars, depth - 1, state);
+  tsl_expr *divisor = tsl_index(arena, 1 + (int64_t)(next_random(state) % 17));
+  switch (pick) {
+  case 2: return tsl_binary(arena, TSL_EXPR_ADD, a, b);
+  case 3: return tsl_binary(arena, TSL_EXPR_SUB, a, b);
+  case 4: return tsl_binary(arena, TSL_EXPR_MUL, a, next_random(state) % 4 ? divisor : b);
+  case 5: return tsl_binary(arena, TSL_EXPR_FLOOR_DIV, a, divisor);
+  case 6: return tsl_binary(arena, TSL_EXPR_FLOOR_MOD, a, divisor);
+  case 7: return tsl_binary(arena, next_random(state) % 2 ? TSL_EXPR_MIN : TSL_EXPR_MAX, a, b);
+  case 8: { /* a // d * d + a % d + b, from a flattened fused index */
+    tsl_expr *high =
+        tsl_binary(arena, TSL_EXPR_MUL, tsl_binary(arena, TSL_EXPR_FLOOR_DIV, a, divisor), divisor);
+    tsl_expr *whole =
+        tsl_binary(arena, TSL_EXPR_ADD, high, tsl_binary(arena, TSL_EXPR_FLOOR_MOD, a, divisor));
+    return tsl_binary(arena, TSL_EXPR_ADD, whole, b);
+  }
+  default: {
+    tsl_expr_kind compare = TSL_EXPR_EQ + (tsl_expr_kind)(next_random(state) % 6);
+    tsl_expr *condition =
+        tsl_binary(arena, compare, a, random_index(arena, vars, depth - 1, state));
+    return tsl_select(arena, condition, a, b);
+  }
+  }
+}
+
+/* Random expressions and comparisons, simplified with random ranges of their variables, keep
+ * their values at random points of those ranges. */
+START_TEST(simplifier_keeps_values) {
+  tsl_primfunc *func = tsl_primfunc_new("f");
+  tsl_var *vars[RANDOM_VARS];
+  const char *names[RANDOM_VARS] = {"i", "j", "k"};
+  for (int v = 0; v < RANDOM_VARS; v++) vars[v] = tsl_primfunc_var(func, names[v], TSL_DTYPE_I64);
+  unsigned state = 2024u;
+  int changed = 0;
+  for (int trial = 0; trial < 4000; trial++) {
+    tsl_ranges ranges = {0};
+    int64_t low[RANDOM_VARS], extent[RANDOM_VARS];
+    for (int v = 0; v < RANDOM_VARS; v++) {
+      low[v] = (int64_t)(next_random(&state) % 33) - 16;
+      extent[v] = 1 + (int64_t)(next_random(&state) % 24);
+      tsl_ranges_set(&ranges, vars[v], low[v], low[v] + extent[v] - 1);
+    }
+    tsl_expr *expr = random_index(func->arena, vars, 4, &state);
+    if (trial % 3 == 0) {
+      tsl_expr_kind compare = TSL_EXPR_EQ + (tsl_expr_kind)(next_random(&state) % 6);
+      expr = tsl_binary(func->arena, compare, expr, random_index(func->arena, vars, 3, &state));
+    }
+    tsl_expr *simplified = tsl_simplify(func->arena, expr, &ranges);
+    changed += simplified != expr;
+    int64_t values[64] = {0};
+    for (int point = 0; point < 16; point++) {
+      for (int v = 0; v < RANDOM_VARS; v++)
+        values[vars[v]->id] = low[v] + (int64_t)(next_random(&state) % (unsigned)extent[v]);
+      int64_t want = evaluate(expr, values), got = evaluate(simplified, values);
+      if (want != got) {
+        tsl_text text = {0};
+        tsl_expr_print(&text, expr);
+        tsl_text_puts(&text, "\nsimplified to\n");
+        tsl_expr_print(&text, simplified);
+        ck_abort_msg("%s\nis %lld, not %lld, at i=%lld j=%lld k=%lld", text.data, (long long)got,
+                     (long long)want, (long long)values[vars[0]->id],
+                     (long long)values[vars[1]->id], (long long)values[vars[2]->id]);
+      }
+    }
+    tsl_ranges_free(&ranges);
+  }
+  ck_assert_int_gt(changed, 2000);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
 Suite *suite_tir(void) {
   Suite *suite = suite_create("tir");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, lowered_kernels_round_trip);
   tcase_add_test(tc, bad_text_is_reported);
   tcase_add_test(tc, verifier_finds_unbound_variables);
+  tcase_add_test(tc, simplifier_keeps_values);
   suite_add_tcase(suite, tc);
   return suite;
 }
