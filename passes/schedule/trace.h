@@ -81,6 +81,8 @@ tsl_status tsl_schedule_reverse_compute_at(tsl_schedule *sch, tsl_stmt *block, t
                                            tsl_error *error);
 tsl_status tsl_schedule_cache_read(tsl_schedule *sch, tsl_stmt *block, tsl_buffer *buffer,
                                    tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
+tsl_status tsl_schedule_storage_align(tsl_schedule *sch, tsl_stmt *block, tsl_buffer *buffer,
+                                      int axis, int64_t factor, int64_t offset, tsl_error *error);
 /* An annotation whose value the latest sample_categorical chose refers to that decision. */
 tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
                                  tsl_error *error);
