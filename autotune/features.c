@@ -191,9 +191,7 @@ static void visit(walk *w, const tsl_stmt *stmt) {
     return;
   }
   case TSL_STMT_ALLOC: {
-    double bytes = 4;
-    for (int i = 0; i < stmt->alloc.buffer->rank; i++)
-      bytes *= (double)stmt->alloc.buffer->shape[i];
+    double bytes = 4 * (double)tsl_buffer_elements(stmt->alloc.buffer);
     if (stmt->alloc.buffer->scope != TSL_SCOPE_GLOBAL) w->t->local_bytes += bytes;
     visit(w, stmt->alloc.body);
     return;

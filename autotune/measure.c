@@ -62,9 +62,7 @@ typedef struct buffers {
 } buffers;
 
 static size_t buffer_bytes(const tsl_buffer *buffer) {
-  size_t elements = 1;
-  for (int i = 0; i < buffer->rank; i++) elements *= (size_t)buffer->shape[i];
-  return elements * tsl_dtype_size(buffer->dtype);
+  return (size_t)tsl_buffer_elements(buffer) * tsl_dtype_size(buffer->dtype);
 }
 
 static void make_buffers(const tsl_primfunc *func, buffers *b) {

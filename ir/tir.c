@@ -76,6 +76,22 @@ tsl_buffer *tsl_primfunc_buffer(tsl_primfunc *func, const char *name, const tsl_
   return buffer;
 }
 
+bool tsl_buffer_is_row_major(const tsl_buffer *buffer) {
+  int64_t stride = 1;
+  for (int axis = buffer->rank - 1; axis >= 0; axis--) {
+    if (buffer->strides[axis] != stride) return false;
+    stride *= buffer->shape[axis];
+  }
+  return true;
+}
+
+int64_t tsl_buffer_elements(const tsl_buffer *buffer) {
+  for (int axis = 0; axis < buffer->rank; axis++) {
+    if (buffer->shape[axis] == 0) return 0;
+  }
+  return buffer->rank ? buffer->shape[0] * buffer->strides[0] : 1;
+}
+
 void tsl_primfunc_add_param(tsl_primfunc *func, tsl_buffer *buffer, bool output) {
   /* The arrays by param grow together, each from the capacity they had. */
   int count = func->num_params, capacity = func->params_capacity, grown;

@@ -199,6 +199,12 @@ tsl_buffer *tsl_primfunc_buffer(tsl_primfunc *func, const char *name, const tsl_
                                 tsl_scope scope);
 void tsl_primfunc_add_param(tsl_primfunc *func, tsl_buffer *buffer, bool output);
 
+/* Whether the buffer's strides are row-major: each axis's the product of the shape inside it. */
+bool tsl_buffer_is_row_major(const tsl_buffer *buffer);
+/* The elements its layout spans, padding included: shape[0] × strides[0] (1 at rank 0, 0 when
+ * an axis is empty); the shape's product when row-major. */
+int64_t tsl_buffer_elements(const tsl_buffer *buffer);
+
 tsl_stmt *tsl_seq(tsl_arena *arena, int count, tsl_stmt *const *items);
 tsl_stmt *tsl_for(tsl_arena *arena, tsl_var *var, tsl_expr *min, tsl_expr *extent,
                   tsl_loop_kind kind, tsl_stmt *body);
@@ -239,7 +245,8 @@ tsl_primfunc *tsl_primfunc_copy(const tsl_primfunc *func);
 /* Checks what code generators and schedules rely on: every variable used is bound by an
  * enclosing loop, block or the function; loads and stores have one index per buffer axis and
  * the buffer's dtype; stored values have the buffer's dtype; block bindings stay inside their
- * iteration domains where that can be proved false; names of buffers are unique. */
+ * iteration domains where that can be proved false; names of buffers are unique; strides lay a
+ * buffer's axes out without overlap. */
 tsl_status tsl_primfunc_verify(const tsl_primfunc *func, tsl_error *error);
 
 typedef void (*tsl_stmt_visit)(tsl_stmt *stmt, void *context);

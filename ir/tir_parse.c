@@ -52,7 +52,17 @@ static bool parse_dtype(parser *p, tsl_dtype *dtype) {
   return *dtype != TSL_DTYPE_INVALID || fail(p, "unknown dtype '%.*s'", (int)length, start);
 }
 
-/* %name: dtype[dims] [scope] */
+/* strides=[s0, …], one per axis; the verifier checks the layout they make. */
+static bool parse_strides(parser *p, int rank, int64_t *strides) {
+  if (!expect(p, "[")) return false;
+  for (int axis = 0; axis < rank; axis++) {
+    if (axis && !expect(p, ",")) return false;
+    if (!tsl_scan_int(&p->scanner, &strides[axis])) return fail(p, "expected %d strides", rank);
+  }
+  return expect(p, "]");
+}
+
+/* %name: dtype[dims] [strides=[…]] [scope] */
 static tsl_buffer *parse_buffer_declaration(parser *p) {
   const char *name;
   tsl_type type = {0};
@@ -69,12 +79,16 @@ static tsl_buffer *parse_buffer_declaration(parser *p) {
   }
   int64_t elements;
   if (!tsl_shape_elements(type.rank, type.dims, &elements)) return fail(p, "shape too large"), NULL;
+  int64_t strides[TSL_MAX_RANK];
+  bool strided = tsl_scan_accept(&p->scanner, "strides=");
+  if (strided && !parse_strides(p, type.rank, strides)) return NULL;
   tsl_scope scope = TSL_SCOPE_GLOBAL;
   if (tsl_scan_accept(&p->scanner, "local")) scope = TSL_SCOPE_LOCAL;
   if (tsl_strmap_get(&p->buffers, name) || tsl_strmap_get(&p->vars, name)) {
     return fail(p, "'%%%s' is declared twice", name), NULL;
   }
   tsl_buffer *buffer = tsl_primfunc_buffer(p->func, name, &type, scope);
+  if (strided) memcpy(buffer->strides, strides, sizeof(int64_t) * (size_t)type.rank);
   tsl_strmap_put(&p->buffers, buffer->name, buffer);
   return buffer;
 }

@@ -22,6 +22,12 @@ static void indent(tsl_text *out, int depth) {
 static void print_buffer_type(tsl_text *out, const tsl_buffer *buffer) {
   tsl_type type = tsl_type_make(buffer->dtype, buffer->rank, buffer->shape);
   tsl_text_printf(out, "%%%s: %s", buffer->name, tsl_type_str(&type).text);
+  if (!tsl_buffer_is_row_major(buffer)) {
+    tsl_text_puts(out, " strides=[");
+    for (int axis = 0; axis < buffer->rank; axis++)
+      tsl_text_printf(out, "%s%lld", axis ? ", " : "", (long long)buffer->strides[axis]);
+    tsl_text_puts(out, "]");
+  }
   if (buffer->scope != TSL_SCOPE_GLOBAL) tsl_text_printf(out, " %s", tsl_scope_name(buffer->scope));
 }
 

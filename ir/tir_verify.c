@@ -73,6 +73,24 @@ static bool check_expr(verifier *v, const tsl_expr *expr) {
 
 static bool check_stmt(verifier *v, const tsl_stmt *stmt);
 
+/* Strides lay the axes out without overlap (each at least the span of the axes inside it, the
+ * last at least 1), and the span stays within TSL_MAX_ELEMENTS, so sizes and offsets computed
+ * from them do not overflow. Divisions keep the comparisons themselves from overflowing. */
+static bool check_layout(verifier *v, const tsl_buffer *buffer) {
+  int last = buffer->rank - 1;
+  if (last < 0) return true;
+  bool ok = buffer->strides[last] >= 1;
+  for (int axis = 0; axis < last && ok; axis++) {
+    int64_t inner = buffer->shape[axis + 1];
+    ok = buffer->strides[axis] >= 0 &&
+         (inner == 0 || buffer->strides[axis] / inner >= buffer->strides[axis + 1]);
+  }
+  if (!ok) return fail(v, "the strides of %%%s overlap its axes", buffer->name);
+  if (buffer->shape[0] && buffer->strides[0] > TSL_MAX_ELEMENTS / buffer->shape[0])
+    return fail(v, "the strides of %%%s span too many elements", buffer->name);
+  return true;
+}
+
 static bool check_block(verifier *v, const tsl_stmt *stmt) {
   const char *outer = v->where;
   for (int i = 0; i < stmt->block.num_iters; i++) {
@@ -123,6 +141,7 @@ static bool check_stmt(verifier *v, const tsl_stmt *stmt) {
     return check_expr(v, stmt->branch.condition) && check_stmt(v, stmt->branch.then) &&
            (!stmt->branch.otherwise || check_stmt(v, stmt->branch.otherwise));
   case TSL_STMT_ALLOC: {
+    if (!check_layout(v, stmt->alloc.buffer)) return false;
     v->available[stmt->alloc.buffer->id] = true;
     bool ok = check_stmt(v, stmt->alloc.body);
     v->available[stmt->alloc.buffer->id] = false;
@@ -141,8 +160,12 @@ tsl_status tsl_primfunc_verify(const tsl_primfunc *func, tsl_error *error) {
       .error = error,
   };
   TSL_CHECK_ALLOC(v.bound && v.available);
-  for (int i = 0; i < func->num_params; i++) v.available[func->params[i]->id] = true;
-  bool ok = !func->body || check_stmt(&v, func->body);
+  bool ok = true;
+  for (int i = 0; i < func->num_params && ok; i++) {
+    v.available[func->params[i]->id] = true;
+    ok = check_layout(&v, func->params[i]);
+  }
+  ok = ok && (!func->body || check_stmt(&v, func->body));
   free(v.bound);
   free(v.available);
   return ok ? TSL_OK : error->status;

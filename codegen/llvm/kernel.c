@@ -928,8 +928,7 @@ static void emit_block(kernel *k, const tsl_stmt *stmt) {
 static void emit_alloc(kernel *k, const tsl_stmt *stmt) {
   tsl_llvm *llvm = k->llvm;
   const tsl_buffer *buffer = stmt->alloc.buffer;
-  int64_t elements = 1;
-  for (int axis = 0; axis < buffer->rank; axis++) elements *= buffer->shape[axis];
+  int64_t elements = tsl_buffer_elements(buffer);
   int64_t bytes = elements * (int64_t)tsl_dtype_size(buffer->dtype);
   LLVMValueRef outer = k->buffers[buffer->id];
   if (buffer->scope == TSL_SCOPE_LOCAL && bytes <= MAX_STACK_BYTES) {

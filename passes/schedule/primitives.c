@@ -2323,3 +2323,56 @@ tsl_status tsl_sch_transform_layout(tsl_primfunc *func, tsl_buffer *buffer, int 
   refresh_regions(func);
   return TSL_OK;
 }
+
+/* ---- storage_align ----------------------------------------------------------------------- */
+
+/* Checks storage_align's preconditions and computes the aligned strides into `strides`; NULL
+ * when they hold, else what fails. */
+static const char *storage_align_problem(tsl_primfunc *func, const tsl_stmt *block,
+                                         const tsl_buffer *buffer, int axis, int64_t factor,
+                                         int64_t offset, int64_t *strides) {
+  if (is_param(func, buffer)) return "the buffer is a parameter, whose layout is the caller's";
+  if (!tsl_stmt_find(func->body, allocates, buffer))
+    return "the function does not allocate the buffer";
+  if (!in_regions(block->block.writes, block->block.num_writes, buffer))
+    return "the block does not write the buffer";
+  if (axis < 0 || axis >= buffer->rank) return "the buffer has no such axis";
+  if (axis == buffer->rank - 1)
+    return "the last axis is contiguous: aligning it would spread its elements apart";
+  if (factor < 1) return "the factor is not positive";
+  if (offset < 0 || offset >= factor) return "the offset is not in [0, factor)";
+  for (int outer = 0; outer < axis; outer++) {
+    if (buffer->strides[outer] != buffer->strides[outer + 1] * buffer->shape[outer + 1])
+      return "an axis outside it is aligned already: align the inner axes first";
+  }
+  memcpy(strides, buffer->strides, sizeof(int64_t) * (size_t)buffer->rank);
+  int64_t packed = strides[axis + 1] * buffer->shape[axis + 1]; /* fits: the layout is valid */
+  int64_t padding = offset - packed % factor; /* in (-factor, factor): no overflow */
+  if (padding < 0) padding += factor;
+  if (padding > TSL_MAX_ELEMENTS - packed) return "the aligned layout is too large";
+  strides[axis] = packed + padding;
+  for (int outer = axis; outer >= 0; outer--) {
+    int64_t extent = buffer->shape[outer];
+    if (extent && strides[outer] > TSL_MAX_ELEMENTS / extent)
+      return "the aligned layout is too large";
+    if (outer > 0) strides[outer - 1] = strides[outer] * extent;
+  }
+  return NULL;
+}
+
+tsl_status tsl_sch_storage_align(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer, int axis,
+                                 int64_t factor, int64_t offset, tsl_error *error) {
+  if (block->kind != TSL_STMT_BLOCK || !slot_of(func, block))
+    return tsl_fail(error, TSL_ERROR_INPUT, "storage_align: not a block of function '%s'",
+                    func->name);
+  int64_t strides[TSL_MAX_RANK];
+  const char *problem = storage_align_problem(func, block, buffer, axis, factor, offset, strides);
+  if (problem) {
+    return tsl_fail(error, TSL_ERROR_INPUT,
+                    "storage_align of '%s' in block '%s' at axis %d (factor %lld, offset %lld): %s",
+                    buffer->name, block->block.name, axis, (long long)factor, (long long)offset,
+                    problem);
+  }
+  memcpy(buffer->strides, strides, sizeof(int64_t) * (size_t)buffer->rank);
+  return TSL_OK;
+}

@@ -171,6 +171,17 @@ tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
 tsl_status tsl_sch_transform_layout(tsl_primfunc *func, tsl_buffer *buffer, int count,
                                     const tsl_layout_axis *axes, tsl_error *error);
 
+/* Pads the layout of `buffer`, which `block` writes and the function allocates (a parameter's
+ * layout is the caller's), so that the stride of axis `axis` is the smallest at least the span
+ * of the axes inside it with stride % factor == offset: TVM's storage_align, as keeping the
+ * rows of a tile from mapping to the same cache sets needs. The strides of the axes inside
+ * stay; those outside are packed around it. The axis may not be the last (its elements are
+ * contiguous; aligning it would spread them apart), nor may an axis outside it be padded
+ * already (align the inner axes first); 0 <= offset < factor. Addressing and the allocation's
+ * size follow the strides (tsl_buffer_elements). */
+tsl_status tsl_sch_storage_align(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer, int axis,
+                                 int64_t factor, int64_t offset, tsl_error *error);
+
 /* The schedule every kernel gets without tuning: the rules of passes/schedule/rules.c with
  * decisions from the target (its vector width and cores). */
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target);

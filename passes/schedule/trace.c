@@ -397,6 +397,19 @@ tsl_status tsl_schedule_transform_layout(tsl_schedule *sch, tsl_buffer *buffer, 
   return finish(&r, tsl_sch_transform_layout(sch->func, buffer, count, axes, error));
 }
 
+tsl_status tsl_schedule_storage_align(tsl_schedule *sch, tsl_stmt *block, tsl_buffer *buffer,
+                                      int axis, int64_t factor, int64_t offset, tsl_error *error) {
+  recording r = record(sch, "storage_align", error);
+  add_block(&r, "block", block);
+  if (!r.status && !buffer) r.status = tsl_fail(error, TSL_ERROR_INPUT, "storage_align: no buffer");
+  if (r.status) return finish(&r, r.status);
+  add(&r, "buffer", json_string(buffer->name));
+  add(&r, "axis", json_integer(axis));
+  add(&r, "factor", json_integer(factor));
+  add(&r, "offset", json_integer(offset));
+  return finish(&r, tsl_sch_storage_align(sch->func, block, buffer, axis, factor, offset, error));
+}
+
 tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
                                  tsl_error *error) {
   recording r = record(sch, "annotate", error);
@@ -876,19 +889,39 @@ static void find_allocation(tsl_stmt *stmt, void *context) {
     search->found = stmt->alloc.buffer;
 }
 
-static tsl_status replay_cache_read(replay *at) {
-  tsl_stmt *block = block_arg(at, "block");
-  tsl_stmt *loop = block ? loop_arg(at, "loop") : NULL;
-  if (!loop) return TSL_ERROR_INPUT;
+/* The step's "buffer": a parameter or an allocated buffer, by name; NULL, with the error set,
+ * when there is none. */
+static tsl_buffer *buffer_arg(replay *at) {
   buffer_search search = {json_string_value(json_object_get(at->step, "buffer")), NULL};
-  if (!search.name) return replay_fail(at, "no \"buffer\" named");
+  if (!search.name) return replay_fail(at, "no \"buffer\" named"), NULL;
   for (int i = 0; i < at->sch->func->num_params; i++) {
     if (strcmp(at->sch->func->params[i]->name, search.name) == 0)
       search.found = at->sch->func->params[i];
   }
   if (!search.found) tsl_stmt_walk(at->sch->func->body, find_allocation, &search);
-  if (!search.found) return replay_fail(at, "no buffer named '%s'", search.name);
-  return tsl_schedule_cache_read(at->sch, block, search.found, loop, NULL, at->error);
+  if (!search.found) replay_fail(at, "no buffer named '%s'", search.name);
+  return search.found;
+}
+
+static tsl_status replay_cache_read(replay *at) {
+  tsl_stmt *block = block_arg(at, "block");
+  tsl_stmt *loop = block ? loop_arg(at, "loop") : NULL;
+  tsl_buffer *buffer = loop ? buffer_arg(at) : NULL;
+  if (!buffer) return TSL_ERROR_INPUT;
+  return tsl_schedule_cache_read(at->sch, block, buffer, loop, NULL, at->error);
+}
+
+static tsl_status replay_storage_align(replay *at) {
+  tsl_stmt *block = block_arg(at, "block");
+  tsl_buffer *buffer = block ? buffer_arg(at) : NULL;
+  int64_t axis = 0, factor = 0, offset = 0;
+  if (!buffer || integer_arg(at, "axis", &axis) || integer_arg(at, "factor", &factor) ||
+      integer_arg(at, "offset", &offset))
+    return TSL_ERROR_INPUT;
+  if (axis < 0 || axis >= buffer->rank)
+    return replay_fail(at, "buffer '%s' has %d axes, not an axis %lld", buffer->name, buffer->rank,
+                       (long long)axis);
+  return tsl_schedule_storage_align(at->sch, block, buffer, (int)axis, factor, offset, at->error);
 }
 
 static tsl_status replay_transform_layout(replay *at) {
@@ -1014,6 +1047,7 @@ static const struct {
     {"reverse_compute_at", replay_move},
     {"cache_read", replay_cache_read},
     {"transform_layout", replay_transform_layout},
+    {"storage_align", replay_storage_align},
     {"annotate", replay_annotate},
     {"sample_perfect_tile", replay_perfect_tile},
     {"sample_categorical", replay_categorical},

@@ -89,6 +89,8 @@ tsl_status tsl_schedule_cache_read(tsl_schedule *sch, tsl_stmt *block, tsl_buffe
                                    tsl_stmt *loop, tsl_stmt **copy, tsl_error *error);
 tsl_status tsl_schedule_transform_layout(tsl_schedule *sch, tsl_buffer *buffer, int count,
                                          const tsl_layout_axis *axes, tsl_error *error);
+tsl_status tsl_schedule_storage_align(tsl_schedule *sch, tsl_stmt *block, tsl_buffer *buffer,
+                                      int axis, int64_t factor, int64_t offset, tsl_error *error);
 /* An annotation whose value the latest sample_categorical chose refers to that decision. */
 tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
                                  tsl_error *error);

@@ -192,7 +192,7 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
   char *before = tsl_primfunc_print(func);
   tsl_error error;
   tsl_status status = TSL_OK;
-  switch (next_random(state) % 18) {
+  switch (next_random(state) % 19) {
   case 0: {
     /* Factors that need not divide the extent: the blocks below get a predicate. */
     int64_t factors[3] = {-1, 1 + next_random(state) % 8, 1 + next_random(state) % 5};
@@ -293,6 +293,17 @@ static void random_step(tsl_schedule *sch, unsigned *state) {
     }
     break;
   }
+  case 18:
+    /* Refused for parameters, which most blocks write, for the last axis and past it. */
+    if (block->block.num_writes) {
+      tsl_buffer *written =
+          block->block.writes[next_random(state) % (unsigned)block->block.num_writes].buffer;
+      int axis = (int)(next_random(state) % (unsigned)(written->rank + 1));
+      int64_t factor = 1 + next_random(state) % 32;
+      status = tsl_schedule_storage_align(sch, block, written, axis, factor,
+                                          next_random(state) % factor, &error);
+    }
+    break;
   }
   char *after = tsl_primfunc_print(func);
   if (status) ck_assert_msg(strcmp(before, after) == 0, "a refused primitive (%s) changed the function", error.message);
@@ -1357,6 +1368,152 @@ START_TEST(transform_layout_packs_a_parameter) {
 }
 END_TEST
 
+/* ---- storage_align ---------------------------------------------------------------------- */
+
+/* Two stages through a buffer of three axes, their rows vectorised. */
+static const char *const three_axis_text =
+    "func \"kernel\" (%x: f32[3, 5, 8], out %y: f32[3, 5, 8]) {\nalloc %t: f32[3, 5, 8] {\n"
+    "for %i in 0..3 {\nfor %j in 0..5 {\nfor %k in 0..8 vectorized {\n"
+    "block \"t\" [%u: spatial 0..3 = %i, %v: spatial 0..5 = %j, %w: spatial 0..8 = %k] reads [] "
+    "writes [] {\n%t[%u, %v, %w] = (%x[%u, %v, %w] * f32(2.0))\n}\n}\n}\n}\n"
+    "for %i2 in 0..3 {\nfor %j2 in 0..5 {\nfor %k2 in 0..8 vectorized {\n"
+    "block \"y\" [%a: spatial 0..3 = %i2, %b: spatial 0..5 = %j2, %c: spatial 0..8 = %k2] reads [] "
+    "writes [] {\n%y[%a, %b, %c] = (%t[%a, %b, %c] + %t[%a, ((%b + 1) % 5), %c])\n}\n}\n}\n}\n"
+    "}\n}\n";
+
+/* The function prints with `words`, and prints the same once parsed back. */
+static void expect_printed(const tsl_primfunc *func, const char *words) {
+  char *text = tsl_primfunc_print(func), *again;
+  ck_assert_msg(strstr(text, words), "'%s' is not in\n%s", words, text);
+  tsl_primfunc *parsed;
+  tsl_error error;
+  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "aligned", &parsed, &error) == TSL_OK, "%s",
+                error.message);
+  again = tsl_primfunc_print(parsed);
+  ck_assert_str_eq(again, text);
+  free(again);
+  free(text);
+  tsl_primfunc_free(parsed);
+}
+
+/* The function's LLVM IR, before optimisation, holds `words`. */
+static void expect_in_ir(tsl_primfunc *func, const char *words) {
+  tsl_target target = host_target();
+  tsl_error error;
+  tsl_llvm *llvm;
+  ck_assert_int_eq(tsl_llvm_new(&target, "test", &llvm, &error), TSL_OK);
+  ck_assert_msg(tsl_llvm_add_function(llvm, func, &error) == TSL_OK, "%s", error.message);
+  char *ir = tsl_llvm_print(llvm);
+  ck_assert_msg(strstr(ir, words), "'%s' is not in\n%s", words, ir);
+  free(ir);
+  tsl_llvm_free(llvm);
+}
+
+START_TEST(storage_align_refuses_what_it_cannot_pad) {
+  tsl_primfunc *func = parse_kernel(two_stage_text), *other = parse_kernel(two_stage_text);
+  tsl_stmt *t = tsl_sch_get_block(func, "t"), *y = tsl_sch_get_block(func, "y");
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, t, loops);
+  tsl_buffer *buffer = t->block.writes[0].buffer,
+             *foreign = tsl_sch_get_block(other, "t")->block.writes[0].buffer;
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_storage_align(func, loops[0], buffer, 0, 16, 4, &error), &error,
+                           "storage_align: not a block of function 'kernel'");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, y, buffer, 0, 16, 4, &error),
+                           &error,
+                           "storage_align of 't' in block 'y' at axis 0 (factor 16, offset 4): the "
+                           "block does not write the buffer");
+  expect_unchanged_refusal(func, before,
+                           tsl_sch_storage_align(func, y, func->params[1], 0, 16, 4, &error),
+                           &error, "the buffer is a parameter, whose layout is the caller's");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, t, foreign, 0, 16, 4, &error),
+                           &error, "the function does not allocate the buffer");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, t, buffer, 2, 16, 4, &error),
+                           &error, "the buffer has no such axis");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, t, buffer, -1, 16, 4, &error),
+                           &error, "the buffer has no such axis");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, t, buffer, 1, 16, 4, &error),
+                           &error, "the last axis is contiguous");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, t, buffer, 0, 0, 0, &error),
+                           &error, "the factor is not positive");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, t, buffer, 0, 16, 16, &error),
+                           &error, "the offset is not in [0, factor)");
+  expect_unchanged_refusal(func, before, tsl_sch_storage_align(func, t, buffer, 0, 16, -1, &error),
+                           &error, "the offset is not in [0, factor)");
+  expect_unchanged_refusal(
+      func, before, tsl_sch_storage_align(func, t, buffer, 0, INT64_MAX, INT64_MAX - 1, &error),
+      &error, "the aligned layout is too large");
+  free(before);
+  /* An outer axis padded already would lose its alignment: the inner ones go first. */
+  tsl_primfunc *three = parse_kernel(three_axis_text);
+  tsl_stmt *block = tsl_sch_get_block(three, "t");
+  tsl_buffer *t3 = block->block.writes[0].buffer;
+  ck_assert_int_eq(tsl_sch_storage_align(three, block, t3, 0, 64, 0, &error), TSL_OK);
+  before = tsl_primfunc_print(three);
+  expect_unchanged_refusal(three, before, tsl_sch_storage_align(three, block, t3, 1, 16, 4, &error),
+                           &error, "an axis outside it is aligned already");
+  free(before);
+  tsl_primfunc_free(three);
+  tsl_primfunc_free(other);
+  tsl_primfunc_free(func);
+}
+END_TEST
+
+/* Rows padded to an aligned stride, in a buffer the kernel allocates (on the heap, vectorised
+ * rows of three axes, aligned inner axis first) and in a local tile cache_read makes (on the
+ * stack): the strides print and parse back, the allocation spans the padding, and the
+ * function computes what it did. */
+START_TEST(storage_align_pads_rows) {
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  tsl_stmt *t = tsl_sch_get_block(func, "t");
+  tsl_buffer *buffer = t->block.writes[0].buffer;
+  tsl_error error;
+  ck_assert_msg(tsl_sch_storage_align(func, t, buffer, 0, 16, 4, &error) == TSL_OK, "%s",
+                error.message);
+  expect_printed(func, "alloc %t: f32[5, 8] strides=[20, 1] {");
+  ck_assert_int_eq(tsl_buffer_elements(buffer), 100);
+  expect_in_ir(func, "@tsl_kernel_alloc(i64 400)");
+  expect_same_results(two_stage_text, func);
+  tsl_primfunc_free(func);
+
+  func = parse_kernel(three_axis_text);
+  t = tsl_sch_get_block(func, "t");
+  buffer = t->block.writes[0].buffer;
+  ck_assert_int_eq(tsl_sch_storage_align(func, t, buffer, 1, 16, 4, &error), TSL_OK);
+  expect_printed(func, "alloc %t: f32[3, 5, 8] strides=[100, 20, 1] {");
+  ck_assert_int_eq(tsl_sch_storage_align(func, t, buffer, 0, 64, 0, &error), TSL_OK);
+  expect_printed(func, "alloc %t: f32[3, 5, 8] strides=[128, 20, 1] {");
+  ck_assert_int_eq(tsl_buffer_elements(buffer), 384);
+  /* Aligned again, an axis takes the new alignment. */
+  ck_assert_int_eq(tsl_sch_storage_align(func, t, buffer, 0, 1, 0, &error), TSL_OK);
+  ck_assert(!tsl_buffer_is_row_major(buffer));
+  expect_printed(func, "alloc %t: f32[3, 5, 8] strides=[100, 20, 1] {");
+  ck_assert_int_eq(tsl_sch_storage_align(func, t, buffer, 0, 32, 8, &error), TSL_OK);
+  expect_printed(func, "alloc %t: f32[3, 5, 8] strides=[104, 20, 1] {");
+  expect_same_results(three_axis_text, func);
+  tsl_primfunc_free(func);
+
+  char *kernel = lowered_text(matmul_text);
+  func = parse_kernel(kernel);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul"), *loops[TSL_SCH_MAX_LOOPS], *k[2], *copy;
+  tsl_sch_get_loops(func, block, loops);
+  ck_assert_int_eq(tsl_sch_split(func, loops[2], 2, (int64_t[]){-1, 4}, k, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_reorder(func, 3, (tsl_stmt *[]){k[0], loops[0], loops[1]}, &error),
+                   TSL_OK);
+  ck_assert_int_eq(tsl_sch_cache_read(func, block, func->params[1], k[0], &copy, &error), TSL_OK);
+  tsl_buffer *local = copy->block.writes[0].buffer;
+  ck_assert_msg(tsl_sch_storage_align(func, copy, local, 0, 16, 0, &error) == TSL_OK, "%s",
+                error.message);
+  expect_printed(func, "alloc %b_local: f32[4, 10] strides=[16, 1] local {");
+  expect_in_ir(func, "alloca [64 x float]");
+  expect_same_results(kernel, func);
+  tsl_primfunc_free(func);
+  free(kernel);
+}
+END_TEST
+
 /* Kernels of more than one stage: convolutions with padding, softmax, LayerNorm, row sums, and
  * the fused kernels. */
 START_TEST(random_moves_compute_the_same) {
@@ -1876,6 +2033,63 @@ START_TEST(sample_compute_location_refuses_what_it_cannot_do) {
 }
 END_TEST
 
+/* A storage_align step is written with its buffer by name, read back and replayed to the same
+ * function; one that does not apply names itself. */
+START_TEST(storage_align_traces_round_trip) {
+  tsl_primfunc *func = parse_kernel(two_stage_text);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_stmt *t = tsl_sch_get_block(func, "t"), *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, t, loops);
+  tsl_error error;
+  ck_assert_int_eq(tsl_schedule_storage_align(&sch, t, t->block.writes[0].buffer, 0, 16, 4, &error),
+                   TSL_OK);
+  ck_assert_int_eq(tsl_schedule_vectorize(&sch, loops[1], &error), TSL_OK);
+  expect_refusal(tsl_schedule_storage_align(&sch, t, func->params[1], 0, 16, 4, &error), &error,
+                 "the buffer is a parameter");
+  ck_assert_int_eq(tsl_trace_length(sch.trace), 2);
+  char *json = tsl_trace_to_json(sch.trace);
+  ck_assert_str_eq(
+      json,
+      "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": [\n"
+      "  {\"op\": \"storage_align\", \"block\": \"t\", \"buffer\": \"t\", \"axis\": 0, "
+      "\"factor\": 16, \"offset\": 4},\n"
+      "  {\"op\": \"vectorize\", \"loop\": [\"t\", 1]}\n"
+      "]}\n");
+  free(json);
+  check_replay(two_stage_text, &sch);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  const char *head = "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": [";
+  char step[512];
+  snprintf(step, sizeof(step),
+           "%s{\"op\": \"storage_align\", \"block\": \"t\", \"buffer\": \"s\", \"axis\": 0, "
+           "\"factor\": 16, \"offset\": 4}]}",
+           head);
+  expect_trace_refusal(step, two_stage_text, "trace step 0: storage_align: no buffer named 's'");
+  snprintf(step, sizeof(step),
+           "%s{\"op\": \"storage_align\", \"block\": \"t\", \"buffer\": \"t\", \"axis\": 0, "
+           "\"offset\": 4}]}",
+           head);
+  expect_trace_refusal(step, two_stage_text, "trace step 0: storage_align: no integer \"factor\"");
+  snprintf(
+      step, sizeof(step),
+      "%s{\"op\": \"storage_align\", \"block\": \"t\", \"buffer\": \"t\", \"axis\": 4294967296, "
+      "\"factor\": 16, \"offset\": 4}]}",
+      head);
+  expect_trace_refusal(
+      step, two_stage_text,
+      "trace step 0: storage_align: buffer 't' has 2 axes, not an axis 4294967296");
+  snprintf(step, sizeof(step),
+           "%s{\"op\": \"storage_align\", \"block\": \"t\", \"buffer\": \"t\", \"axis\": 0, "
+           "\"factor\": 16, \"offset\": 20}]}",
+           head);
+  expect_trace_refusal(step, two_stage_text,
+                       "trace step 0: storage_align of 't' in block 't' at axis 0 (factor 16, "
+                       "offset 20): the offset is not in [0, factor)");
+}
+END_TEST
+
 Suite *suite_schedule(void) {
   Suite *suite = suite_create("schedule");
   TCase *tc = tcase_create("primitives");
@@ -1903,6 +2117,9 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, cache_read_packs_a_tile);
   tcase_add_test(tc, transform_layout_packs_a_parameter);
   tcase_add_test(tc, tails_clip_what_is_computed_per_iteration);
+  tcase_add_test(tc, storage_align_refuses_what_it_cannot_pad);
+  tcase_add_test(tc, storage_align_pads_rows);
+  tcase_add_test(tc, storage_align_traces_round_trip);
   tcase_add_loop_test(tc, random_moves_compute_the_same, 0, 9);
   tcase_add_loop_test(tc, default_schedule_reduces_in_vector_lanes, 0, 5);
   tcase_add_test(tc, default_schedule_tiles_with_a_tail);

@@ -63,6 +63,41 @@ START_TEST(bad_text_is_reported) {
   parse_fails_with("func \"f\" (%a: f32[4, 4], out %b: f32[4]) {\n  for %i in 0..4 {\n"
                    "    %b[%i] = %a[%i]\n  }\n}\n",
                    "%a has rank 2, not 1 indices");
+  /* Strides: one per axis, laying the axes out without overlap, within the element limit. */
+  parse_fails_with("func \"f\" (%a: f32[2, 3] strides=[4]) {\n}\n", "t:1: expected ','");
+  parse_fails_with("func \"f\" (%a: f32[2, 3] strides=[2, 1]) {\n}\n",
+                   "the strides of %a overlap its axes");
+  parse_fails_with("func \"f\" (%a: f32[2, 3] strides=[4, 0]) {\n}\n",
+                   "the strides of %a overlap its axes");
+  parse_fails_with(
+      "func \"f\" () {\n  alloc %t: f32[2, 3] strides=[4, -1] {\n    eval f32(0.0)\n  }\n}\n",
+      "the strides of %t overlap its axes");
+  parse_fails_with("func \"f\" (%a: f32[1024, 3] strides=[72057594037927936, 1]) {\n}\n",
+                   "the strides of %a span too many elements");
+}
+END_TEST
+
+/* Strides that are not row-major print after the shape, and read back the same; row-major
+ * ones do not print. */
+START_TEST(strides_round_trip) {
+  const char *text =
+      "func \"f\" (%a: f32[2, 3, 4] strides=[64, 16, 1], out %b: f32[2, 3]) {\n"
+      "  alloc %t: f32[3, 5] strides=[8, 1] local {\n"
+      "    eval f32(0.0)\n"
+      "  }\n"
+      "}\n";
+  tsl_primfunc *func;
+  tsl_error error;
+  ck_assert_msg(tsl_primfunc_parse(text, strlen(text), "t", &func, &error) == TSL_OK, "%s",
+                error.message);
+  ck_assert_int_eq(func->params[0]->strides[1], 16);
+  ck_assert(!tsl_buffer_is_row_major(func->params[0]) && tsl_buffer_is_row_major(func->params[1]));
+  ck_assert_int_eq(tsl_buffer_elements(func->params[0]), 128);
+  ck_assert_int_eq(tsl_buffer_elements(func->params[1]), 6);
+  char *printed = tsl_primfunc_print(func);
+  ck_assert_str_eq(printed, text);
+  free(printed);
+  tsl_primfunc_free(func);
 }
 END_TEST
 
@@ -210,6 +245,7 @@ Suite *suite_tir(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, lowered_kernels_round_trip);
   tcase_add_test(tc, bad_text_is_reported);
+  tcase_add_test(tc, strides_round_trip);
   tcase_add_test(tc, verifier_finds_unbound_variables);
   tcase_add_test(tc, simplifier_keeps_values);
   suite_add_tcase(suite, tc);
