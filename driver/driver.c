@@ -65,7 +65,8 @@ tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
  * when there was one and it replayed. A record that no longer replays (made by a tessel that
  * lowered the workload differently) is passed over. */
 static tsl_status schedule_from_records(tsl_db *records, const char *workload, const char *target,
-                                        tsl_primfunc **func, bool *applied, tsl_error *error) {
+                                        const tsl_target *machine, tsl_primfunc **func,
+                                        bool *applied, tsl_error *error) {
   *applied = false;
   char *json;
   TRY(tsl_db_best(records, workload, target, &json, NULL, error));
@@ -76,6 +77,7 @@ static tsl_status schedule_from_records(tsl_db *records, const char *workload, c
     tsl_primfunc *copy = tsl_primfunc_copy(*func);
     tsl_schedule sch;
     tsl_schedule_init(&sch, copy);
+    sch.target = machine;
     *applied = tsl_trace_replay(trace, &sch, &ignored) == TSL_OK;
     tsl_schedule_release(&sch);
     tsl_trace_free(trace);
@@ -108,8 +110,8 @@ static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *targe
     while (strcmp(keys[first], keys[i]) != 0) first++;
     bool applied = false;
     if (records)
-      status =
-          schedule_from_records(records, keys[i], target_key, &lowered->funcs[i], &applied, error);
+      status = schedule_from_records(records, keys[i], target_key, target, &lowered->funcs[i],
+                                     &applied, error);
     if (!applied) tsl_default_schedule(lowered->funcs[i], target);
     tsl_tir_lower(lowered->funcs[i]);
     if (first == i) {

@@ -155,6 +155,15 @@ tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *b
 tsl_status tsl_sch_rfactor(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                            tsl_stmt **rf_block, tsl_error *error);
 
+/* Marks `loop` tensorized("<intrinsic>"): the code generator puts the intrinsic named
+ * `intrin_name` (passes/schedule/intrin.h) in place of the nest rooted at the loop, which must
+ * be exactly the intrinsic's: two serial loops from 0 of its extents nested directly around one
+ * block without init or predicate whose body is its multiply-accumulate, with its operands'
+ * dtypes and strides; and the target must have it. The nest stays, saying what it computes;
+ * lowering (passes/tir) leaves it alone. */
+tsl_status tsl_sch_tensorize(tsl_primfunc *func, tsl_stmt *loop, const char *intrin_name,
+                             const tsl_target *target, tsl_error *error);
+
 /* The schedule every kernel gets without tuning: the rules of passes/schedule/rules.c with
  * decisions from the target (its vector width and cores). */
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target);

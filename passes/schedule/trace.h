@@ -41,6 +41,7 @@ typedef struct tsl_schedule {
   tsl_sampled_tile tile[TSL_SCHEDULE_MAX_TILES];
   int categorical_step;      /* the latest categorical sample no annotation used yet, or -1 */
   int64_t categorical_value; /* the candidate it chose */
+  const tsl_target *target;  /* what tensorize checks intrinsics against; NULL: none, refused */
 } tsl_schedule;
 
 /* A schedule of `func` with an empty trace and heuristic decisions. */
@@ -84,6 +85,10 @@ tsl_status tsl_schedule_cache_read(tsl_schedule *sch, tsl_stmt *block, tsl_buffe
 /* An annotation whose value the latest sample_categorical chose refers to that decision. */
 tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
                                  tsl_error *error);
+
+/* Tensorizes with the schedule's target (refused without one). */
+tsl_status tsl_schedule_tensorize(tsl_schedule *sch, tsl_stmt *loop, const char *intrin_name,
+                                  tsl_error *error);
 
 /* Sampling instructions. */
 

@@ -18,6 +18,8 @@ void tsl_tir_unroll(tsl_primfunc *func);
  * the ranges of the loops around prove go. */
 void tsl_tir_partition_tails(tsl_primfunc *func);
 
+/* Both passes leave a tensorized loop (tsl_sch_tensorize) and what is in it as they are. */
+
 /* Every lowering pass, in order. */
 void tsl_tir_lower(tsl_primfunc *func);
 
