@@ -1702,6 +1702,15 @@ START_TEST(tensorize_refuses_what_is_not_the_intrinsic) {
     free(text);
   }
 
+  /* The mark names its intrinsic as a string. */
+  static const char bad_mark[] =
+      "func \"kernel\" (out %c: i32[4]) {\n"
+      "  for %i in 0..4 tensorized(x86) {\n  }\n}\n";
+  ck_assert_int_eq(tsl_primfunc_parse(bad_mark, strlen(bad_mark), "kernel", &func, &error),
+                   TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error.message, "tensorized( takes the intrinsic's name as a string"), "%s",
+                error.message);
+
   /* A body that is not the multiply-accumulate. */
   text = dot_text("u8", "i8", NULL, NULL);
   char *plus = strstr(text, "] + (i32(");
@@ -1778,22 +1787,39 @@ START_TEST(tensorize_traces_round_trip) {
 }
 END_TEST
 
-/* The object file for aarch64 has the dot product instruction (no aarch64 machine or emulator
- * here to run it). */
-START_TEST(tensorize_makes_aarch64_dot_products) {
+/* The object files for targets other than the host have the dot product instructions: aarch64
+ * (no aarch64 machine or emulator here to run it) and x86 with AVX-VNNI but no AVX-512. */
+START_TEST(tensorize_makes_dot_product_instructions_for_other_targets) {
   static const struct {
-    const char *intrin, *dtype, *instruction;
-  } cases[] = {{"aarch64.dotprod.sdot_4i8i8_i32x4", "i8", "sdot\tv"},
-               {"aarch64.dotprod.udot_4u8u8_i32x4", "u8", "udot\tv"}};
-  tsl_target target =
-      parsed_target("llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a76 -mattr=+dotprod");
-  tsl_target without = parsed_target("llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a72");
+    const char *target, *without, *intrin, *dtypes[2], *instruction;
+    int64_t lanes;
+  } cases[] = {
+      {"llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a76 -mattr=+dotprod",
+       "llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a72",
+       "aarch64.dotprod.sdot_4i8i8_i32x4",
+       {"i8", "i8"},
+       "sdot\tv",
+       4},
+      {"llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a76 -mattr=+dotprod",
+       "llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a72",
+       "aarch64.dotprod.udot_4u8u8_i32x4",
+       {"u8", "u8"},
+       "udot\tv",
+       4},
+      {"llvm -mtriple=x86_64-linux-gnu -mcpu=alderlake -mattr=+avx2,+avxvnni",
+       "llvm -mtriple=x86_64-linux-gnu -mcpu=alderlake -mattr=+avx2,+avx512vnni",
+       "x86.avxvnni.dot_4u8i8_i32x8",
+       {"u8", "i8"},
+       "{vex}\tvpdpbusd\t%ymm",
+       8},
+  };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    char *text = dot_text(cases[i].dtype, cases[i].dtype, NULL, NULL);
+    tsl_target target = parsed_target(cases[i].target), without = parsed_target(cases[i].without);
+    char *text = dot_text(cases[i].dtypes[0], cases[i].dtypes[1], NULL, NULL);
     tsl_primfunc *func = parse_kernel(text);
     tsl_stmt *lane;
-    schedule_dot(func, NULL, 4, &lane);
-    expect_tensorize_refusal(func, lane, cases[i].intrin, &without, "has no aarch64.dotprod");
+    schedule_dot(func, NULL, cases[i].lanes, &lane);
+    expect_tensorize_refusal(func, lane, cases[i].intrin, &without, "has no");
     tsl_error error;
     ck_assert_msg(tsl_sch_tensorize(func, lane, cases[i].intrin, &target, &error) == TSL_OK, "%s",
                   error.message);
@@ -1815,7 +1841,7 @@ START_TEST(tensorize_makes_aarch64_dot_products) {
     while (fgets(line, sizeof(line), pipe)) found += strstr(line, cases[i].instruction) != NULL;
     ck_assert_int_eq(pclose(pipe), 0);
     unlink(path);
-    ck_assert_msg(found > 0, "no %s in the object", cases[i].instruction);
+    ck_assert_msg(found > 0, "no %s in the object for %s", cases[i].instruction, cases[i].target);
     tsl_primfunc_free(func);
     free(text);
   }
@@ -1900,7 +1926,7 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, tensorize_refuses_what_is_not_the_intrinsic);
   tcase_add_test(tc, tensorize_codegen_refuses_a_mark_its_nest_no_longer_matches);
   tcase_add_test(tc, tensorize_traces_round_trip);
-  tcase_add_test(tc, tensorize_makes_aarch64_dot_products);
+  tcase_add_test(tc, tensorize_makes_dot_product_instructions_for_other_targets);
   tcase_add_test(tc, default_schedule_tensorizes_a_packed_int8_product);
   suite_add_tcase(suite, tc);
   return suite;
