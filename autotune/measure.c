@@ -266,6 +266,7 @@ static json_t *build_candidate(const tsl_primfunc *workload, const tsl_target *t
   tsl_primfunc *func = tsl_primfunc_copy(workload);
   tsl_schedule sch;
   tsl_schedule_init(&sch, func);
+  sch.target = target;
   tsl_status status = tsl_trace_replay(trace, &sch, &error);
   tsl_schedule_release(&sch);
   tsl_trace_free(trace);

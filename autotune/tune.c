@@ -331,6 +331,7 @@ typedef struct learning {
   const task *t;
   int task_index;
   tsl_cost_model *model;
+  const tsl_target *target;
 } learning;
 
 static void learn_record(const char *json, double seconds, void *context) {
@@ -341,6 +342,7 @@ static void learn_record(const char *json, double seconds, void *context) {
   tsl_primfunc *func = tsl_primfunc_copy(l->t->func);
   tsl_schedule sch;
   tsl_schedule_init(&sch, func);
+  sch.target = l->target;
   if (tsl_trace_replay(trace, &sch, &error) == TSL_OK) {
     float features[TSL_NUM_FEATURES];
     lowered_features(func, features);
@@ -406,7 +408,7 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
   tsl_cost_model *model = tsl_cost_model_new();
   for (int i = 0; i < num_tasks && !status; i++) {
     status = refresh(&tasks[i], db, target_key, error);
-    learning l = {&tasks[i], i, model};
+    learning l = {&tasks[i], i, model, target};
     if (!status && options->search == TSL_SEARCH_EVOLUTIONARY)
       status = tsl_db_top(db, tasks[i].key, target_key, LEARNED_RECORDS, learn_record, &l, error);
   }

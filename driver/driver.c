@@ -66,7 +66,8 @@ tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
  * lowered the workload differently), or that packs a parameter that is not a constant here,
  * is passed over. */
 static tsl_status schedule_from_records(tsl_db *records, const char *workload, const char *target,
-                                        tsl_primfunc **func, bool *applied, tsl_error *error) {
+                                        const tsl_target *machine, tsl_primfunc **func,
+                                        bool *applied, tsl_error *error) {
   *applied = false;
   char *json;
   TRY(tsl_db_best(records, workload, target, &json, NULL, error));
@@ -77,6 +78,7 @@ static tsl_status schedule_from_records(tsl_db *records, const char *workload, c
     tsl_primfunc *copy = tsl_primfunc_copy(*func);
     tsl_schedule sch;
     tsl_schedule_init(&sch, copy);
+    sch.target = machine;
     *applied = tsl_trace_replay(trace, &sch, &ignored) == TSL_OK;
     /* Tuned where a parameter was a weight, which is packed at compile time; here it is not
      * constant. */
@@ -113,8 +115,8 @@ static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *targe
     while (strcmp(keys[first], keys[i]) != 0) first++;
     bool applied = false;
     if (records)
-      status =
-          schedule_from_records(records, keys[i], target_key, &lowered->funcs[i], &applied, error);
+      status = schedule_from_records(records, keys[i], target_key, target, &lowered->funcs[i],
+                                     &applied, error);
     if (!applied) tsl_default_schedule(lowered->funcs[i], target);
     tsl_tir_lower(lowered->funcs[i]);
     if (first == i) {

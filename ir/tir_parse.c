@@ -280,12 +280,22 @@ static tsl_stmt *parse_for(parser *p) {
     fail(p, "unroll_max= takes a positive count");
     return NULL;
   }
+  char *tensorized = NULL;
+  if (tsl_scan_accept(&p->scanner, "tensorized(") &&
+      (!tsl_scan_string(&p->scanner, &tensorized) || !expect(p, ")"))) {
+    if (!tensorized) fail(p, "tensorized( takes the intrinsic's name as a string");
+    free(tensorized);
+    return NULL;
+  }
+  const char *intrinsic = tensorized ? tsl_arena_strdup(p->func->arena, tensorized) : NULL;
+  free(tensorized);
   tsl_var *var = declare_var(p, name);
   if (!var) return NULL;
   tsl_stmt *body = parse_braced(p);
   if (!body) return NULL;
   tsl_stmt *loop = tsl_for(p->func->arena, var, min, extent, kind, body);
   loop->loop.unroll_max = unroll_max;
+  loop->loop.tensorized = intrinsic;
   return loop;
 }
 

@@ -130,6 +130,7 @@ static void print_stmt(tsl_text *out, const tsl_stmt *stmt, int depth) {
       tsl_text_printf(out, " %s", tsl_loop_kind_name(stmt->loop.loop_kind));
     }
     if (stmt->loop.unroll_max) tsl_text_printf(out, " unroll_max=%lld", (long long)stmt->loop.unroll_max);
+    if (stmt->loop.tensorized) tsl_text_printf(out, " tensorized(\"%s\")", stmt->loop.tensorized);
     print_body(out, stmt->loop.body, depth);
     break;
   case TSL_STMT_BLOCK: print_block(out, stmt, depth); break;

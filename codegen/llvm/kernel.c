@@ -7,6 +7,7 @@
 #include "codegen/llvm/llvm_internal.h"
 #include "ir/check.h"
 #include "ir/error.h"
+#include "passes/schedule/intrin.h"
 
 /* An index inside a vectorized loop that is base + stride·lane (base a scalar, the stride a
  * constant): what tells a contiguous load from a broadcast or a gather. */
@@ -731,7 +732,8 @@ static void scan_lanes(lane_scan *scan, const tsl_stmt *stmt) {
     for (int i = 0; i < stmt->seq.count; i++) scan_lanes(scan, stmt->seq.items[i]);
     return;
   case TSL_STMT_FOR:
-    if ((stmt->loop.loop_kind != TSL_LOOP_SERIAL && stmt->loop.loop_kind != TSL_LOOP_UNROLLED) ||
+    if (stmt->loop.tensorized ||
+        (stmt->loop.loop_kind != TSL_LOOP_SERIAL && stmt->loop.loop_kind != TSL_LOOP_UNROLLED) ||
         uses_varying(scan, stmt->loop.min) || uses_varying(scan, stmt->loop.extent)) {
       scan->ok = false;
       return;
@@ -873,6 +875,84 @@ static void emit_parallel_loop(kernel *k, const tsl_stmt *loop) {
   call(k, runtime_type, tsl_llvm_function(llvm, "tsl_kernel_parallel_for", runtime_type), args, 4);
 }
 
+/* ---- tensorized loops ------------------------------------------------------------------- */
+
+/* A tensorized nest: the intrinsic on the vectors at the addresses the block accesses at the
+ * nest's start (checked to match when the function was added). */
+static void emit_tensorized(kernel *k, const tsl_stmt *loop) {
+  tsl_llvm *llvm = k->llvm;
+  LLVMBuilderRef b = llvm->builder;
+  const tsl_intrin *intrin = tsl_intrin_get(loop->loop.tensorized);
+  tsl_intrin_match match;
+  tsl_error error;
+  TSL_CHECK(intrin && !tsl_intrin_match_nest(intrin, loop, &llvm->target, &match, &error));
+  const tsl_stmt *block = match.block, *store = match.store;
+  const tsl_var *nest[2] = {loop->loop.var, loop->loop.body->loop.var};
+  LLVMValueRef saved_nest[2], saved[block->block.num_iters + 1];
+  for (int i = 0; i < 2; i++) {
+    saved_nest[i] = k->vars[nest[i]->id];
+    k->vars[nest[i]->id] = LLVMConstInt(llvm->i64, 0, 0);
+  }
+  for (int i = 0; i < block->block.num_iters; i++) {
+    const tsl_block_iter *iter = &block->block.iters[i];
+    saved[i] = k->vars[iter->var->id];
+    k->vars[iter->var->id] = emit_expr(k, iter->binding);
+  }
+  LLVMValueRef c =
+      element_address(k, store->store.buffer, store->store.num_indices, store->store.indices);
+  LLVMValueRef a =
+      element_address(k, match.a->load.buffer, match.a->load.num_indices, match.a->load.indices);
+  LLVMValueRef bytes =
+      element_address(k, match.b->load.buffer, match.b->load.num_indices, match.b->load.indices);
+  for (int i = 0; i < block->block.num_iters; i++)
+    k->vars[block->block.iters[i].var->id] = saved[i];
+  for (int i = 0; i < 2; i++) k->vars[nest[i]->id] = saved_nest[i];
+
+  unsigned lanes = (unsigned)intrin->lanes, depth = (unsigned)intrin->depth;
+  LLVMTypeRef accumulator = LLVMVectorType(tsl_llvm_value_type(llvm, intrin->accumulator), lanes);
+  LLVMTypeRef operand =
+      LLVMVectorType(LLVMIntTypeInContext(llvm->context, (unsigned)intrin->operand_bits),
+                     lanes * depth * 8 / (unsigned)intrin->operand_bits);
+  LLVMValueRef sum = LLVMBuildLoad2(b, accumulator, c, "");
+  LLVMSetAlignment(sum, (unsigned)tsl_dtype_size(intrin->accumulator));
+  /* a: the same `depth` bytes in every lane; b: `depth` bytes a lane. */
+  LLVMValueRef group = LLVMBuildLoad2(b, LLVMIntTypeInContext(llvm->context, depth * 8), a, "");
+  LLVMSetAlignment(group, 1);
+  LLVMValueRef spread = LLVMBuildBitCast(b, splat(k, group, (int)lanes), operand, "");
+  LLVMValueRef packed = LLVMBuildLoad2(b, LLVMVectorType(llvm->i8, lanes * depth), bytes, "");
+  LLVMSetAlignment(packed, 1);
+  packed = LLVMBuildBitCast(b, packed, operand, "");
+  LLVMTypeRef params[3] = {accumulator, operand, operand};
+  LLVMTypeRef type = LLVMFunctionType(accumulator, params, 3, 0);
+  LLVMValueRef args[3] = {sum, spread, packed};
+  LLVMValueRef result = call(k, type, tsl_llvm_function(llvm, intrin->llvm, type), args, 3);
+  LLVMSetAlignment(LLVMBuildStore(b, result, c), (unsigned)tsl_dtype_size(intrin->accumulator));
+}
+
+/* The first tensorized loop whose nest is not its intrinsic's for the target, if any, and why. */
+typedef struct tensorized_check {
+  const tsl_target *target;
+  tsl_status status;
+  tsl_error *error;
+} tensorized_check;
+
+static void check_tensorized(tsl_stmt *stmt, void *context) {
+  tensorized_check *check = context;
+  if (check->status || stmt->kind != TSL_STMT_FOR || !stmt->loop.tensorized) return;
+  const tsl_intrin *intrin = tsl_intrin_get(stmt->loop.tensorized);
+  tsl_intrin_match match;
+  if (!intrin) {
+    check->status =
+        tsl_fail(check->error, TSL_ERROR_INPUT, "no intrinsic '%s'", stmt->loop.tensorized);
+  } else {
+    check->status = tsl_intrin_match_nest(intrin, stmt, check->target, &match, check->error);
+  }
+  if (check->status) {
+    tsl_error_prefix(check->error, "loop '%s' tensorized(\"%s\"): ", stmt->loop.var->name,
+                     stmt->loop.tensorized);
+  }
+}
+
 static void emit_block(kernel *k, const tsl_stmt *stmt) {
   LLVMBuilderRef b = k->llvm->builder;
   LLVMValueRef saved[stmt->block.num_iters + 1];
@@ -966,6 +1046,10 @@ static void emit_stmt(kernel *k, const tsl_stmt *stmt) {
     for (int i = 0; i < stmt->seq.count; i++) emit_stmt(k, stmt->seq.items[i]);
     return;
   case TSL_STMT_FOR: {
+    if (stmt->loop.tensorized) {
+      emit_tensorized(k, stmt);
+      return;
+    }
     int64_t extent = constant_extent(stmt);
     int lanes = stmt->loop.loop_kind == TSL_LOOP_VECTORIZED ? vector_lanes(k, stmt) : 0;
     if (stmt->loop.loop_kind == TSL_LOOP_PARALLEL && !k->lanes) {
@@ -1016,6 +1100,12 @@ static void emit_stmt(kernel *k, const tsl_stmt *stmt) {
 tsl_status tsl_llvm_add_function(tsl_llvm *llvm, const tsl_primfunc *func, tsl_error *error) {
   tsl_status status = tsl_primfunc_verify(func, error);
   if (status) return status;
+  tensorized_check check = {&llvm->target, TSL_OK, error};
+  if (func->body) tsl_stmt_walk(func->body, check_tensorized, &check);
+  if (check.status) {
+    tsl_error_prefix(error, "function '%s': ", func->name);
+    return check.status;
+  }
   int count = func->num_params;
   LLVMTypeRef param_types[count + 1];
   for (int i = 0; i < count; i++) param_types[i] = llvm->ptr;

@@ -5,6 +5,7 @@
 
 #include "ir/check.h"
 #include "ir/error.h"
+#include "passes/schedule/intrin.h"
 #include "passes/schedule/schedule.h"
 
 enum { MAX_PATH = 256, MAX_CHILDREN = 4096, MAX_CONJUNCTS = 64 };
@@ -2374,5 +2375,31 @@ tsl_status tsl_sch_storage_align(tsl_primfunc *func, tsl_stmt *block, tsl_buffer
                     problem);
   }
   memcpy(buffer->strides, strides, sizeof(int64_t) * (size_t)buffer->rank);
+  return TSL_OK;
+}
+
+/* ---- tensorize --------------------------------------------------------------------------- */
+
+tsl_status tsl_sch_tensorize(tsl_primfunc *func, tsl_stmt *loop, const char *intrin_name,
+                             const tsl_target *target, tsl_error *error) {
+  if (!loop || loop->kind != TSL_STMT_FOR || !slot_of(func, loop)) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "tensorize: not a loop of function '%s'", func->name);
+  }
+  const tsl_intrin *intrin = tsl_intrin_get(intrin_name);
+  if (!intrin) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "tensorize: no intrinsic '%s'",
+                    intrin_name ? intrin_name : "(none)");
+  }
+  if (loop->loop.tensorized) {
+    return tsl_fail(error, TSL_ERROR_INPUT, "tensorize: loop '%s' is tensorized already (%s)",
+                    loop->loop.var->name, loop->loop.tensorized);
+  }
+  tsl_intrin_match match;
+  tsl_status status = tsl_intrin_match_nest(intrin, loop, target, &match, error);
+  if (status) {
+    tsl_error_prefix(error, "tensorize: ");
+    return status;
+  }
+  loop->loop.tensorized = intrin->name;
   return TSL_OK;
 }

@@ -27,6 +27,10 @@
  *                   The reduction is not split into cache blocks (SSRSRS): the accumulators
  *                   would have to live in memory between the blocks, which cache_write_at's
  *                   local buffer, below every reduction loop, does not do.
+ *                   Where the vector tile around the innermost reduction loop would be the
+ *                   nest of a tensor intrinsic the target has (intrin.h: a u8 × i8 product
+ *                   with the weight packed [K/4][N][4] and VNNI), that loop moves inside the
+ *                   tile and the tile is tensorized instead of vectorised.
  *   rfactor         a reduction whose innermost reduced axis is the last index of everything it
  *                   reads that depends on it (softmax's max and sum, a mean, a global pool):
  *                   that axis split into vector lanes, each lane accumulating its own partial
@@ -53,6 +57,7 @@
 #include <unistd.h>
 
 #include "ir/check.h"
+#include "passes/schedule/intrin.h"
 #include "passes/schedule/trace.h"
 
 enum {
@@ -459,6 +464,24 @@ static void pack_x_operand(tsl_schedule *sch, nest *n, int x, int64_t tile) {
   if (tsl_schedule_transform_layout(sch, buffer, buffer->rank + 1, axes, &error)) TSL_UNREACHABLE();
 }
 
+/* The target's intrinsic whose nest the vector tile `lanes` around the innermost reduction
+ * loop `reduce` would be, the block's init decomposed; NULL when there is none. */
+static const tsl_intrin *dot_intrinsic(const tsl_target *target, const tsl_stmt *block,
+                                       const tsl_stmt *lanes, const tsl_stmt *reduce) {
+  int count;
+  const tsl_intrin *table = tsl_intrin_table(&count);
+  for (int i = 0; i < count; i++) {
+    const tsl_intrin *intrin = &table[i];
+    tsl_intrin_match match;
+    tsl_error error;
+    if (tsl_intrin_available(intrin, target) && constant_extent(lanes) == intrin->lanes &&
+        constant_extent(reduce) == intrin->depth &&
+        !tsl_intrin_match_block(intrin, block, lanes->loop.var, reduce->loop.var, &match, &error))
+      return intrin;
+  }
+  return NULL;
+}
+
 /* How tile_reduction tiles a nest: the contiguous loop x, the register block's loop u (-1:
  * none), the problem and its tile sizes. */
 typedef struct tile_plan {
@@ -545,7 +568,19 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
   int init_depth = tsl_sch_get_loops(sch->func, init, init_loops);
   if (tsl_schedule_vectorize(sch, init_loops[init_depth - 1], &error)) TSL_UNREACHABLE();
   if (u_var && tsl_schedule_unroll(sch, init_loops[init_depth - 2], &error)) TSL_UNREACHABLE();
-  mark_loops(sch, block, u_var, x_loops[1]->loop.var);
+  /* Where the vector tile around the innermost reduction loop is a dot intrinsic's nest, that
+   * loop moves inside the tile, which the intrinsic then replaces instead of vectorising. */
+  tsl_stmt *inner_reduce = order[count - (u_loops[2] ? 3 : 2)];
+  const tsl_intrin *intrin = dot_intrinsic(target, block, x_loops[1], inner_reduce);
+  if (intrin) {
+    tsl_stmt *inward[3];
+    int moved = 0;
+    if (u_loops[2]) inward[moved++] = u_loops[2];
+    inward[moved++] = x_loops[1];
+    inward[moved++] = inner_reduce;
+    if (tsl_schedule_reorder(sch, moved, inward, &error)) TSL_UNREACHABLE();
+  }
+  mark_loops(sch, block, u_var, intrin ? NULL : x_loops[1]->loop.var);
   if (!tsl_schedule_cache_write_at(sch, block, last_outer, &copy, &error)) {
     int rank = copy->block.body->store.num_indices;
     const tsl_var *copy_x = loop_of_axis(sch, copy, rank - 1);
@@ -553,6 +588,9 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
     mark_loops(sch, copy, copy_u, copy_x);
     inline_consumers(sch, copy);
   }
+  /* Matched above, so this fails only if the write-back's rewrite changed the nest. */
+  if (intrin && tsl_schedule_tensorize(sch, x_loops[1], intrin->name, &error))
+    tsl_schedule_vectorize(sch, x_loops[1], &error);
   parallelize(sch, target, block, work);
   return true;
 }
@@ -788,6 +826,7 @@ static void schedule(tsl_schedule *sch, const tsl_target *target, tsl_stmt *stmt
 }
 
 void tsl_schedule_rules(tsl_schedule *sch, const tsl_target *target) {
+  sch->target = target;
   if (sch->func->body) schedule(sch, target, sch->func->body, true);
 }
 

@@ -182,6 +182,15 @@ tsl_status tsl_sch_transform_layout(tsl_primfunc *func, tsl_buffer *buffer, int 
 tsl_status tsl_sch_storage_align(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *buffer, int axis,
                                  int64_t factor, int64_t offset, tsl_error *error);
 
+/* Marks `loop` tensorized("<intrinsic>"): the code generator puts the intrinsic named
+ * `intrin_name` (passes/schedule/intrin.h) in place of the nest rooted at the loop, which must
+ * be exactly the intrinsic's: two serial loops from 0 of its extents nested directly around one
+ * block without init or predicate whose body is its multiply-accumulate, with its operands'
+ * dtypes and strides; and the target must have it. The nest stays, saying what it computes;
+ * lowering (passes/tir) leaves it alone. */
+tsl_status tsl_sch_tensorize(tsl_primfunc *func, tsl_stmt *loop, const char *intrin_name,
+                             const tsl_target *target, tsl_error *error);
+
 /* The schedule every kernel gets without tuning: the rules of passes/schedule/rules.c with
  * decisions from the target (its vector width and cores). */
 void tsl_default_schedule(tsl_primfunc *func, const tsl_target *target);

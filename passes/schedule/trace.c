@@ -424,6 +424,19 @@ tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *
   return finish(&r, status);
 }
 
+tsl_status tsl_schedule_tensorize(tsl_schedule *sch, tsl_stmt *loop, const char *intrin_name,
+                                  tsl_error *error) {
+  recording r = record(sch, "tensorize", error);
+  add_loop(&r, "loop", loop);
+  if (!r.status && !intrin_name)
+    r.status = tsl_fail(error, TSL_ERROR_INPUT, "tensorize: no intrinsic");
+  if (!r.status && !sch->target)
+    r.status = tsl_fail(error, TSL_ERROR_INPUT, "tensorize: the schedule has no target");
+  if (r.status) return finish(&r, r.status);
+  add(&r, "intrin", json_string(intrin_name));
+  return finish(&r, tsl_sch_tensorize(sch->func, loop, intrin_name, sch->target, error));
+}
+
 /* ---- sampling ---------------------------------------------------------------------------- */
 
 /* Whether `factors` tile `extent` perfectly with the innermost at most `max_innermost`. */
@@ -1028,6 +1041,14 @@ static tsl_status replay_compute_location(replay *at) {
   return status;
 }
 
+static tsl_status replay_tensorize(replay *at) {
+  tsl_stmt *loop = loop_arg(at, "loop");
+  if (!loop) return TSL_ERROR_INPUT;
+  const char *intrin = json_string_value(json_object_get(at->step, "intrin"));
+  if (!intrin) return replay_fail(at, "the intrinsic is not named by a string");
+  return tsl_schedule_tensorize(at->sch, loop, intrin, at->error);
+}
+
 static const struct {
   const char *op;
   tsl_status (*apply)(replay *at);
@@ -1049,6 +1070,7 @@ static const struct {
     {"transform_layout", replay_transform_layout},
     {"storage_align", replay_storage_align},
     {"annotate", replay_annotate},
+    {"tensorize", replay_tensorize},
     {"sample_perfect_tile", replay_perfect_tile},
     {"sample_categorical", replay_categorical},
     {"sample_compute_location", replay_compute_location},

@@ -45,6 +45,7 @@ typedef struct tsl_schedule {
                                 or -1 */
   const tsl_stmt *location_block; /* its block */
   tsl_stmt *location_loop;        /* the loop it chose; NULL: where the block is (root) */
+  const tsl_target *target;  /* what tensorize checks intrinsics against; NULL: none, refused */
 } tsl_schedule;
 
 /* A schedule of `func` with an empty trace and heuristic decisions. */
@@ -94,6 +95,10 @@ tsl_status tsl_schedule_storage_align(tsl_schedule *sch, tsl_stmt *block, tsl_bu
 /* An annotation whose value the latest sample_categorical chose refers to that decision. */
 tsl_status tsl_schedule_annotate(tsl_schedule *sch, tsl_stmt *loop, const char *key, int64_t value,
                                  tsl_error *error);
+
+/* Tensorizes with the schedule's target (refused without one). */
+tsl_status tsl_schedule_tensorize(tsl_schedule *sch, tsl_stmt *loop, const char *intrin_name,
+                                  tsl_error *error);
 
 /* Sampling instructions. */
 

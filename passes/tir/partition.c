@@ -196,6 +196,7 @@ static tsl_stmt *copy_stmt(copier *c, tsl_stmt *stmt) {
     tsl_stmt *loop =
         tsl_for(arena, var, min, extent, stmt->loop.loop_kind, copy_stmt(c, stmt->loop.body));
     loop->loop.unroll_max = stmt->loop.unroll_max;
+    loop->loop.tensorized = stmt->loop.tensorized;
     return loop;
   }
   case TSL_STMT_BLOCK: {
@@ -299,7 +300,10 @@ static void partition_stmt(partitioner *p, tsl_stmt **slot) {
   case TSL_STMT_SEQ:
     for (int i = 0; i < stmt->seq.count; i++) partition_stmt(p, &stmt->seq.items[i]);
     return;
-  case TSL_STMT_FOR: partition_loop(p, slot); return;
+  case TSL_STMT_FOR:
+    /* A tensorized nest is the intrinsic's as it stands (its blocks have no predicate). */
+    if (!stmt->loop.tensorized) partition_loop(p, slot);
+    return;
   case TSL_STMT_BLOCK:
     simplify_predicate(p, stmt);
     partition_stmt(p, &stmt->block.init);

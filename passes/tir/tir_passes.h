@@ -33,6 +33,9 @@ void tsl_tir_simplify(tsl_primfunc *func);
  * flattened to one index where the shapes differ. */
 void tsl_tir_storage_rewrite(tsl_primfunc *func);
 
+/* Unrolling and partitioning leave a tensorized loop (tsl_sch_tensorize) and what is in it as
+ * they are. */
+
 /* Every lowering pass, in order. */
 void tsl_tir_lower(tsl_primfunc *func);
 

@@ -63,6 +63,7 @@ static void unroll_any(tsl_stmt *stmt, int64_t limit) {
 
 /* Every serial loop of the tree unrolled. */
 static void unroll_all(tsl_stmt *stmt) {
+  if (stmt->kind == TSL_STMT_FOR && stmt->loop.tensorized) return; /* the intrinsic's nest */
   if (stmt->kind == TSL_STMT_FOR && stmt->loop.loop_kind == TSL_LOOP_SERIAL)
     stmt->loop.loop_kind = TSL_LOOP_UNROLLED;
   unroll_children(stmt, unroll_any, 0);
@@ -72,6 +73,7 @@ static void unroll_all(tsl_stmt *stmt) {
  * annotation takes over below it. */
 static void unroll_within(tsl_stmt *stmt, int64_t limit) {
   if (stmt->kind == TSL_STMT_FOR) {
+    if (stmt->loop.tensorized) return;
     if (stmt->loop.unroll_max) {
       limit = stmt->loop.unroll_max;
       stmt->loop.unroll_max = 0;

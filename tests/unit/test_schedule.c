@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codegen/llvm/llvm.h"
 #include "passes/lower/lower.h"
+#include "passes/schedule/intrin.h"
 #include "passes/schedule/schedule.h"
 #include "passes/schedule/trace.h"
 #include "passes/tir/tir_passes.h"
@@ -323,6 +325,7 @@ static void check_replay(const char *kernel_text, tsl_schedule *sch) {
   tsl_primfunc *func = parse_kernel(kernel_text);
   tsl_schedule again;
   tsl_schedule_init(&again, func);
+  again.target = sch->target;
   ck_assert_msg(tsl_trace_replay(read, &again, &error) == TSL_OK, "%s\n%s", error.message, json);
   char *want = tsl_primfunc_print(sch->func), *got = tsl_primfunc_print(func);
   ck_assert_msg(strcmp(want, got) == 0, "the replay of\n%s\nmade\n%s\nnot\n%s", json, got, want);
@@ -2090,6 +2093,415 @@ START_TEST(storage_align_traces_round_trip) {
 }
 END_TEST
 
+/* ---- tensorize --------------------------------------------------------------------------- */
+
+static const char *const vnni16 = "x86.avx512vnni.dot_4u8i8_i32x16";
+static const char *const vnni8 = "x86.avxvnni.dot_4u8i8_i32x8";
+
+/* c[m, n] = Σ_k i32(a[m, k]) · i32(b[k / 4, n, k % 4]) with b packed [K/4][N][4], M 6, N 32,
+ * K 16; `b_index` and `b_shape` replace b's index and shape where given. */
+static char *dot_text(const char *a, const char *b, const char *b_shape, const char *b_index) {
+  char text[2048];
+  snprintf(text, sizeof(text),
+           "func \"kernel\" (%%a: %s[6, 16], %%b: %s[%s], out %%c: i32[6, 32]) {\n"
+           "  for %%m in 0..6 {\n    for %%n in 0..32 {\n      for %%ko in 0..4 {\n"
+           "        for %%ki in 0..4 {\n"
+           "          block \"dot\" [%%vm: spatial 0..6 = %%m, %%vn: spatial 0..32 = %%n, "
+           "%%vko: reduce 0..4 = %%ko, %%vki: reduce 0..4 = %%ki] reads [] writes [] {\n"
+           "            init {\n              %%c[%%vm, %%vn] = i32(0)\n            }\n"
+           "            %%c[%%vm, %%vn] = (%%c[%%vm, %%vn] + (i32(%%a[%%vm, ((%%vko * 4) + "
+           "%%vki)]) * i32(%%b[%s])))\n"
+           "          }\n        }\n      }\n    }\n  }\n}\n",
+           a, b, b_shape ? b_shape : "4, 32, 4", b_index ? b_index : "%vko, %vn, %vki");
+  return strdup(text);
+}
+
+static tsl_target parsed_target(const char *text) {
+  tsl_target target;
+  tsl_error error;
+  ck_assert_int_eq(tsl_target_parse(text, &target, &error), TSL_OK);
+  ck_assert_msg(tsl_llvm_complete_target(&target, &error) == TSL_OK, "%s", error.message);
+  return target;
+}
+
+/* An x86 CPU with both VNNI forms, whatever the host has. */
+static tsl_target vnni_target(void) {
+  return parsed_target(
+      "llvm -mtriple=x86_64-linux-gnu -mcpu=icelake-server "
+      "-mattr=+avx2,+avx512f,+avx512vl,+avx512vnni");
+}
+
+/* Loops [m, n_0, ko, n_1, ki], n split by `lanes` and the init decomposed before ko, so that
+ * n_1 around ki is a dot intrinsic's nest; n_1 goes to *lane (with the schedule's trace when
+ * `sch` is given). */
+static void schedule_dot(tsl_primfunc *func, tsl_schedule *sch, int64_t lanes, tsl_stmt **lane) {
+  tsl_stmt *block = tsl_sch_get_block(func, "dot"), *loops[TSL_SCH_MAX_LOOPS], *split[2];
+  ck_assert_int_eq(tsl_sch_get_loops(func, block, loops), 4);
+  int64_t factors[2] = {-1, lanes};
+  tsl_error error;
+  tsl_status status = sch ? tsl_schedule_split(sch, loops[1], 2, factors, split, &error)
+                          : tsl_sch_split(func, loops[1], 2, factors, split, &error);
+  ck_assert_msg(status == TSL_OK, "%s", error.message);
+  tsl_stmt *order[2] = {loops[2], split[1]};
+  status =
+      sch ? tsl_schedule_reorder(sch, 2, order, &error) : tsl_sch_reorder(func, 2, order, &error);
+  ck_assert_msg(status == TSL_OK, "%s", error.message);
+  status = sch ? tsl_schedule_decompose_reduction(sch, block, loops[2], NULL, &error)
+               : tsl_sch_decompose_reduction(func, block, loops[2], NULL, &error);
+  ck_assert_msg(status == TSL_OK, "%s", error.message);
+  *lane = split[1];
+}
+
+/* The module's IR after optimisation, for `target`. */
+static char *compiled_ir(const tsl_primfunc *func, const tsl_target *target) {
+  tsl_llvm *llvm;
+  tsl_error error;
+  ck_assert_int_eq(tsl_llvm_new(target, "test", &llvm, &error), TSL_OK);
+  ck_assert_msg(tsl_llvm_add_function(llvm, func, &error) == TSL_OK, "%s", error.message);
+  ck_assert_int_eq(tsl_llvm_optimize(llvm, &error), TSL_OK);
+  char *ir = tsl_llvm_print(llvm);
+  tsl_llvm_free(llvm);
+  return ir;
+}
+
+/* Runs the unscheduled kernel of `text` and `func` on the same random inputs: same outputs. */
+static void expect_same_dot(const char *text, tsl_primfunc *func) {
+  tsl_primfunc *reference = parse_kernel(text);
+  enum { A = 6 * 16, B = 16 * 32, C = 6 * 32 };
+  uint8_t a[A], b[B];
+  int32_t want[C], got[C];
+  unsigned state = 11u;
+  for (int i = 0; i < A; i++) a[i] = (uint8_t)next_random(&state);
+  for (int i = 0; i < B; i++) b[i] = (uint8_t)next_random(&state);
+  for (int i = 0; i < C; i++) want[i] = got[i] = (int32_t)next_random(&state);
+  run(reference, (void *[]){a, b, want});
+  run(func, (void *[]){a, b, got});
+  for (int i = 0; i < C; i++)
+    ck_assert_msg(want[i] == got[i], "c[%d] is %d, not %d", i, got[i], want[i]);
+  tsl_primfunc_free(reference);
+}
+
+START_TEST(tensorize_puts_a_dot_intrinsic_in_place_of_its_nest) {
+  static const struct {
+    const char *const *intrin;
+    int64_t lanes;
+    const char *llvm;
+  } cases[] = {{&vnni16, 16, "llvm.x86.avx512.vpdpbusd.512"},
+               {&vnni8, 8, "llvm.x86.avx512.vpdpbusd.256"}};
+  char *text = dot_text("u8", "i8", NULL, NULL);
+  tsl_target target = vnni_target(), host = host_target();
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    tsl_primfunc *func = parse_kernel(text);
+    tsl_stmt *lane;
+    schedule_dot(func, NULL, cases[i].lanes, &lane);
+    tsl_error error;
+    ck_assert_msg(tsl_sch_tensorize(func, lane, *cases[i].intrin, &target, &error) == TSL_OK, "%s",
+                  error.message);
+    /* The mark is in the text form and reads back. */
+    char *printed = tsl_primfunc_print(func), mark[128];
+    snprintf(mark, sizeof(mark), "for %%n_1 in 0..%lld tensorized(\"%s\") {",
+             (long long)cases[i].lanes, *cases[i].intrin);
+    ck_assert_msg(strstr(printed, mark), "%s lacks %s", printed, mark);
+    tsl_primfunc *parsed = parse_kernel(printed);
+    char *again = tsl_primfunc_print(parsed);
+    ck_assert_str_eq(again, printed);
+    free(again);
+    tsl_primfunc_free(parsed);
+    /* Lowering unrolls what is around the nest and leaves the nest as it is. */
+    tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+    tsl_sch_get_loops(func, tsl_sch_get_block(func, "dot"), loops);
+    ck_assert_int_eq(tsl_sch_annotate(func, loops[0], "unroll_max", 4096, &error), TSL_OK);
+    tsl_tir_lower(func);
+    char *lowered = tsl_primfunc_print(func);
+    ck_assert_msg(strstr(lowered, mark) && strstr(lowered, "for %ki in 0..4 {") &&
+                      strstr(lowered, "for %ko in 0..4 unrolled {"),
+                  "%s", lowered);
+    char *ir = compiled_ir(func, &target);
+    ck_assert_msg(strstr(ir, cases[i].llvm), "no %s in\n%s", cases[i].llvm, ir);
+    free(ir);
+    if (tsl_intrin_available(tsl_intrin_get(*cases[i].intrin), &host)) expect_same_dot(text, func);
+    free(lowered);
+    free(printed);
+    tsl_primfunc_free(func);
+  }
+  free(text);
+}
+END_TEST
+
+/* tensorize refuses with `words` and leaves the function as it was. */
+static void expect_tensorize_refusal(tsl_primfunc *func, tsl_stmt *loop, const char *intrin,
+                                     const tsl_target *target, const char *words) {
+  char *before = tsl_primfunc_print(func);
+  tsl_error error;
+  expect_refusal(tsl_sch_tensorize(func, loop, intrin, target, &error), &error, words);
+  char *after = tsl_primfunc_print(func);
+  ck_assert_str_eq(after, before);
+  free(before);
+  free(after);
+}
+
+START_TEST(tensorize_refuses_what_is_not_the_intrinsic) {
+  tsl_target target = vnni_target();
+  tsl_target without = parsed_target("llvm -mtriple=x86_64-linux-gnu -mcpu=skylake -mattr=+avx2");
+  tsl_target arm =
+      parsed_target("llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a76 -mattr=+dotprod");
+  char *text = dot_text("u8", "i8", NULL, NULL);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_stmt *lane, *loops[TSL_SCH_MAX_LOOPS];
+  schedule_dot(func, NULL, 16, &lane);
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "dot"), loops);
+  expect_tensorize_refusal(func, lane, "x86.fma", &target, "tensorize: no intrinsic 'x86.fma'");
+  expect_tensorize_refusal(func, lane, vnni16, &without, "has no x86.avx512vnni.dot_4u8i8_i32x16");
+  expect_tensorize_refusal(func, lane, vnni16, &arm, "has no x86.avx512vnni");
+  expect_tensorize_refusal(func, lane, vnni8, &target, "loop 'n_1' does not run 0..8");
+  expect_tensorize_refusal(func, loops[2], vnni16, &target, "loop 'ko' does not run 0..16");
+  expect_tensorize_refusal(func, loops[4], vnni16, &target,
+                           "loop 'ki' does not hold just one loop");
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_vectorize(func, lane, &error), TSL_OK);
+  expect_tensorize_refusal(func, lane, vnni16, &target, "loop 'n_1' is vectorized");
+  tsl_primfunc_free(func);
+
+  /* The reduction's init still in the block. */
+  func = parse_kernel(text);
+  tsl_stmt *block = tsl_sch_get_block(func, "dot"), *split[2];
+  tsl_sch_get_loops(func, block, loops);
+  ck_assert_int_eq(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 16}, split, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_reorder(func, 2, (tsl_stmt *[]){loops[2], split[1]}, &error), TSL_OK);
+  expect_tensorize_refusal(func, split[1], vnni16, &target, "block 'dot' has an init");
+  tsl_primfunc_free(func);
+
+  /* A split that passes the extent leaves a predicate. */
+  func = parse_kernel(text);
+  block = tsl_sch_get_block(func, "dot");
+  tsl_sch_get_loops(func, block, loops);
+  ck_assert_int_eq(tsl_sch_split(func, loops[1], 2, (int64_t[]){3, 16}, split, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_reorder(func, 2, (tsl_stmt *[]){loops[2], split[1]}, &error), TSL_OK);
+  ck_assert_int_eq(tsl_sch_decompose_reduction(func, block, loops[2], NULL, &error), TSL_OK);
+  expect_tensorize_refusal(func, split[1], vnni16, &target, "block 'dot' has a predicate");
+  tsl_primfunc_free(func);
+
+  /* Reduction and lanes the other way round. */
+  func = parse_kernel(text);
+  schedule_dot(func, NULL, 16, &lane);
+  tsl_sch_get_loops(func, tsl_sch_get_block(func, "dot"), loops);
+  ck_assert_int_eq(tsl_sch_reorder(func, 2, (tsl_stmt *[]){loops[4], loops[3]}, &error), TSL_OK);
+  expect_tensorize_refusal(func, loops[4], vnni16, &target, "loop 'ki' does not run 0..16");
+  tsl_primfunc_free(func);
+  free(text);
+
+  /* Wrong dtypes, and b not packed. */
+  static const struct {
+    const char *a, *b, *b_shape, *b_index, *words;
+  } kernels[] = {
+      {"i8", "i8", NULL, NULL, "block 'dot': 'a' is i8, not u8"},
+      {"u8", "u8", NULL, NULL, "block 'dot': 'b' is u8, not i8"},
+      {"u8", "i8", "16, 32", "((%vko * 4) + %vki), %vn",
+       "'b' moves by 1 and 32 elements per step of loops 'n_1' and 'ki', not by 4 and 1"},
+      {"u8", "i8", "4, 4, 32", "%vko, %vki, %vn", "'b' moves by 1 and 32 elements"},
+      {"u8", "i8", "4, 32, 4", "%vko, %vn, (%vki // 2)", "the index of 'b' is not affine"},
+  };
+  for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
+    text = dot_text(kernels[i].a, kernels[i].b, kernels[i].b_shape, kernels[i].b_index);
+    func = parse_kernel(text);
+    schedule_dot(func, NULL, 16, &lane);
+    expect_tensorize_refusal(func, lane, vnni16, &target, kernels[i].words);
+    tsl_primfunc_free(func);
+    free(text);
+  }
+
+  /* The mark names its intrinsic as a string. */
+  static const char bad_mark[] =
+      "func \"kernel\" (out %c: i32[4]) {\n"
+      "  for %i in 0..4 tensorized(x86) {\n  }\n}\n";
+  ck_assert_int_eq(tsl_primfunc_parse(bad_mark, strlen(bad_mark), "kernel", &func, &error),
+                   TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error.message, "tensorized( takes the intrinsic's name as a string"), "%s",
+                error.message);
+
+  /* A body that is not the multiply-accumulate. */
+  text = dot_text("u8", "i8", NULL, NULL);
+  char *plus = strstr(text, "] + (i32(");
+  ck_assert_ptr_nonnull(plus);
+  plus[2] = '-';
+  func = parse_kernel(text);
+  schedule_dot(func, NULL, 16, &lane);
+  expect_tensorize_refusal(func, lane, vnni16, &target,
+                           "block 'dot' is not c[..] = c[..] + i32(a[..])");
+  tsl_primfunc_free(func);
+  free(text);
+}
+END_TEST
+
+START_TEST(tensorize_codegen_refuses_a_mark_its_nest_no_longer_matches) {
+  tsl_target target = vnni_target();
+  char *text = dot_text("u8", "i8", NULL, NULL);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_stmt *lane;
+  schedule_dot(func, NULL, 16, &lane);
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_tensorize(func, lane, vnni16, &target, &error), TSL_OK);
+  /* A later split inside the nest breaks it: the code generator says so. */
+  ck_assert_int_eq(tsl_sch_split(func, lane, 2, (int64_t[]){2, 8}, NULL, &error), TSL_OK);
+  tsl_llvm *llvm;
+  ck_assert_int_eq(tsl_llvm_new(&target, "test", &llvm, &error), TSL_OK);
+  ck_assert_int_eq(tsl_llvm_add_function(llvm, func, &error), TSL_ERROR_INPUT);
+  ck_assert_msg(strstr(error.message,
+                       "function 'kernel': loop 'n_1_0' tensorized(\"x86.avx512vnni."
+                       "dot_4u8i8_i32x16\"): loop 'n_1_0' does not run 0..16"),
+                "%s", error.message);
+  tsl_llvm_free(llvm);
+  tsl_primfunc_free(func);
+  free(text);
+}
+END_TEST
+
+START_TEST(tensorize_traces_round_trip) {
+  tsl_target target = vnni_target();
+  char *text = dot_text("u8", "i8", NULL, NULL);
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_stmt *lane;
+  schedule_dot(func, &sch, 16, &lane);
+  tsl_error error;
+  expect_refusal(tsl_schedule_tensorize(&sch, lane, vnni16, &error), &error,
+                 "tensorize: the schedule has no target");
+  sch.target = &target;
+  ck_assert_msg(tsl_schedule_tensorize(&sch, lane, vnni16, &error) == TSL_OK, "%s", error.message);
+  char *json = tsl_trace_to_json(sch.trace);
+  ck_assert_msg(strstr(json,
+                       "{\"op\": \"tensorize\", \"loop\": [\"dot\", 3], \"intrin\": "
+                       "\"x86.avx512vnni.dot_4u8i8_i32x16\"}"),
+                "%s", json);
+  check_replay(text, &sch);
+  /* Replayed for a target without the intrinsic, the step is refused. */
+  tsl_target without = parsed_target("llvm -mtriple=x86_64-linux-gnu -mcpu=skylake -mattr=+avx2");
+  tsl_trace *read;
+  ck_assert_int_eq(tsl_trace_from_json(json, strlen(json), "trace", &read, &error), TSL_OK);
+  tsl_primfunc *other = parse_kernel(text);
+  tsl_schedule again;
+  tsl_schedule_init(&again, other);
+  again.target = &without;
+  expect_refusal(tsl_trace_replay(read, &again, &error), &error,
+                 "trace step 3: tensorize: target x86_64-linux-gnu (features '+avx2') has no");
+  tsl_schedule_release(&again);
+  tsl_primfunc_free(other);
+  tsl_trace_free(read);
+  free(json);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  free(text);
+}
+END_TEST
+
+/* The object files for targets other than the host have the dot product instructions: aarch64
+ * (no aarch64 machine or emulator here to run it) and x86 with AVX-VNNI but no AVX-512. */
+START_TEST(tensorize_makes_dot_product_instructions_for_other_targets) {
+  static const struct {
+    const char *target, *without, *intrin, *dtypes[2], *instruction;
+    int64_t lanes;
+  } cases[] = {
+      {"llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a76 -mattr=+dotprod",
+       "llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a72",
+       "aarch64.dotprod.sdot_4i8i8_i32x4",
+       {"i8", "i8"},
+       "sdot\tv",
+       4},
+      {"llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a76 -mattr=+dotprod",
+       "llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a72",
+       "aarch64.dotprod.udot_4u8u8_i32x4",
+       {"u8", "u8"},
+       "udot\tv",
+       4},
+      {"llvm -mtriple=x86_64-linux-gnu -mcpu=alderlake -mattr=+avx2,+avxvnni",
+       "llvm -mtriple=x86_64-linux-gnu -mcpu=alderlake -mattr=+avx2,+avx512vnni",
+       "x86.avxvnni.dot_4u8i8_i32x8",
+       {"u8", "i8"},
+       "{vex}\tvpdpbusd\t%ymm",
+       8},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    tsl_target target = parsed_target(cases[i].target), without = parsed_target(cases[i].without);
+    char *text = dot_text(cases[i].dtypes[0], cases[i].dtypes[1], NULL, NULL);
+    tsl_primfunc *func = parse_kernel(text);
+    tsl_stmt *lane;
+    schedule_dot(func, NULL, cases[i].lanes, &lane);
+    expect_tensorize_refusal(func, lane, cases[i].intrin, &without, "has no");
+    tsl_error error;
+    ck_assert_msg(tsl_sch_tensorize(func, lane, cases[i].intrin, &target, &error) == TSL_OK, "%s",
+                  error.message);
+    tsl_tir_lower(func);
+    tsl_llvm *llvm;
+    ck_assert_int_eq(tsl_llvm_new(&target, "test", &llvm, &error), TSL_OK);
+    ck_assert_msg(tsl_llvm_add_function(llvm, func, &error) == TSL_OK, "%s", error.message);
+    ck_assert_int_eq(tsl_llvm_optimize(llvm, &error), TSL_OK);
+    char path[] = "/tmp/tessel-dot-XXXXXX";
+    close(mkstemp(path));
+    ck_assert_msg(tsl_llvm_emit_object(llvm, path, &error) == TSL_OK, "%s", error.message);
+    tsl_llvm_free(llvm);
+    char command[256];
+    snprintf(command, sizeof(command), "llvm-objdump-15 -d %s", path);
+    FILE *pipe = popen(command, "r");
+    ck_assert_ptr_nonnull(pipe);
+    char line[512];
+    int found = 0;
+    while (fgets(line, sizeof(line), pipe)) found += strstr(line, cases[i].instruction) != NULL;
+    ck_assert_int_eq(pclose(pipe), 0);
+    unlink(path);
+    ck_assert_msg(found > 0, "no %s in the object for %s", cases[i].instruction, cases[i].target);
+    tsl_primfunc_free(func);
+    free(text);
+  }
+}
+END_TEST
+
+/* The default schedule tensorizes the register tile of a u8 × i8 product with a packed weight
+ * where the target has VNNI, and only there; what it makes computes the same. */
+START_TEST(default_schedule_tensorizes_a_packed_int8_product) {
+  char *text = dot_text("u8", "i8", NULL, NULL);
+  tsl_target target = vnni_target(), host = host_target();
+  tsl_target without = parsed_target(
+      "llvm -mtriple=x86_64-linux-gnu -mcpu=skylake-avx512 "
+      "-mattr=+avx2,+avx512f,+avx512vl");
+  tsl_primfunc *func = parse_kernel(text);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_rules(&sch, &target);
+  char *printed = tsl_primfunc_print(func), *json = tsl_trace_to_json(sch.trace);
+  ck_assert_msg(strstr(printed,
+                       "for %n_1 in 0..16 tensorized(\"x86.avx512vnni.dot_4u8i8_i32x16\") {\n"
+                       "                for %ki in 0..4 {"),
+                "%s", printed);
+  ck_assert_msg(strstr(json, "\"op\": \"tensorize\""), "%s", json);
+  check_replay(text, &sch);
+  free(json);
+  free(printed);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+
+  func = parse_kernel(text);
+  tsl_default_schedule(func, &without);
+  printed = tsl_primfunc_print(func);
+  ck_assert_msg(!strstr(printed, "tensorized") && strstr(printed, "for %n_1 in 0..16 vectorized"),
+                "%s", printed);
+  free(printed);
+  tsl_primfunc_free(func);
+
+  if (tsl_intrin_available(tsl_intrin_get(vnni16), &host)) {
+    func = parse_kernel(text);
+    tsl_default_schedule(func, &host);
+    tsl_tir_lower(func);
+    printed = tsl_primfunc_print(func);
+    ck_assert_msg(strstr(printed, "tensorized"), "%s", printed);
+    expect_same_dot(text, func);
+    free(printed);
+    tsl_primfunc_free(func);
+  }
+  free(text);
+}
+END_TEST
+
 Suite *suite_schedule(void) {
   Suite *suite = suite_create("schedule");
   TCase *tc = tcase_create("primitives");
@@ -2125,6 +2537,12 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, default_schedule_tiles_with_a_tail);
   tcase_add_loop_test(tc, random_schedules_compute_the_same, 0,
                       (int)(sizeof(workloads) / sizeof(workloads[0])));
+  tcase_add_test(tc, tensorize_puts_a_dot_intrinsic_in_place_of_its_nest);
+  tcase_add_test(tc, tensorize_refuses_what_is_not_the_intrinsic);
+  tcase_add_test(tc, tensorize_codegen_refuses_a_mark_its_nest_no_longer_matches);
+  tcase_add_test(tc, tensorize_traces_round_trip);
+  tcase_add_test(tc, tensorize_makes_dot_product_instructions_for_other_targets);
+  tcase_add_test(tc, default_schedule_tensorizes_a_packed_int8_product);
   suite_add_tcase(suite, tc);
   return suite;
 }
