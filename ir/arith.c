@@ -287,7 +287,7 @@ static void recombine_quotients(linear *form) {
   }
 }
 
-static int64_t gcd(int64_t a, int64_t b) {
+int64_t tsl_gcd(int64_t a, int64_t b) {
   a = a < 0 ? -a : a;
   b = b < 0 ? -b : b;
   while (b) {
@@ -310,7 +310,7 @@ static tsl_expr *divide_linear(tsl_arena *arena, tsl_expr_kind kind, const linea
   int64_t best = 1;
   tsl_expr *quotient = NULL, *remainder = NULL;
   for (int candidate = -1; candidate < form->count; candidate++) {
-    int64_t g = candidate < 0 ? divisor : gcd(divisor, form->terms[candidate].coeff);
+    int64_t g = candidate < 0 ? divisor : tsl_gcd(divisor, form->terms[candidate].coeff);
     if (g <= best) continue;
     linear q = {.constant = floor_div(form->constant, g)},
            r = {.constant = floor_mod(form->constant, g)};
@@ -438,7 +438,7 @@ static tsl_expr *compare_linear(tsl_arena *arena, tsl_expr_kind kind, tsl_expr *
   for (int i = 0; i < form.count; i++) {
     if (form.terms[i].coeff == 0) continue;
     terms.terms[terms.count++] = form.terms[i];
-    divisor = gcd(divisor, form.terms[i].coeff);
+    divisor = tsl_gcd(divisor, form.terms[i].coeff);
   }
   if (terms.count == 0 || form.constant == INT64_MIN || divisor == 0) return NULL;
   if (terms.terms[0].coeff < 0) {

@@ -26,6 +26,9 @@ tsl_interval tsl_bounds(const tsl_expr *expr, const tsl_ranges *ranges);
 
 bool tsl_interval_is_point(tsl_interval interval);
 
+/* The greatest common divisor of |a| and |b| (0 when both are 0). */
+int64_t tsl_gcd(int64_t a, int64_t b);
+
 /* Folds constants, removes identities (x + 0, x * 1, min(x, y) where x ≤ y is proved …), and
  * decides comparisons the ranges settle. The result computes the same values. */
 tsl_expr *tsl_simplify(tsl_arena *arena, tsl_expr *expr, const tsl_ranges *ranges);

@@ -104,7 +104,7 @@ struct tsl_stmt {
       tsl_stmt *body;
       int64_t unroll_max; /* annotation: the loops inside that run at most this many
                            * iterations in all are unrolled when lowered (0: none) */
-      const char *tensorized; /* annotation: the intrinsic (passes/schedule/intrin.h) that code
+      const char *tensorized; /* annotation: the intrinsic (ir/intrin.h) that code
                                * generation puts in place of this loop and the one in it; the
                                * loops still say what it computes (NULL: none) */
     } loop;

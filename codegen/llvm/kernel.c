@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "codegen/llvm/llvm_internal.h"
+#include "ir/arith.h"
 #include "ir/check.h"
 #include "ir/error.h"
-#include "passes/schedule/intrin.h"
+#include "ir/intrin.h"
 
 /* An index inside a vectorized loop that is base + stride·lane (base a scalar, the stride a
  * constant): what tells a contiguous load from a broadcast or a gather. */
@@ -105,17 +106,6 @@ static LLVMValueRef ramp_value(kernel *k, ramp r) {
                       LLVMConstVector(steps, (unsigned)k->lanes), "");
 }
 
-static int64_t gcd(int64_t a, int64_t b) {
-  a = a < 0 ? -a : a;
-  b = b < 0 ? -b : b;
-  while (b) {
-    int64_t r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
-}
-
 /* What is known of a scalar's divisors: a constant is a multiple of itself, anything else of 1. */
 static int64_t multiple_of(LLVMValueRef value) {
   if (!LLVMIsAConstantInt(value)) return 1;
@@ -158,7 +148,7 @@ static bool emit_ramp(kernel *k, const tsl_expr *expr, ramp *out) {
     bool add = expr->kind == TSL_EXPR_ADD;
     out->base = add ? LLVMBuildAdd(b, x.base, y.base, "") : LLVMBuildSub(b, x.base, y.base, "");
     out->stride = add ? x.stride + y.stride : x.stride - y.stride;
-    out->multiple = gcd(x.multiple, y.multiple);
+    out->multiple = tsl_gcd(x.multiple, y.multiple);
     return true;
   }
   case TSL_EXPR_MUL: {

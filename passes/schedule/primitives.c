@@ -5,7 +5,7 @@
 
 #include "ir/check.h"
 #include "ir/error.h"
-#include "passes/schedule/intrin.h"
+#include "ir/intrin.h"
 #include "passes/schedule/schedule.h"
 
 enum { MAX_PATH = 256, MAX_CHILDREN = 4096, MAX_CONJUNCTS = 64 };

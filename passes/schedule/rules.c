@@ -57,7 +57,7 @@
 #include <unistd.h>
 
 #include "ir/check.h"
-#include "passes/schedule/intrin.h"
+#include "ir/intrin.h"
 #include "passes/schedule/trace.h"
 
 enum {

@@ -183,7 +183,7 @@ tsl_status tsl_sch_storage_align(tsl_primfunc *func, tsl_stmt *block, tsl_buffer
                                  int64_t factor, int64_t offset, tsl_error *error);
 
 /* Marks `loop` tensorized("<intrinsic>"): the code generator puts the intrinsic named
- * `intrin_name` (passes/schedule/intrin.h) in place of the nest rooted at the loop, which must
+ * `intrin_name` (ir/intrin.h) in place of the nest rooted at the loop, which must
  * be exactly the intrinsic's: two serial loops from 0 of its extents nested directly around one
  * block without init or predicate whose body is its multiply-accumulate, with its operands'
  * dtypes and strides; and the target must have it. The nest stays, saying what it computes;

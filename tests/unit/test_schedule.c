@@ -15,7 +15,7 @@
 
 #include "codegen/llvm/llvm.h"
 #include "passes/lower/lower.h"
-#include "passes/schedule/intrin.h"
+#include "ir/intrin.h"
 #include "passes/schedule/schedule.h"
 #include "passes/schedule/trace.h"
 #include "passes/tir/tir_passes.h"

@@ -1,5 +1,5 @@
 /* The tensor intrinsics and the matching of their nests (intrin.h). */
-#include "passes/schedule/intrin.h"
+#include "ir/intrin.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -16,8 +16,8 @@
  * number of elements (a stride) per step of %i and of %k: c by (1, 0), a and b as the table
  * says (a: the same `depth` values for every lane; b: `depth` values a lane, one after
  * another). */
-#ifndef TSL_PASSES_SCHEDULE_INTRIN_H
-#define TSL_PASSES_SCHEDULE_INTRIN_H
+#ifndef TSL_IR_INTRIN_H
+#define TSL_IR_INTRIN_H
 
 #include "ir/target.h"
 #include "ir/tir.h"
