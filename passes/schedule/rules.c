@@ -46,8 +46,9 @@
  * contiguous output axis sunk below the reduction loops, so that LLVM can vectorise it.
  *
  * The rules run on a traced schedule (trace.h). Their choices are sampling instructions: the
- * stages' locations (sample_compute_location), the tiles of the contiguous axis (but a
- * tail's) and of the register block (sample_perfect_tile), the vector factor of other nests,
+ * stages' locations (sample_compute_location), the tiles of the contiguous axis and of the
+ * register block (sample_perfect_tile), the vector factor of other nests, the tile of an
+ * axis the lanes do not divide (whole vectors with a tail, two, or the largest divisor),
  * whether to pack a weight, the loop that runs in parallel and the unroll limit
  * (sample_categorical). The default schedule takes the heuristic decision of each, from the
  * target; a search draws them (a seeded schedule) or changes one of a trace's (a followed
@@ -516,6 +517,22 @@ static bool plan_tile(const tsl_target *target, const nest *n, tile_plan *plan) 
   return plan->f.x[1] >= 2;
 }
 
+/* The vector tile of an axis that the lanes do not divide, a decision (sample_categorical):
+ * whole vectors with a tail (the heuristic), two vectors with a tail, or the largest divisor
+ * within a vector (no tail, narrower vectors). */
+static bool tail_tile(tsl_schedule *sch, int64_t extent, int lanes, int64_t tile[2]) {
+  int64_t candidates[3] = {lanes, 2 * (int64_t)lanes, divisor_at_most(extent, lanes)};
+  int count = candidates[2] >= 2 ? 3 : 2;
+  if (candidates[1] >= extent) candidates[1] = candidates[--count];
+  int index;
+  tsl_error error;
+  if (tsl_schedule_sample_categorical(sch, count, candidates, NULL, 0, &index, &error))
+    return false;
+  tile[1] = candidates[index];
+  tile[0] = (extent + tile[1] - 1) / tile[1];
+  return true;
+}
+
 static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n) {
   tsl_stmt *block = n->block;
   tile_plan plan;
@@ -532,10 +549,12 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
   int lanes = vector_lanes(target, problem.dtype);
   tsl_stmt *x_loops[2], *u_loops[3] = {NULL, NULL, NULL};
   int64_t x_tile[2], u_tile[3];
-  if (f.x_tail)
-    memcpy(x_tile, f.x, sizeof(x_tile));
-  else if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, 4 * lanes, f.x, x_tile, &error))
+  if (f.x_tail) {
+    if (!tail_tile(sch, problem.x_extent, lanes, x_tile)) return false;
+  } else if (tsl_schedule_sample_perfect_tile(sch, n->loops[x], 2, 4 * lanes, f.x, x_tile,
+                                              &error)) {
     return false;
+  }
   if (tsl_schedule_split(sch, n->loops[x], 2, x_tile, x_loops, &error)) return false;
   pack_x_operand(sch, n, x, x_tile[1]);
   if (u >= 0 && (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 3, MAX_REGISTER_ROWS, f.u,

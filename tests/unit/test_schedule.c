@@ -1574,6 +1574,35 @@ START_TEST(default_schedule_tiles_with_a_tail) {
                 lowered);
   free(lowered);
   tsl_primfunc_free(func);
+  /* The tail's tile is a decision, the first: whole vectors (the heuristic), two vectors, or
+   * the largest divisor within a vector, which a trace followed with that choice takes (no
+   * predicate then) and computes the same. */
+  func = parse_kernel(text);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_rules(&sch, &target);
+  tsl_trace *trace = tsl_schedule_take_trace(&sch);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(func);
+  char *json = tsl_trace_to_json(trace), step[128];
+  int extent = 2 * lanes + lanes / 2, divisor = extent;
+  while (divisor > lanes || extent % divisor) divisor--;
+  snprintf(step, sizeof(step), "{\"op\": \"sample_categorical\", \"candidates\": [%d, %d, %d]",
+           lanes, 2 * lanes, divisor);
+  ck_assert_msg(strstr(json, step) && strstr(json, step) == strstr(json, "{\"op\": \"sample"),
+                "%s\nlacks %s first", json, step);
+  tsl_error error;
+  ck_assert_int_eq(tsl_trace_set_decision(trace, 0, 1, (int64_t[]){2}, &error), TSL_OK);
+  func = parse_kernel(text);
+  tsl_schedule_init(&sch, func);
+  tsl_schedule_follow(&sch, trace, -1);
+  tsl_schedule_rules(&sch, &target);
+  ck_assert_int_eq(predicated_blocks(func->body), 0);
+  tsl_schedule_release(&sch);
+  expect_same_results(text, func);
+  tsl_primfunc_free(func);
+  tsl_trace_free(trace);
+  free(json);
   check_schedules(text, 8, 99u);
   free(text);
 }
