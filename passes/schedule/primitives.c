@@ -77,6 +77,20 @@ int tsl_sch_get_loops(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **loop
   return count;
 }
 
+static bool reads_what_it_writes(const tsl_stmt *stmt, const void *producer) {
+  const tsl_stmt *block = producer;
+  if (stmt == block || stmt->kind != TSL_STMT_BLOCK) return false;
+  for (int i = 0; i < stmt->block.num_reads; i++) {
+    if (stmt->block.reads[i].buffer == block->block.writes[0].buffer) return true;
+  }
+  return false;
+}
+
+tsl_stmt *tsl_sch_get_consumer(tsl_primfunc *func, const tsl_stmt *block) {
+  if (block->kind != TSL_STMT_BLOCK || block->block.num_writes == 0) return NULL;
+  return tsl_stmt_find(func->body, reads_what_it_writes, block);
+}
+
 /* ---- rewriting --------------------------------------------------------------------------- */
 
 /* Variables and what replaces them. */

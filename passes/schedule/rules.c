@@ -258,22 +258,13 @@ static const tsl_var *loop_of_axis(tsl_schedule *sch, tsl_stmt *block, int axis)
   return NULL;
 }
 
-static bool block_reads(const tsl_stmt *stmt, const void *buffer) {
-  if (stmt->kind != TSL_STMT_BLOCK) return false;
-  for (int i = 0; i < stmt->block.num_reads; i++) {
-    if (stmt->block.reads[i].buffer == buffer) return true;
-  }
-  return false;
-}
-
 /* The elementwise stages after a tile's write-back (a fused kernel's epilogue: bias, scale,
  * residual, activation), one after another, move into the write-back, where they run on the
  * tile while it is in registers instead of in a pass of their own over memory. */
 static void inline_consumers(tsl_schedule *sch, tsl_stmt *write_back) {
   tsl_error error;
   for (;;) {
-    tsl_stmt *consumer =
-        tsl_stmt_find(sch->func->body, block_reads, write_back->block.body->store.buffer);
+    tsl_stmt *consumer = tsl_sch_get_consumer(sch->func, write_back);
     if (!consumer || tsl_schedule_reverse_compute_inline(sch, consumer, &error)) return;
   }
 }
@@ -779,18 +770,6 @@ static bool tiled(tsl_schedule *sch, const tsl_target *target, tsl_stmt *block) 
          n.block == block && plan_tile(target, &n, &plan);
 }
 
-typedef struct reader_search {
-  const tsl_stmt *producer;
-  const tsl_buffer *buffer;
-  tsl_stmt *found;
-} reader_search;
-
-static void find_reader(tsl_stmt *stmt, void *context) {
-  reader_search *search = context;
-  if (!search->found && stmt != search->producer && block_reads(stmt, search->buffer))
-    search->found = stmt;
-}
-
 /* Where each stage of `seq` that feeds a later one runs (TVM MetaSchedule's
  * RandomComputeLocation): a sample_compute_location among the loops of the stage that reads
  * it, then compute_at there. A stage that the rules tile, or that feeds one, stays: its nest
@@ -805,14 +784,11 @@ static void place_stages(tsl_schedule *sch, const tsl_target *target, tsl_stmt *
     tsl_stmt *item = seq->seq.items[i];
     if (item->kind != TSL_STMT_FOR || !read_nest(item, &n) || n.block->block.num_writes != 1)
       continue;
-    reader_search search = {n.block, n.block->block.writes[0].buffer, NULL};
     bool parameter = false;
     for (int p = 0; p < sch->func->num_params; p++)
-      parameter = parameter || sch->func->params[p] == search.buffer;
-    tsl_stmt_walk(sch->func->body, find_reader, &search);
-    if (parameter || !search.found || tiled(sch, target, n.block) ||
-        tiled(sch, target, search.found))
-      continue;
+      parameter = parameter || sch->func->params[p] == n.block->block.writes[0].buffer;
+    tsl_stmt *reader = tsl_sch_get_consumer(sch->func, n.block);
+    if (parameter || !reader || tiled(sch, target, n.block) || tiled(sch, target, reader)) continue;
     tsl_stmt *loop;
     tsl_error error;
     if (tsl_schedule_sample_compute_location(sch, n.block, NULL, &loop, &error) == TSL_OK)

@@ -17,6 +17,11 @@ tsl_stmt *tsl_sch_get_block(tsl_primfunc *func, const char *name);
 /* The loops around `block`, outermost first (at most TSL_SCH_MAX_LOOPS); their count. */
 int tsl_sch_get_loops(tsl_primfunc *func, const tsl_stmt *block, tsl_stmt **loops);
 
+/* The first block, in the function's order, other than `block` that reads the buffer `block`
+ * writes (its first write region's); NULL when there is none (the first of TVM's
+ * get_consumers). */
+tsl_stmt *tsl_sch_get_consumer(tsl_primfunc *func, const tsl_stmt *block);
+
 /* Splits a loop of constant extent that starts at 0 into `count` nested loops with the given
  * extents, outermost first, whose product is at least the extent (one of them may be -1: the
  * extent divided by the others, rounded up). Where the product passes the extent, the blocks

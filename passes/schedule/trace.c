@@ -587,20 +587,6 @@ tsl_status tsl_schedule_sample_categorical(tsl_schedule *sch, int count, const i
   return finish(&r, TSL_OK);
 }
 
-typedef struct first_reader {
-  const tsl_stmt *block;
-  const tsl_buffer *buffer;
-  tsl_stmt *found;
-} first_reader;
-
-static void find_reader(tsl_stmt *stmt, void *context) {
-  first_reader *search = context;
-  if (search->found || stmt == search->block || stmt->kind != TSL_STMT_BLOCK) return;
-  for (int i = 0; i < stmt->block.num_reads; i++) {
-    if (stmt->block.reads[i].buffer == search->buffer) search->found = stmt;
-  }
-}
-
 tsl_status tsl_schedule_sample_compute_location(tsl_schedule *sch, tsl_stmt *block,
                                                 const tsl_stmt *heuristic, tsl_stmt **loop,
                                                 tsl_error *error) {
@@ -611,11 +597,8 @@ tsl_status tsl_schedule_sample_compute_location(tsl_schedule *sch, tsl_stmt *blo
    * the first. */
   tsl_stmt *loops[TSL_SCH_MAX_LOOPS], *candidates[TSL_SCH_MAX_LOOPS];
   int depth = 0, count = 0;
-  if (block->block.num_writes == 1) {
-    first_reader search = {block, block->block.writes[0].buffer, NULL};
-    tsl_stmt_walk(sch->func->body, find_reader, &search);
-    if (search.found) depth = tsl_sch_get_loops(sch->func, search.found, loops);
-  }
+  tsl_stmt *reader = block->block.num_writes == 1 ? tsl_sch_get_consumer(sch->func, block) : NULL;
+  if (reader) depth = tsl_sch_get_loops(sch->func, reader, loops);
   for (int i = 0; i < depth; i++) {
     if (tsl_sch_can_compute_at(sch->func, block, loops[i])) candidates[count++] = loops[i];
   }
