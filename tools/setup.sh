@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 debian_packages=(
   build-essential pkg-config meson ninja-build
-  llvm-15-dev lld-15 clang-15 libclang-common-15-dev
+  llvm-15 llvm-15-dev lld-15 clang-15 libclang-common-15-dev
   libsqlite3-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libmd-dev check
   libxgboost-dev libonnx-dev
   ocl-icd-opencl-dev pocl-opencl-icd
