@@ -93,11 +93,8 @@ void tsl_target_key(const tsl_target *target, char *key, size_t size) {
   size_t used = strlen(key);
   const char *separator = " -mattr=";
   for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-    char wanted[32];
-    snprintf(wanted, sizeof(wanted), "+%s,", features[i]);
-    char all[sizeof(target->features) + 2];
-    snprintf(all, sizeof(all), "%s,", target->features);
-    if (!strstr(all, wanted) || used + strlen(features[i]) + 10 >= size) continue;
+    if (!tsl_target_has_feature(target, features[i]) || used + strlen(features[i]) + 10 >= size)
+      continue;
     used += (size_t)snprintf(key + used, size - used, "%s+%s", separator, features[i]);
     separator = ",";
   }

@@ -55,23 +55,13 @@ const tsl_intrin *tsl_intrin_table(int *count) {
   return intrinsics;
 }
 
-/* Whether LLVM's feature string ("+avx2,-avx512f,…") turns on the feature named by the
- * `length` characters at `feature`. */
-static bool has_feature(const char *features, const char *feature, size_t length) {
-  for (const char *at = features; *at;) {
-    size_t item = strcspn(at, ",");
-    if (item == length + 1 && at[0] == '+' && memcmp(at + 1, feature, length) == 0) return true;
-    at += item;
-    at += *at == ',';
-  }
-  return false;
-}
-
-/* Whether the features have every word of `words`. */
-static bool has_features(const char *features, const char *words) {
-  for (const char *at = words; *at;) {
+/* Whether the target has every feature named in `words` (separated by spaces). */
+static bool has_features(const tsl_target *target, const char *words) {
+  for (const char *at = words + strspn(words, " "); *at;) {
     size_t length = strcspn(at, " ");
-    if (!has_feature(features, at, length)) return false;
+    char feature[64];
+    snprintf(feature, sizeof(feature), "%.*s", (int)length, at);
+    if (!tsl_target_has_feature(target, feature)) return false;
     at += length;
     at += strspn(at, " ");
   }
@@ -82,7 +72,7 @@ bool tsl_intrin_available(const tsl_intrin *intrin, const tsl_target *target) {
   size_t arch = strlen(intrin->arch);
   if (strncmp(target->triple, intrin->arch, arch) != 0 || target->triple[arch] != '-') return false;
   for (int i = 0; i < 3 && intrin->features[i]; i++) {
-    if (has_features(target->features, intrin->features[i])) return true;
+    if (has_features(target, intrin->features[i])) return true;
   }
   return false;
 }

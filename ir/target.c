@@ -61,3 +61,14 @@ void tsl_target_string(const tsl_target *target, char *text, size_t size) {
     snprintf(text + used, size - used, " -num-cores=%d", target->cores);
   }
 }
+
+bool tsl_target_has_feature(const tsl_target *target, const char *feature) {
+  size_t length = strlen(feature);
+  for (const char *at = target->features; *at;) {
+    size_t item = strcspn(at, ",");
+    if (item == length + 1 && at[0] == '+' && memcmp(at + 1, feature, length) == 0) return true;
+    at += item;
+    at += *at == ',';
+  }
+  return false;
+}

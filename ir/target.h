@@ -37,4 +37,8 @@ tsl_status tsl_target_parse(const char *text, tsl_target *target, tsl_error *err
 /* The canonical string: kind, triple, CPU, and the explicit options. */
 void tsl_target_string(const tsl_target *target, char *text, size_t size);
 
+/* Whether the target's feature string turns `feature` on: an item "+feature" exactly (so
+ * "avx512f" is not "avx512fp16"). */
+bool tsl_target_has_feature(const tsl_target *target, const char *feature);
+
 #endif

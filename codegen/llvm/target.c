@@ -22,10 +22,10 @@ static void initialise_llvm(void) {
 }
 
 /* The widest vector the features allow. */
-static int vector_bits(const char *triple, const char *features) {
-  if (strncmp(triple, "aarch64", 7) == 0) return 128;
-  if (strstr(features, "+avx512f")) return 512;
-  if (strstr(features, "+avx2") || strstr(features, "+avx,")) return 256;
+static int vector_bits(const tsl_target *target) {
+  if (strncmp(target->triple, "aarch64", 7) == 0) return 128;
+  if (tsl_target_has_feature(target, "avx512f")) return 512;
+  if (tsl_target_has_feature(target, "avx2") || tsl_target_has_feature(target, "avx")) return 256;
   return 128;
 }
 
@@ -49,7 +49,7 @@ tsl_status tsl_llvm_complete_target(tsl_target *target, tsl_error *error) {
     LLVMDisposeMessage(features);
   }
   if (!target->cpu[0]) snprintf(target->cpu, sizeof(target->cpu), "generic");
-  target->vector_bits = vector_bits(target->triple, target->features);
+  target->vector_bits = vector_bits(target);
   LLVMTargetRef llvm_target;
   char *message = NULL;
   if (LLVMGetTargetFromTriple(target->triple, &llvm_target, &message)) {
