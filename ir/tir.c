@@ -93,16 +93,22 @@ int64_t tsl_buffer_elements(const tsl_buffer *buffer) {
 }
 
 void tsl_primfunc_add_param(tsl_primfunc *func, tsl_buffer *buffer, bool output) {
-  /* The arrays by param grow together, each from the capacity they had. */
-  int count = func->num_params, capacity = func->params_capacity, grown;
-  TSL_ARENA_PUSH(func->arena, func->params, count, func->params_capacity, buffer);
-  count = func->num_params, grown = capacity;
-  TSL_ARENA_PUSH(func->arena, func->is_output, count, grown, output);
-  count = func->num_params, grown = capacity;
-  TSL_ARENA_PUSH(func->arena, func->is_constant, count, grown, false);
-  count = func->num_params, grown = capacity;
-  TSL_ARENA_PUSH(func->arena, func->packing, count, grown, NULL);
-  func->num_params = count;
+  tsl_arena *arena = func->arena;
+  int count = func->num_params, capacity = func->params_capacity, same;
+  /* The arrays by param grow together, each from the capacity they all had. */
+  func->params =
+      tsl_arena_grow(arena, func->params, &func->params_capacity, count + 1, sizeof(*func->params));
+  same = capacity;
+  func->is_output = tsl_arena_grow(arena, func->is_output, &same, count + 1, sizeof(bool));
+  same = capacity;
+  func->is_constant = tsl_arena_grow(arena, func->is_constant, &same, count + 1, sizeof(bool));
+  same = capacity;
+  func->packing = tsl_arena_grow(arena, func->packing, &same, count + 1, sizeof(*func->packing));
+  func->params[count] = buffer;
+  func->is_output[count] = output;
+  func->is_constant[count] = false;
+  func->packing[count] = NULL;
+  func->num_params = count + 1;
 }
 
 bool tsl_packing_valid(const tsl_packing *packing, char *why, size_t size) {
