@@ -280,6 +280,19 @@ START_TEST(compile_takes_records_for_its_target) {
   run_model(graph, &target, path, &summary, got);
   ck_assert_int_eq(summary.from_records, 0);
   for (int i = 0; i < 16 * 24; i++) ck_assert_float_eq_tol(got[i], want[i], 1e-5f);
+  /* A faster one that packs b, as a tuner does where b is a weight: here b is an input that
+   * cannot be packed at compile time, so it is passed over too. */
+  tsl_record packing = {.workload = key,
+                        .target = target_key,
+                        .seconds = 1e-5,
+                        .trace =
+                            "{\"format\": \"tessel-trace\", \"version\": 1, \"steps\": ["
+                            "{\"op\": \"transform_layout\", \"buffer\": \"b\", \"axes\": "
+                            "[[1, \"outer\", 8], [0], [1, \"inner\", 8]]}]}"};
+  ck_assert_int_eq(tsl_db_add(db, 1, &packing, &error), TSL_OK);
+  run_model(graph, &target, path, &summary, got);
+  ck_assert_int_eq(summary.from_records, 0);
+  for (int i = 0; i < 16 * 24; i++) ck_assert_float_eq_tol(got[i], want[i], 1e-5f);
   tsl_db_close(db);
   free(trace);
   tsl_primfunc_free(func);
