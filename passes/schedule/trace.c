@@ -921,13 +921,8 @@ static tsl_status replay_storage_align(replay *at) {
 }
 
 static tsl_status replay_transform_layout(replay *at) {
-  const char *name = json_string_value(json_object_get(at->step, "buffer"));
-  if (!name) return replay_fail(at, "no \"buffer\" named");
-  tsl_buffer *buffer = NULL;
-  for (int i = 0; i < at->sch->func->num_params; i++) {
-    if (strcmp(at->sch->func->params[i]->name, name) == 0) buffer = at->sch->func->params[i];
-  }
-  if (!buffer) return replay_fail(at, "no parameter named '%s'", name);
+  tsl_buffer *buffer = buffer_arg(at);
+  if (!buffer) return TSL_ERROR_INPUT;
   const json_t *array = json_object_get(at->step, "axes");
   size_t count = json_array_size(array);
   if (!json_is_array(array) || count < 1 || count > TSL_MAX_RANK)
