@@ -943,6 +943,61 @@ static const char *copy_predicate(const cache_scan *scan, const tsl_stmt *block,
   return NULL;
 }
 
+/* The copy of the tile between the buffer and the local one, over the local shape: back,
+ * buffer[outer + w] = local[w] (a block named after the buffer with "_write"), or in,
+ * local[w] = buffer[outer + w] ("_read"); where the block's predicate held (copied). The loops
+ * with the block inside. */
+static tsl_stmt *tile_copy(tsl_primfunc *func, const cache_scan *scan,
+                           const predicate_at_tile *copied, bool back) {
+  tsl_arena *arena = func->arena;
+  const tsl_buffer *buffer = scan->buffer;
+  int rank = buffer->rank;
+  tsl_var *copy_loops[TSL_MAX_RANK];
+  tsl_block_iter iters[TSL_MAX_RANK];
+  tsl_expr *at_buffer[TSL_MAX_RANK], *at_local[TSL_MAX_RANK];
+  for (int axis = 0; axis < rank; axis++) {
+    char var_name[64];
+    snprintf(var_name, sizeof(var_name), "w%d", axis);
+    copy_loops[axis] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
+    tsl_expr *position = tsl_binary(arena, TSL_EXPR_ADD, linear_expr(arena, &scan->outer[axis]),
+                                    tsl_var_ref(arena, copy_loops[axis]));
+    snprintf(var_name, sizeof(var_name), "v%d", axis);
+    iters[axis] = (tsl_block_iter){.var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64),
+                                   .min = 0,
+                                   .extent = buffer->shape[axis],
+                                   .kind = TSL_ITER_SPATIAL,
+                                   .binding = position};
+    at_buffer[axis] = tsl_var_ref(arena, iters[axis].var);
+    at_local[axis] = tsl_var_ref(arena, copy_loops[axis]);
+  }
+  tsl_stmt *store =
+      back ? tsl_store(arena, (tsl_buffer *)buffer, rank, at_buffer,
+                       tsl_load(arena, scan->local, rank, at_local))
+           : tsl_store(arena, scan->local, rank, at_local,
+                       tsl_load(arena, (tsl_buffer *)buffer, rank, at_buffer));
+  char name[256];
+  snprintf(name, sizeof(name), "%s_%s", buffer->name, back ? "write" : "read");
+  tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
+  var_map at_copy = {0};
+  for (int axis = 0; axis < rank; axis++) {
+    if (copied->axis_vars[axis])
+      map_add(&at_copy, copied->axis_vars[axis], tsl_var_ref(arena, copy_loops[axis]));
+  }
+  for (int p = 0; p < copied->count; p++)
+    tsl_block_add_predicate(arena, copy_block, rewrite(arena, copied->parts[p], &at_copy));
+  tsl_stmt *nest = copy_block;
+  for (int axis = rank - 1; axis >= 0; axis--) {
+    nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0),
+                   tsl_index(arena, scan->shape[axis]), TSL_LOOP_SERIAL, nest);
+  }
+  return nest;
+}
+
+static tsl_stmt *innermost_block(tsl_stmt *nest) {
+  while (nest->kind == TSL_STMT_FOR) nest = nest->loop.body;
+  return nest;
+}
+
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error) {
   tsl_arena *arena = func->arena;
@@ -969,15 +1024,12 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
     return tsl_fail(error, TSL_ERROR_INPUT,
                     "cache_write: buffer '%s' is not allocated around the loop", buffer->name);
   }
-  /* One iteration must finish what it writes: no reduction of the block may run outside. */
+  /* A reduction loop of the block outside: an iteration adds to what earlier ones wrote. */
+  bool reduced_outside = false;
   for (int i = 0; i < num_loops && loops[i] != loop; i++) {
     binding_scan scan = {loops[i]->loop.var, false, false};
     scan_bindings(block, &scan);
-    if (scan.binds_reduce) {
-      return tsl_fail(error, TSL_ERROR_INPUT,
-                      "cache_write: loop '%s' outside the cached loop reduces into block '%s'",
-                      loops[i]->loop.var->name, block->block.name);
-    }
+    reduced_outside = reduced_outside || scan.binds_reduce;
   }
   {
     binding_scan scan = {loop->loop.var, false, false};
@@ -989,14 +1041,12 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
           loop->loop.var->name, block->block.name);
     }
   }
-  /* A block that reads what it writes (a reduction's update) needs the values first written
-   * inside the loop too: by its own init, or by an init block below the loop. */
-  if (!block->block.init && tsl_expr_loads(block->block.body->store.value, buffer) &&
-      users_of(loop->loop.body, buffer).num_writers < 2) {
-    return tsl_fail(error, TSL_ERROR_INPUT,
-                    "cache_write: block '%s' updates '%s', whose init runs outside the loop",
-                    block->block.name, buffer->name);
-  }
+  /* A block that reads what it writes (a reduction's update) starts from the tile's values in
+   * the buffer (a fill before the loop's body), unless its init runs below the loop (its own,
+   * or an init block there) and no reduction loop runs outside. */
+  bool fill = tsl_expr_loads(block->block.body->store.value, buffer) &&
+              (reduced_outside ||
+               (!block->block.init && users_of(loop->loop.body, buffer).num_writers < 2));
   inner_loops inner = {0};
   tsl_stmt_walk(loop->loop.body, collect_loops, &inner);
   for (int i = 0; i < inner.count; i++) {
@@ -1028,49 +1078,17 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
   scan.seen = false;
   visit_cached(&scan, loop->loop.body);
   TSL_CHECK(!scan.problem);
-  /* The copy back: buffer[outer + w] = local[w] over the local shape. */
-  int rank = buffer->rank;
-  tsl_var *copy_loops[TSL_MAX_RANK];
-  tsl_block_iter iters[TSL_MAX_RANK];
-  tsl_expr *store_at[TSL_MAX_RANK], *load_at[TSL_MAX_RANK];
-  for (int axis = 0; axis < rank; axis++) {
-    char var_name[64];
-    snprintf(var_name, sizeof(var_name), "w%d", axis);
-    copy_loops[axis] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
-    tsl_expr *position = tsl_binary(arena, TSL_EXPR_ADD, linear_expr(arena, &scan.outer[axis]),
-                                    tsl_var_ref(arena, copy_loops[axis]));
-    snprintf(var_name, sizeof(var_name), "v%d", axis);
-    iters[axis] = (tsl_block_iter){.var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64),
-                                   .min = 0,
-                                   .extent = buffer->shape[axis],
-                                   .kind = TSL_ITER_SPATIAL,
-                                   .binding = position};
-    store_at[axis] = tsl_var_ref(arena, iters[axis].var);
-    load_at[axis] = tsl_var_ref(arena, copy_loops[axis]);
-  }
-  tsl_stmt *store =
-      tsl_store(arena, buffer, rank, store_at, tsl_load(arena, scan.local, rank, load_at));
-  snprintf(name, sizeof(name), "%s_write", buffer->name);
-  tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
-  var_map at_copy = {0};
-  for (int axis = 0; axis < rank; axis++) {
-    if (copied.axis_vars[axis])
-      map_add(&at_copy, copied.axis_vars[axis], tsl_var_ref(arena, copy_loops[axis]));
-  }
-  for (int p = 0; p < copied.count; p++)
-    tsl_block_add_predicate(arena, copy_block, rewrite(arena, copied.parts[p], &at_copy));
-  tsl_stmt *nest = copy_block;
-  for (int axis = rank - 1; axis >= 0; axis--) {
-    nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0), tsl_index(arena, scan.shape[axis]),
-                   TSL_LOOP_SERIAL, nest);
-  }
-  tsl_stmt *steps[2] = {loop->loop.body, nest};
-  loop->loop.body = tsl_alloc(arena, scan.local, tsl_seq(arena, 2, steps));
+  tsl_stmt *write_back = tile_copy(func, &scan, &copied, true);
+  tsl_stmt *steps[3];
+  int num_steps = 0;
+  if (fill) steps[num_steps++] = tile_copy(func, &scan, &copied, false);
+  steps[num_steps++] = loop->loop.body;
+  steps[num_steps++] = write_back;
+  loop->loop.body = tsl_alloc(arena, scan.local, tsl_seq(arena, num_steps, steps));
   refresh_regions(func);
-  if (copy) *copy = copy_block;
+  if (copy) *copy = innermost_block(write_back);
   return TSL_OK;
 }
-
 /* ---- reverse_compute_inline -------------------------------------------------------------- */
 
 enum { MAX_INLINE_READS = 32 };

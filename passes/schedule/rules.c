@@ -9,9 +9,12 @@
  *                   do not change along it (a register block: each vector loaded once feeds a
  *                   row of accumulators) accumulates in a local buffer under the reduction
  *                   loops, initialised before them and copied out after. The loops run
- *                   S S R S (TVM MetaSchedule's CPU tiling, without its split reduction):
- *                   the outer spatial loops (one of them parallel), the register tiles of a
- *                   row block, the reduction, the register tile. Row blocks only where the
+ *                   S S R S: the outer spatial loops (one of them parallel), the register
+ *                   tiles of a row block, the reduction, the register tile. A decision splits
+ *                   the reduction into blocks run outside the row block's tiles, S S R S R S
+ *                   (TVM MetaSchedule's CPU tiling): each tile then starts from the output's
+ *                   values (cache_write_at's fill), the init running before the blocks
+ *                   (split_reduction; the heuristic does not split). Row blocks only where the
  *                   operand along the vector lanes that one turn of the rows' loop reads does
  *                   not stay in L2 for the next (a product by a large matrix; a convolution's
  *                   weights change only outside that loop): then as many tiles of rows as
@@ -24,9 +27,6 @@
  *                   A constant operand read along the tile's columns with rows of more than
  *                   one tile (a product's right-hand matrix) is packed into tiles of its
  *                   width (pack_x_operand, a layout rewrite of the weight).
- *                   The reduction is not split into cache blocks (SSRSRS): the accumulators
- *                   would have to live in memory between the blocks, which cache_write_at's
- *                   local buffer, below every reduction loop, does not do.
  *                   Where the vector tile around the innermost reduction loop would be the
  *                   nest of a tensor intrinsic the target has (intrin.h: a u8 × i8 product
  *                   with the weight packed [K/4][N][4] and VNNI), that loop moves inside the
@@ -524,6 +524,50 @@ static bool tail_tile(tsl_schedule *sch, int64_t extent, int lanes, int64_t tile
   return true;
 }
 
+/* The outermost reduction loop split in two (a sample_perfect_tile decision), the outer part
+ * to run outside the last outer spatial loop: the tiles then add up one block of the reduction
+ * at a time in the output, whose operands' blocks stay in cache (S S R S R S, TVM
+ * MetaSchedule's CPU tiling; GotoBLAS's kc). The heuristic does not split: on the machines
+ * measured (docs/performance.md) the hardware prefetchers stream the operands' panels as fast,
+ * and the blocks cost a pass over the output each. NULL when not split; the nest's loop
+ * becomes the inner part. */
+static tsl_stmt *split_reduction(tsl_schedule *sch, nest *n) {
+  int r = -1;
+  for (int i = 0; i < n->depth && r < 0; i++) {
+    if (kind_of(n, i) == TSL_ITER_REDUCE) r = i;
+  }
+  int64_t extent = r >= 0 ? constant_extent(n->loops[r]) : 0;
+  if (extent < 2) return NULL;
+  int64_t heuristic[2] = {1, extent}, factors[2];
+  tsl_stmt *parts[2];
+  tsl_error error;
+  if (tsl_schedule_sample_perfect_tile(sch, n->loops[r], 2, extent, heuristic, factors, &error) ||
+      factors[0] == 1 || tsl_schedule_split(sch, n->loops[r], 2, factors, parts, &error))
+    return NULL;
+  n->loops[r] = parts[1];
+  return parts[0];
+}
+
+/* The block that fills a tile's local buffer from the buffer that `write_back` copies it back
+ * to (cache_write_at's fill, where the tile starts from the buffer's values); NULL when none. */
+typedef struct fill_scan {
+  const tsl_buffer *local, *buffer;
+} fill_scan;
+
+static bool fills(const tsl_stmt *stmt, const void *context) {
+  const fill_scan *scan = context;
+  if (stmt->kind != TSL_STMT_BLOCK || stmt->block.body->kind != TSL_STMT_STORE) return false;
+  const tsl_stmt *store = stmt->block.body;
+  return store->store.buffer == scan->local && store->store.value->kind == TSL_EXPR_LOAD &&
+         store->store.value->load.buffer == scan->buffer;
+}
+
+static tsl_stmt *tile_fill(tsl_primfunc *func, const tsl_stmt *write_back) {
+  const tsl_stmt *store = write_back->block.body;
+  fill_scan scan = {store->store.value->load.buffer, store->store.buffer};
+  return tsl_stmt_find(func->body, fills, &scan);
+}
+
 static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n) {
   tsl_stmt *block = n->block;
   tile_plan plan;
@@ -552,14 +596,21 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
                                                   u_tile, &error) ||
                  tsl_schedule_split(sch, n->loops[u], 3, u_tile, u_loops, &error)))
     TSL_UNREACHABLE();
-  /* The outer spatial loops, a row block's tiles, then the reduction loops, then the tile. */
-  tsl_stmt *order[MAX_DEPTH + 3];
+  tsl_stmt *reduce_outer = split_reduction(sch, n);
+  /* The outer spatial loops, a row block's tiles, then the reduction loops, then the tile; the
+   * outer part of a split reduction before the last outer loop. */
+  tsl_stmt *order[MAX_DEPTH + 4];
   int count = 0, first_reduce = -1;
   for (int i = 0; i < n->depth; i++) {
     if (kind_of(n, i) == TSL_ITER_SPATIAL) order[count++] = n->loops[i];
   }
   if (u_loops[1]) order[count++] = u_loops[1];
   tsl_stmt *last_outer = order[count - 1];
+  if (reduce_outer) {
+    order[count - 1] = reduce_outer;
+    order[count++] = last_outer;
+    first_reduce = count - 2;
+  }
   for (int i = 0; i < n->depth; i++) {
     if (kind_of(n, i) != TSL_ITER_REDUCE) continue;
     if (first_reduce < 0) first_reduce = count;
@@ -596,6 +647,11 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
     const tsl_var *copy_x = loop_of_axis(sch, copy, rank - 1);
     const tsl_var *copy_u = u_var && u_axis >= 0 ? loop_of_axis(sch, copy, u_axis) : NULL;
     mark_loops(sch, copy, copy_u, copy_x);
+    tsl_stmt *fill = tile_fill(sch->func, copy);
+    if (fill) {
+      const tsl_var *fill_u = u_var && u_axis >= 0 ? loop_of_axis(sch, fill, u_axis) : NULL;
+      mark_loops(sch, fill, fill_u, loop_of_axis(sch, fill, rank - 1));
+    }
     inline_consumers(sch, copy);
   }
   /* Matched above, so this fails only if the write-back's rewrite changed the nest. */

@@ -72,8 +72,11 @@ tsl_status tsl_sch_decompose_reduction(tsl_primfunc *func, tsl_stmt *block, tsl_
  * (a reduction's init block too) moves to the local buffer; its indices must be affine in the
  * loops, with each axis indexed by at most one loop below `loop`, with a step of one. The copy
  * runs where the block's predicate held: its parts in the loops outside and in those that index
- * the tile (a part in loops inside that only reduce goes; any other is refused). The copy
- * block, named after the buffer with "_write", goes to *copy when not NULL. */
+ * the tile (a part in loops inside that only reduce goes; any other is refused). Where the block
+ * adds to what is in the buffer at the start of an iteration (a reduction loop of the block runs
+ * outside `loop`, or its init does), the tile is first filled from the buffer, where the copy
+ * runs, by a block named after the buffer with "_read". The copy block, named after the buffer
+ * with "_write", goes to *copy when not NULL. */
 tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt *loop,
                                   tsl_stmt **copy, tsl_error *error);
 

@@ -638,6 +638,51 @@ START_TEST(cache_write_accumulates_a_tile) {
 }
 END_TEST
 
+/* A tile cached below a reduction loop starts from the output's values (a fill) and adds one
+ * block of the reduction to them (GotoBLAS's kc blocks; TVM's S S R S R S). With tails in the
+ * output's tile and in the reduction's blocks, and with the init decomposed above the blocks or
+ * left in the block. */
+START_TEST(cache_write_below_a_reduction_fills_the_tile) {
+  char *reference = lowered_text(matmul_text);
+  for (int decomposed = 0; decomposed < 2; decomposed++) {
+    tsl_primfunc *func = lower_first(matmul_text);
+    tsl_stmt *block = tsl_sch_get_block(func, "matmul");
+    tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+    tsl_sch_get_loops(func, block, loops);
+    tsl_error error;
+    tsl_stmt *j[2], *k[2];
+    ck_assert_int_eq(tsl_sch_split(func, loops[1], 2, (int64_t[]){-1, 4}, j, &error), TSL_OK);
+    ck_assert_int_eq(tsl_sch_split(func, loops[2], 2, (int64_t[]){-1, 5}, k, &error), TSL_OK);
+    ck_assert_int_eq(
+        tsl_sch_reorder(func, 5, (tsl_stmt *[]){loops[0], k[0], j[0], k[1], j[1]}, &error), TSL_OK);
+    if (decomposed)
+      ck_assert_int_eq(tsl_sch_decompose_reduction(func, block, k[0], NULL, &error), TSL_OK);
+    tsl_stmt *copy;
+    ck_assert_msg(tsl_sch_cache_write_at(func, block, j[0], &copy, &error) == TSL_OK, "%s",
+                  error.message);
+    char *text = tsl_primfunc_print(func);
+    tsl_stmt *fill = tsl_sch_get_block(func, "matmul_read");
+    ck_assert_msg(fill && fill->block.body->store.buffer->scope == TSL_SCOPE_LOCAL, "%s", text);
+    ck_assert_msg(tsl_primfunc_verify(func, &error) == TSL_OK, "%s\n%s", error.message, text);
+    free(text);
+    ck_assert_int_eq(tsl_sch_vectorize(func, j[1], &error), TSL_OK);
+    expect_same_results(reference, func);
+    tsl_primfunc_free(func);
+  }
+  /* Below the reduction's init, with no reduction loop outside, the tile needs no fill. */
+  tsl_primfunc *func = lower_first(matmul_text);
+  tsl_stmt *block = tsl_sch_get_block(func, "matmul");
+  tsl_stmt *loops[TSL_SCH_MAX_LOOPS];
+  tsl_sch_get_loops(func, block, loops);
+  tsl_error error;
+  ck_assert_int_eq(tsl_sch_cache_write_at(func, block, loops[1], NULL, &error), TSL_OK);
+  ck_assert_ptr_null(tsl_sch_get_block(func, "matmul_read"));
+  expect_same_results(reference, func);
+  tsl_primfunc_free(func);
+  free(reference);
+}
+END_TEST
+
 /* The blocks below `stmt` with a predicate, counted. */
 static void count_predicated(tsl_stmt *stmt, void *context) {
   if (stmt->kind == TSL_STMT_BLOCK && stmt->block.predicate) (*(int *)context)++;
@@ -2543,6 +2588,7 @@ Suite *suite_schedule(void) {
   tcase_add_test(tc, sample_compute_location_places_a_stage);
   tcase_add_test(tc, sample_compute_location_refuses_what_it_cannot_do);
   tcase_add_test(tc, cache_write_accumulates_a_tile);
+  tcase_add_test(tc, cache_write_below_a_reduction_fills_the_tile);
   tcase_add_test(tc, split_with_a_tail_predicates_its_blocks);
   tcase_add_test(tc, partitioning_frees_the_main_loop_of_predicates);
   tcase_add_test(tc, reverse_compute_inline_refuses_what_it_cannot_inline);
