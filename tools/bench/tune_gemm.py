@@ -6,10 +6,11 @@ with the same number of trials, against OpenBLAS (through numpy), all in one run
 
 C = A·B of n×n f32 matrices, B a constant (a layer's weight), as a one-node ONNX model. Each
 search tunes into a database of its own (made afresh), then `tessel bench` runs the model with
-those records; the tuning curve (best time against trials) of each search is printed from its
-database (the product's kernel: the model also has a layout transform). With --resume the
-databases are kept and each search continues to the trials. numpy's OpenBLAS runs N threads
-(OPENBLAS_NUM_THREADS, set before numpy loads).
+those records. From each database come the tuning curve of the product's kernel (best time
+against trials), with the default schedule (the tuner's first trial) and without it, and what
+the search measured: the median candidate, the failures, the best candidate it drew itself.
+With --resume the databases are kept and each search continues to the trials. numpy's OpenBLAS
+runs N threads (OPENBLAS_NUM_THREADS, set before numpy loads).
 """
 
 import argparse
@@ -65,8 +66,9 @@ def tune(model, records, search):
     return time.perf_counter() - started
 
 
-def curve(records):
-    """Best seconds of the product's task (the slowest kernel) after each tenth of its trials."""
+def product_times(records):
+    """The product's task's (the slowest kernel's) measured seconds in trial order, None where a
+    candidate failed; the first is the default schedule's (the tuner measures it first)."""
     connection = sqlite3.connect(records)
     workload = connection.execute(
         "SELECT workload FROM records WHERE seconds IS NOT NULL GROUP BY workload "
@@ -74,13 +76,28 @@ def curve(records):
     rows = connection.execute("SELECT seconds FROM records WHERE workload = ? ORDER BY id",
                               (workload,)).fetchall()
     connection.close()
+    return [seconds for (seconds,) in rows]
+
+
+def curve(times, first=0):
+    """Best seconds among times[first:] after each tenth of the trials."""
     best, points = None, []
-    for index, (seconds,) in enumerate(rows, 1):
-        if seconds is not None and (best is None or seconds < best):
+    for index, seconds in enumerate(times, 1):
+        if index > first and seconds is not None and (best is None or seconds < best):
             best = seconds
-        if index % max(1, len(rows) // 10) == 0 or index == len(rows):
+        if index % max(1, len(times) // 10) == 0 or index == len(times):
             points.append((index, best))
     return points
+
+
+def summary(times):
+    """What a search measured: the best overall, the best of its own candidates (the default
+    left out), the median candidate and the failures."""
+    measured = sorted(s for s in times if s is not None)
+    own = [s for s in times[1:] if s is not None]
+    return {"best": measured[0], "own": min(own) if own else None,
+            "median": measured[len(measured) // 2], "failed": times.count(None),
+            "trials": len(times)}
 
 
 def main():
@@ -105,13 +122,16 @@ def main():
     for search in ("evolutionary", "random"):
         records = ARGS.work_dir / f"{search}.db"
         seconds = tune(model, records, search)
-        searches[search] = (records, seconds)
+        times = product_times(records)
+        searches[search] = (records, seconds, times)
         print(f"{search}: tuned in {seconds:.0f} s; best after trials: "
-              + ", ".join(f"{i}: {s * 1e3:.2f} ms" for i, s in curve(records) if s), flush=True)
+              + ", ".join(f"{i}: {s * 1e3:.2f} ms" for i, s in curve(times) if s), flush=True)
+        print(f"{search}: best of its own candidates (the default left out) after trials: "
+              + ", ".join(f"{i}: {s * 1e3:.2f} ms" for i, s in curve(times, 1) if s), flush=True)
     # The timings, alternated with OpenBLAS's so that noise hits all alike.
     blas = numpy_seconds(lambda: a @ b)
     default = bench(model, None)
-    tuned = {search: bench(model, records) for search, (records, _) in searches.items()}
+    tuned = {search: bench(model, records) for search, (records, _, _) in searches.items()}
     blas = min(blas, numpy_seconds(lambda: a @ b))
     print("\n| schedule | GFLOP/s | / OpenBLAS |")
     print("|---|---|---|")
@@ -120,6 +140,15 @@ def main():
     for search, seconds in tuned.items():
         print(f"| tessel tuned, {search} search | {flops / seconds / 1e9:.1f} | "
               f"{blas / seconds:.2f} |")
+    print("\nWhat each search measured (the product's kernel, times from the tuner's workers):\n")
+    print("| search | trials | tuning time | failed | median candidate | best of its own "
+          "candidates | best, the default's included |")
+    print("|---|---|---|---|---|---|---|")
+    for search, (_, seconds, times) in searches.items():
+        s = summary(times)
+        own = f"{s['own'] * 1e3:.2f} ms" if s["own"] else "none"
+        print(f"| {search} | {s['trials']} | {seconds:.0f} s | {s['failed']} | "
+              f"{s['median'] * 1e3:.2f} ms | {own} | {s['best'] * 1e3:.2f} ms |")
     return 0
 
 
