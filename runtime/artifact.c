@@ -121,7 +121,10 @@ tsl_status tsl_model_load(const char *path, tsl_model **model, tsl_error *error)
   *model = NULL;
   tsl_status checked = check_elf(path, error);
   if (checked) return checked;
-  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  /* A name without a slash would make dlopen search the library path, not the current folder. */
+  char local_path[4096];
+  if (!strchr(path, '/')) snprintf(local_path, sizeof(local_path), "./%s", path);
+  void *library = dlopen(strchr(path, '/') ? path : local_path, RTLD_NOW | RTLD_LOCAL);
   if (!library) {
     return tsl_runtime_fail(error, TSL_ERROR_INPUT, "%s: cannot load it as a compiled model: %s",
                             path, dlerror());

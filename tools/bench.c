@@ -7,6 +7,7 @@
 
 #include "ir/type.h"
 #include "tools/cli.h"
+#include "tools/model_io.h"
 
 static int run(int argc, char **argv);
 
@@ -27,8 +28,6 @@ const tsl_command tsl_command_bench = {
         "\n" CLI_PASS_USAGE,
     .run = run,
 };
-
-void tsl_fill_pattern(tsl_dtype dtype, void *bytes, int64_t elements);
 
 static double now_seconds(void) {
   struct timespec time;

@@ -10,6 +10,7 @@
 #include "driver/driver.h"
 #include "ir/tensor_file.h"
 #include "tools/cli.h"
+#include "tools/model_io.h"
 
 static int run(int argc, char **argv);
 
@@ -37,17 +38,6 @@ const tsl_command tsl_command_run = {
         "((i mod 97) - 48) / 64, of an integer input i mod 7, of a bool input i mod 2.\n",
     .run = run,
 };
-
-void tsl_fill_pattern(tsl_dtype dtype, void *bytes, int64_t elements) {
-  for (int64_t i = 0; i < elements; i++) {
-    if (tsl_dtype_is_float(dtype))
-      tsl_element_set_f64(dtype, bytes, i, (double)(i % 97 - 48) / 64);
-    else if (dtype == TSL_DTYPE_BOOL)
-      tsl_element_set_i64(dtype, bytes, i, i % 2);
-    else
-      tsl_element_set_i64(dtype, bytes, i, i % 7);
-  }
-}
 
 typedef struct run_options {
   const char *model_path, *output_dir, *target;
@@ -97,19 +87,6 @@ static int parse_arguments(int argc, char **argv, run_options *options) {
   }
   if (!options->model_path) return cli_usage_error(&tsl_command_run, "no model given");
   return 0;
-}
-
-/* An output's file name: the characters a file name may safely hold, others as '_'. */
-static void output_path(const char *dir, const char *name, char *path, size_t size) {
-  char safe[1024];
-  size_t length = 0;
-  for (const char *c = name; *c && length + 1 < sizeof(safe); c++) {
-    bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '.' || *c == '_' || *c == '-';
-    safe[length++] = ok ? *c : '_';
-  }
-  safe[length] = '\0';
-  snprintf(path, size, "%s/%s.npy", dir, length ? safe : "_");
 }
 
 static bool is_artifact(const char *path);
@@ -168,7 +145,7 @@ int tsl_run_outputs(const char *dir, tsl_model *model, void **outputs) {
     tsl_tensor_info info = tsl_model_output(model, i);
     tsl_type type = tsl_type_make(info.dtype, info.rank, info.dims);
     char path[4096];
-    output_path(dir, info.name, path, sizeof(path));
+    tsl_output_path(dir, info.name, path, sizeof(path));
     tsl_error error;
     if (tsl_write_npy(path, &type, outputs[i], &error)) return cli_report(&error);
     printf("%s: %s -> %s\n", info.name, tsl_type_str(&type).text, path);

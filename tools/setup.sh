@@ -12,6 +12,7 @@ debian_packages=(
   libsqlite3-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libmd-dev check
   libxgboost-dev libonnx-dev
   ocl-icd-opencl-dev pocl-opencl-icd
+  qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   python3 python3-venv
 )
 python_packages=(numpy onnx onnxruntime)

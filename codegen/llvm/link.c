@@ -12,19 +12,26 @@
 
 extern char **environ;
 
-/* Where the target's C math library is: kernels call it, so the library names it. */
+/* Where the target's C math library is: kernels call it, so the library names it. On another
+ * architecture's host it comes from Debian's cross C library (the package named). */
+static const struct {
+  const char *arch, *path, *package;
+} math_libraries[] = {
+    {"x86_64", "/lib/x86_64-linux-gnu/libm.so.6", "libc6"},
+    {"x86_64", "/usr/lib/x86_64-linux-gnu/libm.so.6", "libc6"},
+    {"aarch64", "/usr/aarch64-linux-gnu/lib/libm.so.6", "libc6-dev-arm64-cross"},
+    {"aarch64", "/lib/aarch64-linux-gnu/libm.so.6", "libc6-dev-arm64-cross"},
+};
+
+static bool is_arch(const tsl_target *target, const char *arch) {
+  return strncmp(target->triple, arch, strlen(arch)) == 0;
+}
+
 static const char *math_library(const tsl_target *target) {
-  static const char *const candidates[][2] = {
-      {"x86_64", "/lib/x86_64-linux-gnu/libm.so.6"},
-      {"x86_64", "/usr/lib/x86_64-linux-gnu/libm.so.6"},
-      {"aarch64", "/usr/aarch64-linux-gnu/lib/libm.so.6"},
-      {"aarch64", "/lib/aarch64-linux-gnu/libm.so.6"},
-  };
-  for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+  for (size_t i = 0; i < sizeof(math_libraries) / sizeof(math_libraries[0]); i++) {
     struct stat info;
-    if (strncmp(target->triple, candidates[i][0], strlen(candidates[i][0])) == 0 &&
-        stat(candidates[i][1], &info) == 0) {
-      return candidates[i][1];
+    if (is_arch(target, math_libraries[i].arch) && stat(math_libraries[i].path, &info) == 0) {
+      return math_libraries[i].path;
     }
   }
   return NULL;
@@ -33,6 +40,14 @@ static const char *math_library(const tsl_target *target) {
 tsl_status tsl_link_shared(const tsl_target *target, const char *object, const char *output,
                            tsl_error *error) {
   const char *libm = math_library(target);
+  for (size_t i = 0; !libm && i < sizeof(math_libraries) / sizeof(math_libraries[0]); i++) {
+    if (is_arch(target, math_libraries[i].arch)) {
+      return tsl_fail(error, TSL_ERROR_UNSUPPORTED,
+                      "cannot find the C math library of %s (%s) to link against: install %s "
+                      "(tools/setup.sh does)",
+                      target->triple, math_libraries[i].path, math_libraries[i].package);
+    }
+  }
   if (!libm) {
     return tsl_fail(error, TSL_ERROR_UNSUPPORTED,
                     "cannot find the C math library of %s to link against", target->triple);

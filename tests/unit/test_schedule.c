@@ -2470,7 +2470,8 @@ START_TEST(tensorize_traces_round_trip) {
 END_TEST
 
 /* The object files for targets other than the host have the dot product instructions: aarch64
- * (no aarch64 machine or emulator here to run it) and x86 with AVX-VNNI but no AVX-512. */
+ * and x86 with AVX-VNNI but no AVX-512. (Not run here: tests/integration/aarch64.py runs float
+ * models compiled for aarch64 under qemu, not these instructions.) */
 START_TEST(tensorize_makes_dot_product_instructions_for_other_targets) {
   static const struct {
     const char *target, *without, *intrin, *dtypes[2], *instruction;
