@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "runtime/dtype.h"
 
@@ -26,4 +27,16 @@ void tsl_output_path(const char *dir, const char *name, char *path, size_t size)
   }
   safe[length] = '\0';
   snprintf(path, size, "%s/%s.npy", dir, length ? safe : "_");
+}
+
+bool tsl_known_input(const char *program, const char *path, tsl_model *model, const char *name) {
+  for (int i = 0; i < tsl_model_num_inputs(model); i++) {
+    if (strcmp(name, tsl_model_input(model, i).name) == 0) return true;
+  }
+  fprintf(stderr, "%s: error: %s has no input '%s' (its inputs:", program, path, name);
+  for (int i = 0; i < tsl_model_num_inputs(model); i++) {
+    fprintf(stderr, "%s '%s'", i ? "," : "", tsl_model_input(model, i).name);
+  }
+  fprintf(stderr, ")\n");
+  return false;
 }

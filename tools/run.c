@@ -98,19 +98,7 @@ static int prepare_inputs(const run_options *options, tsl_model *model, void **i
   /* The importer checked the names against the model (some became constants); an artifact's
    * inputs are all there is. */
   for (int j = 0; j < options->num_inputs && is_artifact(options->model_path); j++) {
-    bool known = false;
-    for (int i = 0; i < tsl_model_num_inputs(model); i++) {
-      known = known || strcmp(options->inputs[j].name, tsl_model_input(model, i).name) == 0;
-    }
-    if (!known) {
-      fprintf(stderr, "tessel: error: %s has no input '%s' (its inputs:", options->model_path,
-              options->inputs[j].name);
-      for (int i = 0; i < tsl_model_num_inputs(model); i++) {
-        fprintf(stderr, "%s '%s'", i ? "," : "", tsl_model_input(model, i).name);
-      }
-      fprintf(stderr, ")\n");
-      return 2;
-    }
+    if (!tsl_known_input("tessel", options->model_path, model, options->inputs[j].name)) return 2;
   }
   for (int i = 0; i < tsl_model_num_inputs(model); i++) {
     tsl_tensor_info info = tsl_model_input(model, i);

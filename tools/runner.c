@@ -138,19 +138,8 @@ static int read_input(const char *path, tsl_tensor_info info, void *data) {
 /* Every model input: from the user's file, else the pattern. */
 static int prepare_inputs(const runner_options *options, tsl_model *model, void **inputs) {
   for (int j = 0; j < options->num_inputs; j++) {
-    bool known = false;
-    for (int i = 0; i < tsl_model_num_inputs(model); i++) {
-      known = known || strcmp(options->inputs[j].name, tsl_model_input(model, i).name) == 0;
-    }
-    if (!known) {
-      fprintf(stderr, "tessel-runner: error: %s has no input '%s' (its inputs:", options->artifact,
-              options->inputs[j].name);
-      for (int i = 0; i < tsl_model_num_inputs(model); i++) {
-        fprintf(stderr, "%s '%s'", i ? "," : "", tsl_model_input(model, i).name);
-      }
-      fprintf(stderr, ")\n");
+    if (!tsl_known_input("tessel-runner", options->artifact, model, options->inputs[j].name))
       return 2;
-    }
   }
   for (int i = 0; i < tsl_model_num_inputs(model); i++) {
     tsl_tensor_info info = tsl_model_input(model, i);

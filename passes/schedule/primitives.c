@@ -970,11 +970,10 @@ static tsl_stmt *tile_copy(tsl_primfunc *func, const cache_scan *scan,
     at_buffer[axis] = tsl_var_ref(arena, iters[axis].var);
     at_local[axis] = tsl_var_ref(arena, copy_loops[axis]);
   }
-  tsl_stmt *store =
-      back ? tsl_store(arena, (tsl_buffer *)buffer, rank, at_buffer,
-                       tsl_load(arena, scan->local, rank, at_local))
-           : tsl_store(arena, scan->local, rank, at_local,
-                       tsl_load(arena, (tsl_buffer *)buffer, rank, at_buffer));
+  tsl_stmt *store = back ? tsl_store(arena, (tsl_buffer *)buffer, rank, at_buffer,
+                                     tsl_load(arena, scan->local, rank, at_local))
+                         : tsl_store(arena, scan->local, rank, at_local,
+                                     tsl_load(arena, (tsl_buffer *)buffer, rank, at_buffer));
   char name[256];
   snprintf(name, sizeof(name), "%s_%s", buffer->name, back ? "write" : "read");
   tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
