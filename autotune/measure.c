@@ -59,6 +59,7 @@ typedef struct buffers {
   void **data;
   size_t *bytes;
   const bool *is_output;
+  bool *cold; /* evicted from the caches before each timed run (flush_caches) */
 } buffers;
 
 static size_t buffer_bytes(const tsl_buffer *buffer) {
@@ -69,13 +70,16 @@ static void make_buffers(const tsl_primfunc *func, buffers *b) {
   b->count = func->num_params;
   b->data = calloc((size_t)b->count + 1, sizeof(void *));
   b->bytes = calloc((size_t)b->count + 1, sizeof(size_t));
+  b->cold = calloc((size_t)b->count + 1, sizeof(bool));
   TSL_CHECK_ALLOC(b->data);
   TSL_CHECK_ALLOC(b->bytes);
+  TSL_CHECK_ALLOC(b->cold);
   b->is_output = func->is_output;
   uint64_t state = 0x9e3779b97f4a7c15ull;
   for (int i = 0; i < b->count; i++) {
     const tsl_buffer *buffer = func->params[i];
     b->bytes[i] = buffer_bytes(buffer);
+    b->cold[i] = i > 0;
     /* Aligned to cache lines, as the runtime's buffers are: a vector load that straddles two
      * lines would time a different kernel. */
     size_t size = (b->bytes[i] + 64 + 63) / 64 * 64;
@@ -95,6 +99,7 @@ static void free_buffers(buffers *b) {
   for (int i = 0; i < b->count; i++) free(b->data[i]);
   free(b->data);
   free(b->bytes);
+  free(b->cold);
 }
 
 /* A kernel compiled into this process, and the arguments it runs on: the buffers of `buffers`,
@@ -190,13 +195,16 @@ static int compare_doubles(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Evicts every parameter's buffer but the first (the kernel's main input) from the caches,
- * as TVM's CPU runner does: in a model a kernel's activation input was just written by the
- * kernel before it, but its weights (and the rest) come from memory, and a schedule timed with
- * its weights hot in L2 would win here and lose in the model. */
-static void flush_caches(const compiled *kernel) {
+/* Evicts the buffers of the parameters that are cold in a model from the caches: its
+ * constants (weights), which come from memory, while the activations were just written by the
+ * kernels before and the output buffer was used by them. A schedule timed with its weights hot
+ * in L2 would win here and lose in the model, and one timed with its activations cold would win
+ * by what does not matter there. Without the model's constants, every buffer but the first
+ * (TVM's CPU runner). */
+static void flush_caches(const compiled *kernel, const bool *cold) {
 #if defined(__x86_64__) || defined(__aarch64__)
-  for (int i = 1; i < kernel->count; i++) {
+  for (int i = 0; i < kernel->count; i++) {
+    if (!cold[i]) continue;
     const char *data = kernel->args[i];
     for (size_t at = 0; at < kernel->arg_bytes[i]; at += 64) {
 #if defined(__x86_64__)
@@ -213,19 +221,20 @@ static void flush_caches(const compiled *kernel) {
 #endif
 #else
   (void)kernel;
+  (void)cold;
 #endif
 }
 
 /* The median of runs repeated for at least min_seconds (at least 3, after one to warm up),
  * each timed alone after the caches are flushed (flush_caches). The outputs are not cleared
  * between runs: run_once checked the candidate already. */
-static double time_runs(const compiled *kernel, double min_seconds) {
+static double time_runs(const compiled *kernel, const bool *cold, double min_seconds) {
   double times[1024];
   int runs = 0;
   kernel->entry(kernel->args);
   double started = now_seconds();
   while (runs < 1024 && (runs < 3 || now_seconds() - started < min_seconds)) {
-    flush_caches(kernel);
+    flush_caches(kernel, cold);
     double start = now_seconds();
     kernel->entry(kernel->args);
     times[runs++] = now_seconds() - start;
@@ -289,7 +298,7 @@ static json_t *time_candidate(const compiled *kernel, buffers *b, void *const *r
   char message[256];
   if (!same_outputs(b, reference, message, sizeof(message)))
     return json_pack("{s:s, s:s}", "error", "wrong", "message", message);
-  return json_pack("{s:f}", "seconds", time_runs(kernel, min_seconds));
+  return json_pack("{s:f}", "seconds", time_runs(kernel, b->cold, min_seconds));
 }
 
 /* One candidate line: built and answered, then, once the parent's next line asks for it,
@@ -408,6 +417,16 @@ int tsl_measure_worker(FILE *in, FILE *out) {
   tsl_stmt_walk(workload->body, infer_regions, workload->arena);
   buffers b;
   make_buffers(workload, &b);
+  const json_t *constants = json_object_get(header, "constants");
+  if (json_is_array(constants)) {
+    for (int i = 0; i < b.count; i++) b.cold[i] = false;
+    size_t index;
+    const json_t *value;
+    json_array_foreach(constants, index, value) {
+      json_int_t param = json_integer_value(value);
+      if (param >= 0 && param < b.count) b.cold[param] = true;
+    }
+  }
   void **reference = calloc((size_t)b.count + 1, sizeof(void *));
   TSL_CHECK_ALLOC(reference);
   int status = 0;
@@ -577,10 +596,19 @@ static tsl_status start_workers(const tsl_measure_options *options, headers *h, 
 /* The first line for a worker: the workload, the target, and the descriptor of the file the
  * reference is saved in (key "save_reference") or to be read from ("load_reference"). */
 static char *worker_header(const tsl_measure_options *options, const char *workload,
-                           const char *target, const char *reference_key, int reference_fd) {
+                           const char *target, const bool *constants, int num_params,
+                           const char *reference_key, int reference_fd) {
   json_t *json = json_pack("{s:s, s:s, s:f, s:i}", "workload", workload, "target", target,
                            "min_seconds", options->min_seconds, reference_key, reference_fd);
   TSL_CHECK_ALLOC(json);
+  if (constants) {
+    json_t *list = json_array();
+    TSL_CHECK_ALLOC(list);
+    for (int i = 0; i < num_params; i++) {
+      if (constants[i]) json_array_append_new(list, json_integer(i));
+    }
+    json_object_set_new(json, "constants", list);
+  }
   char *text = json_dumps(json, JSON_COMPACT);
   json_decref(json);
   TSL_CHECK_ALLOC(text);
@@ -687,7 +715,8 @@ static const char *fault_at(long long candidate) {
 }
 
 tsl_status tsl_measure(const tsl_measure_options *options, const char *workload, const char *target,
-                       int count, char *const *traces, tsl_measured *results, tsl_error *error) {
+                       const bool *constants, int num_params, int count, char *const *traces,
+                       tsl_measured *results, tsl_error *error) {
   /* Candidates measured by this process before, to number them for TESSEL_MEASURE_FAULTS. */
   static long long measured_before;
   const char *folder = getenv("TMPDIR");
@@ -703,8 +732,10 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
   }
   unlink(reference_path);
   headers h = {
-      .save = worker_header(options, workload, target, "save_reference", reference_file),
-      .load = worker_header(options, workload, target, "load_reference", reference_file),
+      .save = worker_header(options, workload, target, constants, num_params, "save_reference",
+                            reference_file),
+      .load = worker_header(options, workload, target, constants, num_params, "load_reference",
+                            reference_file),
   };
   /* SIGPIPE from a worker that died must not end the tuner. */
   struct sigaction ignore = {.sa_handler = SIG_IGN}, previous;

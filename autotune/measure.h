@@ -5,7 +5,8 @@
  * and waits to be told to time it, answering with one line on stdout each time:
  *
  *   {"workload": TEXT, "target": TARGET, "min_seconds": S,     the first line in, with at
- *    "save_reference": FD | "load_reference": FD}              most one of the last two keys
+ *    "constants": [PARAM, …],                                  most one of the last two keys;
+ *    "save_reference": FD | "load_reference": FD}              "constants" optional
  *   {"ready": true}                                            out, once the worker has the
  *                                                              reference: the default
  *                                                              schedule's outputs
@@ -27,9 +28,9 @@
  * the same random numbers for every candidate (a candidate whose schedule packs a parameter,
  * transform_layout, runs on a copy of that input packed so) and checks each candidate's outputs
  * against the default schedule's (relative error 1e-3), so a schedule that computes something else
- * is caught before it is recorded. Each timed run starts with every buffer but the first input
- * evicted from the caches, as in a model, where the weights come from memory while the activations
- * were just written. The parent gives each candidate a time limit for its build and its run
+ * is caught before it is recorded. Each timed run starts with the model's constants (the header's
+ * "constants": the weights) evicted from the caches, as in a model, where the weights come from
+ * memory while the activations were just written; without that key, every buffer but the first. The parent gives each candidate a time limit for its build and its run
  * together; a worker that crashes or runs past it is killed, the candidate recorded as "run" or
  * "timeout", and a new worker takes its place. For tests, TESSEL_MEASURE_FAULTS
  * ("crash@N,hang@N,wrong@N") makes the N-th candidate this process measures (from 1) crash, hang or
@@ -37,6 +38,7 @@
 #ifndef TSL_AUTOTUNE_MEASURE_H
 #define TSL_AUTOTUNE_MEASURE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "ir/error.h"
@@ -56,10 +58,13 @@ typedef struct tsl_measured {
 } tsl_measured;
 
 /* Measures `count` traces (JSON text, each on one line) of the workload (its canonical TIR
- * text) on the target, the local machine: results[i] for traces[i]. Fails only when no worker
- * can be started or none builds the default schedule. */
+ * text) on the target, the local machine: results[i] for traces[i]. constants[i] (of the
+ * workload's num_params parameters) says whether parameter i is a constant of the model, which
+ * is evicted from the caches before each timed run; NULL: every parameter but the first. Fails
+ * only when no worker can be started or none builds the default schedule. */
 tsl_status tsl_measure(const tsl_measure_options *options, const char *workload, const char *target,
-                       int count, char *const *traces, tsl_measured *results, tsl_error *error);
+                       const bool *constants, int num_params, int count, char *const *traces,
+                       tsl_measured *results, tsl_error *error);
 
 /* The worker's side: the protocol above on `in` and `out`; returns the exit status. */
 int tsl_measure_worker(FILE *in, FILE *out);
