@@ -30,9 +30,10 @@
  * against the default schedule's (relative error 1e-3), so a schedule that computes something else
  * is caught before it is recorded. Each timed run starts with the model's constants (the header's
  * "constants": the weights) evicted from the caches, as in a model, where the weights come from
- * memory while the activations were just written; without that key, every buffer but the first. The parent gives each candidate a time limit for its build and its run
- * together; a worker that crashes or runs past it is killed, the candidate recorded as "run" or
- * "timeout", and a new worker takes its place. For tests, TESSEL_MEASURE_FAULTS
+ * memory while the activations were just written; without that key, every buffer but the first.
+ * The parent gives each candidate a time limit for its build and its run together; a worker that
+ * crashes or runs past it is killed, the candidate recorded as "run" or "timeout", and a new
+ * worker takes its place. For tests, TESSEL_MEASURE_FAULTS
  * ("crash@N,hang@N,wrong@N") makes the N-th candidate this process measures (from 1) crash, hang or
  * compute wrongly: the parent adds "fault": "crash"|"hang"|"wrong" to its run line. */
 #ifndef TSL_AUTOTUNE_MEASURE_H

@@ -299,9 +299,8 @@ static tsl_status measure_batch(task *t, int task_index, const tsl_target *targe
     size_t used = strlen(target_text);
     snprintf(target_text + used, sizeof(target_text) - used, " -mattr=%s", target->features);
   }
-  tsl_status status =
-      tsl_measure(&options->measure, t->text, target_text, t->func->is_constant,
-                  t->func->num_params, count, traces, results, error);
+  tsl_status status = tsl_measure(&options->measure, t->text, target_text, t->func->is_constant,
+                                  t->func->num_params, count, traces, results, error);
   for (int i = 0; i < count && !status; i++) {
     tsl_cost_model_add(model, task_index, batch[i].features,
                        results[i].error ? 0 : results[i].seconds);
