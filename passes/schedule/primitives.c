@@ -858,6 +858,12 @@ static tsl_expr *linear_expr(tsl_arena *arena, const linear *form) {
   return value ? value : tsl_index(arena, 0);
 }
 
+/* start + var, without a start of 0. */
+static tsl_expr *offset_var(tsl_arena *arena, tsl_expr *start, tsl_var *var) {
+  tsl_expr *ref = tsl_var_ref(arena, var);
+  return tsl_expr_is_int(start, 0) ? ref : tsl_binary(arena, TSL_EXPR_ADD, start, ref);
+}
+
 /* The blocks that read and that write a buffer (by their regions), and the first of each. */
 typedef struct buffer_users {
   const tsl_buffer *buffer;
@@ -943,57 +949,62 @@ static const char *copy_predicate(const cache_scan *scan, const tsl_stmt *block,
   return NULL;
 }
 
-/* The copy of the tile between the buffer and the local one, over the local shape: back,
- * buffer[outer + w] = local[w] (a block named after the buffer with "_write"), or in,
- * local[w] = buffer[outer + w] ("_read"); where the block's predicate held (copied). The loops
- * with the block inside. */
-static tsl_stmt *tile_copy(tsl_primfunc *func, const cache_scan *scan,
-                           const predicate_at_tile *copied, bool back) {
+/* Loops over `shape` (variables named `prefix` and the axis, to loop_vars) around a block that
+ * copies between `buffer` at start + the loops' variables, bound to the block's variables, and
+ * `local` at the loops' variables: into the local buffer (a block named after the buffer with
+ * "_read"), or back ("_write"). The block goes to *block. */
+static tsl_stmt *copy_nest(tsl_primfunc *func, tsl_buffer *buffer, tsl_buffer *local,
+                           const int64_t *shape, tsl_expr *const *start, const char *prefix,
+                           bool back, tsl_var **loop_vars, tsl_stmt **block) {
   tsl_arena *arena = func->arena;
-  const tsl_buffer *buffer = scan->buffer;
   int rank = buffer->rank;
-  tsl_var *copy_loops[TSL_MAX_RANK];
   tsl_block_iter iters[TSL_MAX_RANK];
   tsl_expr *at_buffer[TSL_MAX_RANK], *at_local[TSL_MAX_RANK];
   for (int axis = 0; axis < rank; axis++) {
     char var_name[64];
-    snprintf(var_name, sizeof(var_name), "w%d", axis);
-    copy_loops[axis] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
-    tsl_expr *position = tsl_binary(arena, TSL_EXPR_ADD, linear_expr(arena, &scan->outer[axis]),
-                                    tsl_var_ref(arena, copy_loops[axis]));
+    snprintf(var_name, sizeof(var_name), "%s%d", prefix, axis);
+    loop_vars[axis] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
     snprintf(var_name, sizeof(var_name), "v%d", axis);
     iters[axis] = (tsl_block_iter){.var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64),
                                    .min = 0,
                                    .extent = buffer->shape[axis],
                                    .kind = TSL_ITER_SPATIAL,
-                                   .binding = position};
+                                   .binding = offset_var(arena, start[axis], loop_vars[axis])};
     at_buffer[axis] = tsl_var_ref(arena, iters[axis].var);
-    at_local[axis] = tsl_var_ref(arena, copy_loops[axis]);
+    at_local[axis] = tsl_var_ref(arena, loop_vars[axis]);
   }
-  tsl_stmt *store = back ? tsl_store(arena, (tsl_buffer *)buffer, rank, at_buffer,
-                                     tsl_load(arena, scan->local, rank, at_local))
-                         : tsl_store(arena, scan->local, rank, at_local,
-                                     tsl_load(arena, (tsl_buffer *)buffer, rank, at_buffer));
+  tsl_stmt *store =
+      back ? tsl_store(arena, buffer, rank, at_buffer, tsl_load(arena, local, rank, at_local))
+           : tsl_store(arena, local, rank, at_local, tsl_load(arena, buffer, rank, at_buffer));
   char name[256];
   snprintf(name, sizeof(name), "%s_%s", buffer->name, back ? "write" : "read");
-  tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
-  var_map at_copy = {0};
-  for (int axis = 0; axis < rank; axis++) {
-    if (copied->axis_vars[axis])
-      map_add(&at_copy, copied->axis_vars[axis], tsl_var_ref(arena, copy_loops[axis]));
-  }
-  for (int p = 0; p < copied->count; p++)
-    tsl_block_add_predicate(arena, copy_block, rewrite(arena, copied->parts[p], &at_copy));
-  tsl_stmt *nest = copy_block;
+  *block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
+  tsl_stmt *nest = *block;
   for (int axis = rank - 1; axis >= 0; axis--) {
-    nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0),
-                   tsl_index(arena, scan->shape[axis]), TSL_LOOP_SERIAL, nest);
+    nest = tsl_for(arena, loop_vars[axis], tsl_index(arena, 0), tsl_index(arena, shape[axis]),
+                   TSL_LOOP_SERIAL, nest);
   }
   return nest;
 }
 
-static tsl_stmt *innermost_block(tsl_stmt *nest) {
-  while (nest->kind == TSL_STMT_FOR) nest = nest->loop.body;
+/* The copy of a cached tile between the buffer and the local one (copy_nest), where the
+ * block's predicate held (`copied`). */
+static tsl_stmt *tile_copy(tsl_primfunc *func, const cache_scan *scan,
+                           const predicate_at_tile *copied, bool back, tsl_stmt **block) {
+  tsl_arena *arena = func->arena;
+  int rank = scan->buffer->rank;
+  tsl_expr *start[TSL_MAX_RANK] = {0};
+  for (int axis = 0; axis < rank; axis++) start[axis] = linear_expr(arena, &scan->outer[axis]);
+  tsl_var *loop_vars[TSL_MAX_RANK];
+  tsl_stmt *nest =
+      copy_nest(func, scan->buffer, scan->local, scan->shape, start, "w", back, loop_vars, block);
+  var_map at_copy = {0};
+  for (int axis = 0; axis < rank; axis++) {
+    if (copied->axis_vars[axis])
+      map_add(&at_copy, copied->axis_vars[axis], tsl_var_ref(arena, loop_vars[axis]));
+  }
+  for (int p = 0; p < copied->count; p++)
+    tsl_block_add_predicate(arena, *block, rewrite(arena, copied->parts[p], &at_copy));
   return nest;
 }
 
@@ -1077,15 +1088,14 @@ tsl_status tsl_sch_cache_write_at(tsl_primfunc *func, tsl_stmt *block, tsl_stmt 
   scan.seen = false;
   visit_cached(&scan, loop->loop.body);
   TSL_CHECK(!scan.problem);
-  tsl_stmt *write_back = tile_copy(func, &scan, &copied, true);
-  tsl_stmt *steps[3];
+  tsl_stmt *copy_block, *fill_block, *steps[3];
   int num_steps = 0;
-  if (fill) steps[num_steps++] = tile_copy(func, &scan, &copied, false);
+  if (fill) steps[num_steps++] = tile_copy(func, &scan, &copied, false, &fill_block);
   steps[num_steps++] = loop->loop.body;
-  steps[num_steps++] = write_back;
+  steps[num_steps++] = tile_copy(func, &scan, &copied, true, &copy_block);
   loop->loop.body = tsl_alloc(arena, scan.local, tsl_seq(arena, num_steps, steps));
   refresh_regions(func);
-  if (copy) *copy = innermost_block(write_back);
+  if (copy) *copy = copy_block;
   return TSL_OK;
 }
 /* ---- reverse_compute_inline -------------------------------------------------------------- */
@@ -1640,12 +1650,6 @@ static tsl_expr *region_start(tsl_arena *arena, const loop_region *region, int a
   return linear_expr(arena, &start);
 }
 
-/* start + var, without a start of 0. */
-static tsl_expr *offset_var(tsl_arena *arena, tsl_expr *start, tsl_var *var) {
-  tsl_expr *ref = tsl_var_ref(arena, var);
-  return tsl_expr_is_int(start, 0) ? ref : tsl_binary(arena, TSL_EXPR_ADD, start, ref);
-}
-
 static bool has_predicate(const tsl_stmt *stmt, const void *key) {
   (void)key;
   return stmt->kind == TSL_STMT_BLOCK && stmt->block.predicate;
@@ -2056,35 +2060,15 @@ tsl_status tsl_sch_cache_read(tsl_primfunc *func, tsl_stmt *block, tsl_buffer *b
   tsl_expr_rewriter rewriter = {NULL, local_load, &region};
   rewrite_exprs(arena, block->block.init, &rewriter);
   rewrite_exprs(arena, block->block.body, &rewriter);
-  /* The copy in: local[r] = buffer[start + r] over the local shape. */
+  /* The copy in: local[r] = buffer[start + r] over the local shape, clipped to the buffer. */
+  tsl_expr *start[TSL_MAX_RANK] = {0};
+  for (int axis = 0; axis < rank; axis++) start[axis] = region_start(arena, &region, axis);
   tsl_var *copy_loops[TSL_MAX_RANK];
-  tsl_block_iter iters[TSL_MAX_RANK];
-  tsl_expr *store_at[TSL_MAX_RANK], *load_at[TSL_MAX_RANK];
-  for (int axis = 0; axis < rank; axis++) {
-    char var_name[64];
-    snprintf(var_name, sizeof(var_name), "r%d", axis);
-    copy_loops[axis] = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64);
-    snprintf(var_name, sizeof(var_name), "v%d", axis);
-    iters[axis] = (tsl_block_iter){
-        .var = tsl_primfunc_var(func, var_name, TSL_DTYPE_I64),
-        .min = 0,
-        .extent = buffer->shape[axis],
-        .kind = TSL_ITER_SPATIAL,
-        .binding = offset_var(arena, region_start(arena, &region, axis), copy_loops[axis])};
-    store_at[axis] = tsl_var_ref(arena, copy_loops[axis]);
-    load_at[axis] = tsl_var_ref(arena, iters[axis].var);
-  }
-  tsl_stmt *store =
-      tsl_store(arena, region.local, rank, store_at, tsl_load(arena, buffer, rank, load_at));
-  snprintf(name, sizeof(name), "%s_read", buffer->name);
-  tsl_stmt *copy_block = tsl_block(arena, tsl_arena_strdup(arena, name), rank, iters, NULL, store);
+  tsl_stmt *copy_block;
+  tsl_stmt *nest =
+      copy_nest(func, buffer, region.local, shape, start, "r", false, copy_loops, &copy_block);
   for (int axis = 0; axis < rank; axis++)
-    clip_block(arena, copy_block, &region, axis, iters[axis].binding);
-  tsl_stmt *nest = copy_block;
-  for (int axis = rank - 1; axis >= 0; axis--) {
-    nest = tsl_for(arena, copy_loops[axis], tsl_index(arena, 0), tsl_index(arena, shape[axis]),
-                   TSL_LOOP_SERIAL, nest);
-  }
+    clip_block(arena, copy_block, &region, axis, copy_block->block.iters[axis].binding);
   tsl_stmt *steps[2] = {nest, loop->loop.body};
   loop->loop.body = tsl_alloc(arena, region.local, tsl_seq(arena, 2, steps));
   refresh_regions(func);
