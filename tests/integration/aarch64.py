@@ -26,6 +26,7 @@ import sys
 import numpy as np
 import onnx
 from onnx import numpy_helper
+from runtime_only import needed_libraries  # the same check of what a program links
 
 TARGET = "llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a72"
 SYSROOT = pathlib.Path("/usr/aarch64-linux-gnu")
@@ -63,12 +64,6 @@ def cross_build_runner(args, work):
 def elf_header(path):
     return subprocess.run(["readelf", "-h", str(path)], capture_output=True, text=True,
                           check=True).stdout
-
-
-def needed_libraries(path):
-    output = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True,
-                            check=True).stdout
-    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", output)
 
 
 def compile_for_aarch64(args, model, artifact):
