@@ -56,6 +56,16 @@ static int report(const tsl_error *error) {
   return tsl_status_exit_code(error->status);
 }
 
+/* calloc, or an exit with a message when memory runs out (a model's buffers on a small board). */
+static void *allocate(size_t count, size_t size) {
+  void *memory = calloc(count, size);
+  if (!memory) {
+    fprintf(stderr, "tessel-runner: error: out of memory (%zu bytes)\n", count * size);
+    exit(1);
+  }
+  return memory;
+}
+
 /* A positive count, or 0 when the text is not one. */
 static int parse_count(const char *text) {
   char *end;
@@ -65,7 +75,7 @@ static int parse_count(const char *text) {
 
 static int parse_arguments(int argc, char **argv, runner_options *options) {
   *options = (runner_options){.output_dir = "."};
-  options->inputs = calloc((size_t)argc + 1, sizeof(runner_input));
+  options->inputs = allocate((size_t)argc + 1, sizeof(runner_input));
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -193,7 +203,7 @@ static int compare_doubles(const void *a, const void *b) {
 /* The first run (done before) warmed up the thread pool and caches. */
 static int time_runs(const runner_options *options, tsl_model *model, void **inputs,
                      void **outputs) {
-  double *latencies = calloc((size_t)options->repeat, sizeof(double));
+  double *latencies = allocate((size_t)options->repeat, sizeof(double));
   tsl_error error;
   for (int run = 0; run < options->repeat; run++) {
     double before = now_milliseconds();
@@ -232,13 +242,13 @@ int main(int argc, char **argv) {
     return report(&error);
   }
   int num_inputs = tsl_model_num_inputs(model), num_outputs = tsl_model_num_outputs(model);
-  void **inputs = calloc((size_t)num_inputs + 1, sizeof(void *));
-  void **outputs = calloc((size_t)num_outputs + 1, sizeof(void *));
+  void **inputs = allocate((size_t)num_inputs + 1, sizeof(void *));
+  void **outputs = allocate((size_t)num_outputs + 1, sizeof(void *));
   for (int i = 0; i < num_inputs; i++) {
-    inputs[i] = calloc(tsl_tensor_info_bytes(tsl_model_input(model, i)) + 1, 1);
+    inputs[i] = allocate(tsl_tensor_info_bytes(tsl_model_input(model, i)) + 1, 1);
   }
   for (int i = 0; i < num_outputs; i++) {
-    outputs[i] = calloc(tsl_tensor_info_bytes(tsl_model_output(model, i)) + 1, 1);
+    outputs[i] = allocate(tsl_tensor_info_bytes(tsl_model_output(model, i)) + 1, 1);
   }
   status = prepare_inputs(&options, model, inputs);
   if (!status && tsl_model_run(model, (const void *const *)inputs, outputs, &error))
