@@ -14,20 +14,17 @@
 #include <unistd.h>
 
 #include "autotune/measure.h"
+#include "autotune/rpc.h"
 #include "codegen/llvm/llvm.h"
 #include "ir/check.h"
 #include "passes/schedule/trace.h"
 #include "passes/tir/tir_passes.h"
+#include "runtime/npy.h"
+#include "runtime/timing.h"
 
 extern char **environ;
 
 enum { LINE_LIMIT = 1 << 24 };
-
-static double now_seconds(void) {
-  struct timespec time;
-  clock_gettime(CLOCK_MONOTONIC, &time);
-  return (double)time.tv_sec + (double)time.tv_nsec * 1e-9;
-}
 
 /* ---- the worker -------------------------------------------------------------------------- */
 
@@ -102,16 +99,19 @@ static void free_buffers(buffers *b) {
   free(b->cold);
 }
 
-/* A kernel compiled into this process, and the arguments it runs on: the buffers of `buffers`,
- * but for the parameters its schedule packed (transform_layout), which get a copy of their
- * buffer packed so, as the compiler packs a weight. */
+/* A kernel compiled into this process, or loaded on the board (`rpc`), and the arguments it
+ * runs on: the buffers of `buffers`, but for the parameters its schedule packed
+ * (transform_layout), which get a copy of their buffer packed so, as the compiler packs a
+ * weight. */
 typedef struct compiled {
   tsl_jit *jit;
-  void (*entry)(void *const *args);
+  tsl_kernel_entry entry;
+  tsl_rpc *rpc; /* the board's connection, not owned; NULL: the kernel runs here */
   int count;
   void **args;
   size_t *arg_bytes;
-  bool *packed; /* per param: args[i] is the kernel's packed copy */
+  bool *packed;   /* per param: args[i] is the kernel's packed copy */
+  bool *unpacked; /* the opposite: args[i] is the buffer's, the same for every candidate */
 } compiled;
 
 static void bind_arguments(const tsl_primfunc *func, const buffers *b, compiled *out) {
@@ -119,10 +119,12 @@ static void bind_arguments(const tsl_primfunc *func, const buffers *b, compiled 
   out->args = calloc((size_t)b->count + 1, sizeof(void *));
   out->arg_bytes = calloc((size_t)b->count + 1, sizeof(size_t));
   out->packed = calloc((size_t)b->count + 1, sizeof(bool));
-  TSL_CHECK_ALLOC(out->args && out->arg_bytes && out->packed);
+  out->unpacked = calloc((size_t)b->count + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(out->args && out->arg_bytes && out->packed && out->unpacked);
   for (int i = 0; i < b->count; i++) {
     out->args[i] = b->data[i];
     out->arg_bytes[i] = b->bytes[i];
+    out->unpacked[i] = !func->packing[i];
     if (!func->packing[i]) continue;
     out->packed[i] = true;
     out->arg_bytes[i] = buffer_bytes(func->params[i]);
@@ -140,12 +142,60 @@ static void release_compiled(compiled *kernel) {
   free(kernel->args);
   free(kernel->arg_bytes);
   free(kernel->packed);
+  free(kernel->unpacked);
   tsl_jit_free(kernel->jit);
 }
 
-/* Lowers the scheduled function (tsl_tir_lower) and compiles it to run on `b`. */
-static tsl_status compile(tsl_primfunc *func, const tsl_target *target, const buffers *b,
-                          compiled *out, tsl_error *error) {
+/* A new file TMPDIR/tessel-STEM-XXXXXX (path: 4096 bytes), open as *fd. */
+static tsl_status temporary_file(const char *stem, char *path, int *fd, tsl_error *error) {
+  const char *folder = getenv("TMPDIR");
+  snprintf(path, 4096, "%s/tessel-%s-XXXXXX", folder && *folder ? folder : "/tmp", stem);
+  *fd = mkstemp(path);
+  if (*fd >= 0) return TSL_OK;
+  return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot make a file like %s: %s", path,
+                  strerror(errno));
+}
+
+/* The module as a shared library for the board: its bytes (malloc'd), through an object file
+ * and a library in TMPDIR that are removed at once. */
+static tsl_status shared_library(tsl_llvm *llvm, const tsl_target *target, unsigned char **bytes,
+                                 size_t *size, tsl_error *error) {
+  char object[4096], library[4096 + 8];
+  int fd;
+  TRY(temporary_file("candidate", object, &fd, error));
+  close(fd);
+  snprintf(library, sizeof(library), "%s.so", object);
+  tsl_status status = tsl_llvm_emit_object(llvm, object, error);
+  if (!status) status = tsl_link_shared(target, object, library, error);
+  if (!status) status = tsl_read_file(library, bytes, size, error);
+  unlink(object);
+  unlink(library);
+  return status;
+}
+
+/* Builds the module for the board, loads it there and gives it the kernel's arguments. */
+static tsl_status load_on_board(tsl_llvm *llvm, const tsl_primfunc *func, const tsl_target *target,
+                                const buffers *b, compiled *out, tsl_error *error) {
+  unsigned char *library;
+  size_t size;
+  tsl_status status = shared_library(llvm, target, &library, &size, error);
+  tsl_llvm_free(llvm);
+  if (status) return status;
+  status = tsl_rpc_load(out->rpc, func->name, library, size, error);
+  free(library);
+  if (status) return status;
+  bind_arguments(func, b, out);
+  status = tsl_rpc_set_args(out->rpc, out->count, out->args, out->arg_bytes, b->is_output,
+                            out->unpacked, b->cold, error);
+  if (status) release_compiled(out);
+  return status;
+}
+
+/* Lowers the scheduled function (tsl_tir_lower) and compiles it to run on `b`: into this
+ * process, or, with a board's connection, for the board and loaded there. */
+static tsl_status compile(tsl_primfunc *func, const tsl_target *target, tsl_rpc *rpc,
+                          const buffers *b, compiled *out, tsl_error *error) {
+  *out = (compiled){.rpc = rpc};
   tsl_tir_lower(func);
   tsl_llvm *llvm;
   TRY(tsl_llvm_new(target, "candidate", &llvm, error));
@@ -155,6 +205,7 @@ static tsl_status compile(tsl_primfunc *func, const tsl_target *target, const bu
     tsl_llvm_free(llvm);
     return status;
   }
+  if (rpc) return load_on_board(llvm, func, target, b, out, error);
   status = tsl_jit_new(llvm, &out->jit, error);
   tsl_llvm_free(llvm);
   if (status) return status;
@@ -167,11 +218,14 @@ static tsl_status compile(tsl_primfunc *func, const tsl_target *target, const bu
   return TSL_OK;
 }
 
-static void run_once(const compiled *kernel, buffers *b) {
+/* Runs the kernel once, its outputs cleared before, into `b`'s outputs. */
+static tsl_status run_once(const compiled *kernel, buffers *b, double timeout, tsl_error *error) {
+  if (kernel->rpc) return tsl_rpc_run(kernel->rpc, timeout, error);
   for (int i = 0; i < b->count; i++) {
     if (b->is_output[i]) memset(b->data[i], 0, b->bytes[i]);
   }
   kernel->entry(kernel->args);
+  return TSL_OK;
 }
 
 /* Whether the f32 outputs of `b` match `reference`'s within 1e-3 relative; the first
@@ -190,57 +244,14 @@ static bool same_outputs(const buffers *b, void *const *reference, char *message
   return true;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Evicts the buffers of the parameters that are cold in a model from the caches: its
- * constants (weights), which come from memory, while the activations were just written by the
- * kernels before and the output buffer was used by them. A schedule timed with its weights hot
- * in L2 would win here and lose in the model, and one timed with its activations cold would win
- * by what does not matter there. Without the model's constants, every buffer but the first
- * (TVM's CPU runner). */
-static void flush_caches(const compiled *kernel, const bool *cold) {
-#if defined(__x86_64__) || defined(__aarch64__)
-  for (int i = 0; i < kernel->count; i++) {
-    if (!cold[i]) continue;
-    const char *data = kernel->args[i];
-    for (size_t at = 0; at < kernel->arg_bytes[i]; at += 64) {
-#if defined(__x86_64__)
-      __builtin_ia32_clflush(data + at);
-#else
-      __asm__ __volatile__("dc civac, %0" : : "r"(data + at) : "memory");
-#endif
-    }
-  }
-#if defined(__x86_64__)
-  __builtin_ia32_mfence();
-#else
-  __asm__ __volatile__("dsb ish" : : : "memory");
-#endif
-#else
-  (void)kernel;
-  (void)cold;
-#endif
-}
-
-/* The median of runs repeated for at least min_seconds (at least 3, after one to warm up),
- * each timed alone after the caches are flushed (flush_caches). The outputs are not cleared
- * between runs: run_once checked the candidate already. */
-static double time_runs(const compiled *kernel, const bool *cold, double min_seconds) {
-  double times[1024];
-  int runs = 0;
-  kernel->entry(kernel->args);
-  double started = now_seconds();
-  while (runs < 1024 && (runs < 3 || now_seconds() - started < min_seconds)) {
-    flush_caches(kernel, cold);
-    double start = now_seconds();
-    kernel->entry(kernel->args);
-    times[runs++] = now_seconds() - start;
-  }
-  qsort(times, (size_t)runs, sizeof(double), compare_doubles);
-  return times[runs / 2];
+/* The median time of the kernel (tsl_time_kernel), here or on the board. The outputs are not
+ * cleared between runs: run_once checked the candidate already. */
+static tsl_status time_runs(const compiled *kernel, const bool *cold, double min_seconds,
+                            double timeout, double *seconds, tsl_error *error) {
+  if (kernel->rpc) return tsl_rpc_time(kernel->rpc, min_seconds, timeout, seconds, error);
+  *seconds = tsl_time_kernel(kernel->entry, kernel->count, kernel->args, kernel->arg_bytes, cold,
+                             min_seconds);
+  return TSL_OK;
 }
 
 static void answer(FILE *out, json_t *result) {
@@ -256,62 +267,77 @@ static void infer_regions(tsl_stmt *stmt, void *context) {
   if (stmt->kind == TSL_STMT_BLOCK) tsl_block_infer_regions(context, stmt);
 }
 
-static json_t *build_failure(const char *message, double build_seconds) {
-  return json_pack("{s:s, s:s, s:f}", "error", "build", "message", message, "build_seconds",
+/* What a worker measures with: the workload on its target, the buffers its candidates run on,
+ * the reference their outputs are checked against, and the board's connection when they run
+ * there. */
+typedef struct session {
+  const tsl_primfunc *workload;
+  tsl_target target;
+  tsl_rpc *rpc;
+  buffers b;
+  void **reference;
+  double min_seconds, timeout;
+} session;
+
+static json_t *failure(const char *kind, const char *message, double build_seconds) {
+  return json_pack("{s:s, s:s, s:f}", "error", kind, "message", message, "build_seconds",
                    build_seconds);
 }
 
 /* A candidate replayed on the workload and compiled into `kernel`; NULL, or the answer that
  * says why it does not build. */
-static json_t *build_candidate(const tsl_primfunc *workload, const tsl_target *target,
-                               const char *line, const buffers *b, compiled *kernel,
+static json_t *build_candidate(session *s, const char *line, compiled *kernel,
                                double *build_seconds) {
   tsl_trace *trace;
   tsl_error error;
-  double started = now_seconds();
+  double started = tsl_now_seconds();
   *build_seconds = 0;
   if (tsl_trace_from_json(line, strlen(line), "candidate", &trace, &error))
-    return build_failure(error.message, 0);
-  tsl_primfunc *func = tsl_primfunc_copy(workload);
+    return failure("build", error.message, 0);
+  tsl_primfunc *func = tsl_primfunc_copy(s->workload);
   tsl_schedule sch;
   tsl_schedule_init(&sch, func);
-  sch.target = target;
+  sch.target = &s->target;
   tsl_status status = tsl_trace_replay(trace, &sch, &error);
   tsl_schedule_release(&sch);
   tsl_trace_free(trace);
-  if (!status) status = compile(func, target, b, kernel, &error);
+  if (!status) status = compile(func, &s->target, s->rpc, &s->b, kernel, &error);
   tsl_primfunc_free(func);
-  *build_seconds = now_seconds() - started;
-  return status ? build_failure(error.message, *build_seconds) : NULL;
+  *build_seconds = tsl_now_seconds() - started;
+  if (!status) return NULL;
+  /* The board's connection lost while loading: the candidate did not run. */
+  return failure(s->rpc && tsl_rpc_lost(s->rpc) ? "run" : "build", error.message, *build_seconds);
 }
 
 /* A built candidate checked against the reference and timed; `fault` (tests: NULL, "crash",
  * "hang" or "wrong") makes it fail. */
-static json_t *time_candidate(const compiled *kernel, buffers *b, void *const *reference,
-                              double min_seconds, const char *fault) {
+static json_t *time_candidate(session *s, const compiled *kernel, const char *fault) {
   if (fault && strcmp(fault, "crash") == 0) raise(SIGKILL);
   while (fault && strcmp(fault, "hang") == 0) sleep(1);
-  run_once(kernel, b);
-  for (int i = 0; fault && strcmp(fault, "wrong") == 0 && i < b->count; i++) {
-    if (b->is_output[i]) ((float *)b->data[i])[0] += 1.0f;
+  tsl_error error;
+  if (run_once(kernel, &s->b, s->timeout, &error)) return failure("run", error.message, 0);
+  for (int i = 0; fault && strcmp(fault, "wrong") == 0 && i < s->b.count; i++) {
+    if (s->b.is_output[i]) ((float *)s->b.data[i])[0] += 1.0f;
   }
   char message[256];
-  if (!same_outputs(b, reference, message, sizeof(message)))
+  if (!same_outputs(&s->b, s->reference, message, sizeof(message)))
     return json_pack("{s:s, s:s}", "error", "wrong", "message", message);
-  return json_pack("{s:f}", "seconds", time_runs(kernel, b->cold, min_seconds));
+  double seconds;
+  if (time_runs(kernel, s->b.cold, s->min_seconds, s->timeout, &seconds, &error))
+    return failure("run", error.message, 0);
+  return json_pack("{s:f}", "seconds", seconds);
 }
 
 /* One candidate line: built and answered, then, once the parent's next line asks for it,
- * timed. Returns the worker's exit status when the parent broke the protocol, else 0. */
-static int serve_candidate(const tsl_primfunc *workload, const tsl_target *target, const char *line,
-                           FILE *in, FILE *out, buffers *b, void *const *reference,
-                           double min_seconds) {
+ * timed. Returns the worker's exit status when the parent broke the protocol or the board's
+ * connection was lost, else 0. */
+static int serve_candidate(session *s, const char *line, FILE *in, FILE *out) {
   compiled kernel;
   double build_seconds;
-  json_t *failure = build_candidate(workload, target, line, b, &kernel, &build_seconds);
-  if (failure) {
-    answer(out, failure);
-    return 0;
+  json_t *refused = build_candidate(s, line, &kernel, &build_seconds);
+  if (refused) {
+    answer(out, refused);
+    return s->rpc && tsl_rpc_lost(s->rpc);
   }
   answer(out, json_pack("{s:b, s:f}", "built", 1, "build_seconds", build_seconds));
   char *request = read_line(in);
@@ -320,7 +346,8 @@ static int serve_candidate(const tsl_primfunc *workload, const tsl_target *targe
   int status = 0;
   if (json_is_true(json_object_get(run, "run"))) {
     const char *fault = json_string_value(json_object_get(run, "fault"));
-    answer(out, time_candidate(&kernel, b, reference, min_seconds, fault));
+    answer(out, time_candidate(s, &kernel, fault));
+    status = s->rpc && tsl_rpc_lost(s->rpc);
   } else if (request) {
     fprintf(stderr, "tessel tune-worker: a built candidate waits for {\"run\": true}, not %.80s\n",
             request);
@@ -355,99 +382,112 @@ static bool transfer_reference(int fd, bool write, const buffers *b, void *const
 /* The reference every candidate's outputs are checked against, the default schedule's: read
  * from the file open as the header's "load_reference", or built and run here (and saved in
  * the file open as "save_reference" when the header names one). */
-static tsl_status make_reference(const tsl_primfunc *workload, const tsl_target *target,
-                                 const json_t *header, buffers *b, void **reference,
-                                 tsl_error *error) {
+static tsl_status make_reference(session *s, const json_t *header, tsl_error *error) {
+  buffers *b = &s->b;
   for (int i = 0; i < b->count; i++) {
     if (!b->is_output[i]) continue;
-    reference[i] = malloc(b->bytes[i] + 1);
-    TSL_CHECK_ALLOC(reference[i]);
+    s->reference[i] = malloc(b->bytes[i] + 1);
+    TSL_CHECK_ALLOC(s->reference[i]);
   }
   const json_t *load = json_object_get(header, "load_reference");
   const json_t *save = json_object_get(header, "save_reference");
   if (json_is_integer(load)) {
-    if (transfer_reference((int)json_integer_value(load), false, b, reference)) return TSL_OK;
+    if (transfer_reference((int)json_integer_value(load), false, b, s->reference)) return TSL_OK;
     return tsl_fail(error, TSL_ERROR_INPUT, "cannot read the default schedule's outputs: %s",
                     errno ? strerror(errno) : "the file is not as long as they are");
   }
-  tsl_primfunc *func = tsl_primfunc_copy(workload);
-  tsl_default_schedule(func, target);
+  tsl_primfunc *func = tsl_primfunc_copy(s->workload);
+  tsl_default_schedule(func, &s->target);
   compiled kernel;
-  tsl_status status = compile(func, target, b, &kernel, error);
+  tsl_status status = compile(func, &s->target, s->rpc, b, &kernel, error);
   tsl_primfunc_free(func);
+  if (!status) {
+    status = run_once(&kernel, b, s->timeout, error);
+    release_compiled(&kernel);
+  }
   if (status) {
     tsl_error_prefix(error, "the default schedule: ");
     return status;
   }
-  run_once(&kernel, b);
-  release_compiled(&kernel);
   for (int i = 0; i < b->count; i++) {
-    if (b->is_output[i]) memcpy(reference[i], b->data[i], b->bytes[i]);
+    if (b->is_output[i]) memcpy(s->reference[i], b->data[i], b->bytes[i]);
   }
   if (!json_is_integer(save) ||
-      transfer_reference((int)json_integer_value(save), true, b, reference))
+      transfer_reference((int)json_integer_value(save), true, b, s->reference))
     return TSL_OK;
   return tsl_fail(error, TSL_ERROR_INPUT, "cannot save the default schedule's outputs: %s",
                   strerror(errno));
 }
 
-int tsl_measure_worker(FILE *in, FILE *out) {
-  char *first = read_line(in);
-  json_error_t parse_error;
-  json_t *header = first ? json_loads(first, 0, &parse_error) : NULL;
-  free(first);
+/* The session the header describes; the board's connection is opened first, before LLVM is
+ * started in this process (tsl_rpc_open forks). */
+static tsl_status open_session(const json_t *header, session *s, tsl_error *error) {
   const char *text = json_string_value(json_object_get(header, "workload"));
   const char *target_text = json_string_value(json_object_get(header, "target"));
-  double min_seconds = json_number_value(json_object_get(header, "min_seconds"));
-  tsl_primfunc *workload = NULL;
-  tsl_target target;
-  tsl_error error;
-  if (!text || !target_text) {
-    fprintf(stderr, "tessel tune-worker: the first line names no workload and target\n");
-    json_decref(header);
-    return 2;
-  }
-  if (tsl_primfunc_parse(text, strlen(text), "workload", &workload, &error) ||
-      tsl_target_parse(target_text, &target, &error) || tsl_llvm_complete_target(&target, &error)) {
-    fprintf(stderr, "tessel tune-worker: %s\n", error.message);
-    tsl_primfunc_free(workload);
-    json_decref(header);
-    return 2;
-  }
+  const char *remote = json_string_value(json_object_get(header, "remote"));
+  s->min_seconds = json_number_value(json_object_get(header, "min_seconds"));
+  s->timeout = json_number_value(json_object_get(header, "timeout"));
+  if (!text || !target_text)
+    return tsl_fail(error, TSL_ERROR_INPUT, "the first line names no workload and target");
+  if (remote) TRY(tsl_rpc_open(remote, &s->rpc, error));
+  tsl_primfunc *workload;
+  TRY(tsl_primfunc_parse(text, strlen(text), "workload", &workload, error));
+  s->workload = workload;
+  TRY(tsl_target_parse(target_text, &s->target, error));
+  TRY(tsl_llvm_complete_target(&s->target, error));
+  if (s->rpc && strncmp(s->target.triple, tsl_rpc_arch(s->rpc), strlen(tsl_rpc_arch(s->rpc))) != 0)
+    return tsl_fail(error, TSL_ERROR_INPUT, "the board is %s, and the target %s is not",
+                    tsl_rpc_arch(s->rpc), s->target.triple);
   tsl_stmt_walk(workload->body, infer_regions, workload->arena);
-  buffers b;
-  make_buffers(workload, &b);
+  make_buffers(workload, &s->b);
   const json_t *constants = json_object_get(header, "constants");
   if (json_is_array(constants)) {
-    for (int i = 0; i < b.count; i++) b.cold[i] = false;
+    for (int i = 0; i < s->b.count; i++) s->b.cold[i] = false;
     size_t index;
     const json_t *value;
     json_array_foreach(constants, index, value) {
       json_int_t param = json_integer_value(value);
-      if (param >= 0 && param < b.count) b.cold[param] = true;
+      if (param >= 0 && param < s->b.count) s->b.cold[param] = true;
     }
   }
-  void **reference = calloc((size_t)b.count + 1, sizeof(void *));
-  TSL_CHECK_ALLOC(reference);
+  s->reference = calloc((size_t)s->b.count + 1, sizeof(void *));
+  TSL_CHECK_ALLOC(s->reference);
+  return make_reference(s, header, error);
+}
+
+static void close_session(session *s) {
+  for (int i = 0; s->reference && i < s->b.count; i++) free(s->reference[i]);
+  free(s->reference);
+  free_buffers(&s->b);
+  tsl_primfunc_free((tsl_primfunc *)s->workload);
+  tsl_rpc_close(s->rpc);
+}
+
+int tsl_measure_worker(FILE *in, FILE *out) {
+  /* A board that goes away must not end the worker before it says so. */
+  signal(SIGPIPE, SIG_IGN);
+  char *first = read_line(in);
+  json_error_t parse_error;
+  json_t *header = first ? json_loads(first, 0, &parse_error) : NULL;
+  free(first);
+  session s = {0};
+  tsl_error error;
   int status = 0;
-  if (make_reference(workload, &target, header, &b, reference, &error)) {
-    fprintf(stderr, "tessel tune-worker: %s\n", error.message);
-    status = 1;
+  if (open_session(header, &s, &error)) {
+    answer(out, json_pack("{s:s, s:s, s:i}", "error", "start", "message", error.message, "status",
+                          (int)error.status));
+    status = tsl_status_exit_code(error.status);
   } else {
     fprintf(out, "{\"ready\": true}\n");
     fflush(out);
   }
+  json_decref(header);
   char *line;
   while (!status && (line = read_line(in))) {
-    if (*line)
-      status = serve_candidate(workload, &target, line, in, out, &b, reference, min_seconds);
+    if (*line) status = serve_candidate(&s, line, in, out);
     free(line);
   }
-  for (int i = 0; i < b.count; i++) free(reference[i]);
-  free(reference);
-  free_buffers(&b);
-  tsl_primfunc_free(workload);
-  json_decref(header);
+  close_session(&s);
   return status;
 }
 
@@ -512,7 +552,7 @@ static tsl_status start_worker(const tsl_measure_options *options, const char *h
   w->alive = true;
   w->starting = true;
   w->waiting = false;
-  w->sent = now_seconds();
+  w->sent = tsl_now_seconds();
   w->to = fdopen(to_child[1], "w");
   w->from = from_child[0];
   w->buffered = 0;
@@ -532,7 +572,7 @@ static void stop_worker(worker *w, bool kill_it) {
 /* The worker's next line (into `line`) within `timeout` seconds: 1, 0 when it ended (exited or
  * crashed), -1 on the time limit. */
 static int next_answer(worker *w, double timeout, char *line, size_t size) {
-  double deadline = now_seconds() + timeout;
+  double deadline = tsl_now_seconds() + timeout;
   for (;;) {
     char *newline = memchr(w->buffer, '\n', w->buffered);
     if (newline) {
@@ -542,7 +582,7 @@ static int next_answer(worker *w, double timeout, char *line, size_t size) {
       w->buffered -= length + 1;
       return 1;
     }
-    double left = deadline - now_seconds();
+    double left = deadline - tsl_now_seconds();
     if (left <= 0) return -1;
     struct pollfd poll_fd = {.fd = w->from, .events = POLLIN};
     int ready = poll(&poll_fd, 1, (int)(left * 1000) + 1);
@@ -559,13 +599,21 @@ static int next_answer(worker *w, double timeout, char *line, size_t size) {
 static tsl_status await_ready(const tsl_measure_options *options, worker *w, char *line,
                               tsl_error *error) {
   w->starting = false;
-  double left = options->timeout - (now_seconds() - w->sent);
-  /* One that cannot parse the workload or build its default schedule: no candidate's fault. */
-  if (next_answer(w, left, line, LINE_LIMIT) != 1 || !strstr(line, "\"ready\"")) {
-    return tsl_fail(error, TSL_ERROR_INTERNAL,
-                    "the measuring worker could not build the workload's default schedule");
-  }
-  return TSL_OK;
+  double left = options->timeout - (tsl_now_seconds() - w->sent);
+  /* One that cannot parse the workload, reach its board or build the default schedule: no
+   * candidate's fault. */
+  int got = next_answer(w, left, line, LINE_LIMIT);
+  if (got == 1 && strstr(line, "\"ready\"")) return TSL_OK;
+  if (got != 1) line[0] = '\0';
+  json_error_t parse_error;
+  json_t *answer = json_loads(line, 0, &parse_error);
+  const char *message = json_string_value(json_object_get(answer, "message"));
+  json_int_t status = json_integer_value(json_object_get(answer, "status"));
+  tsl_fail(error, status == TSL_ERROR_INPUT ? TSL_ERROR_INPUT : TSL_ERROR_INTERNAL,
+           "the measuring worker could not start: %s",
+           message ? message : "it ended before it had built the default schedule");
+  json_decref(answer);
+  return error->status;
 }
 
 /* The two first lines a worker may be given: the first one to start builds the reference and
@@ -598,9 +646,11 @@ static tsl_status start_workers(const tsl_measure_options *options, headers *h, 
 static char *worker_header(const tsl_measure_options *options, const char *workload,
                            const char *target, const bool *constants, int num_params,
                            const char *reference_key, int reference_fd) {
-  json_t *json = json_pack("{s:s, s:s, s:f, s:i}", "workload", workload, "target", target,
-                           "min_seconds", options->min_seconds, reference_key, reference_fd);
+  json_t *json =
+      json_pack("{s:s, s:s, s:f, s:f, s:i}", "workload", workload, "target", target, "min_seconds",
+                options->min_seconds, "timeout", options->timeout, reference_key, reference_fd);
   TSL_CHECK_ALLOC(json);
+  if (options->remote) json_object_set_new(json, "remote", json_string(options->remote));
   if (constants) {
     json_t *list = json_array();
     TSL_CHECK_ALLOC(list);
@@ -627,7 +677,9 @@ static bool read_answer(worker *w, const char *line, bool ran, tsl_measured *res
   bool built = !ran && json_is_true(json_object_get(json, "built"));
   if (!ran) result->build_seconds = json_number_value(json_object_get(json, "build_seconds"));
   if (error) {
-    result->error = strcmp(error, "wrong") == 0 ? "wrong" : "build";
+    result->error = strcmp(error, "wrong") == 0 ? "wrong"
+                    : strcmp(error, "run") == 0 ? "run"
+                                                : "build";
   } else if (ran && json_is_number(seconds)) {
     result->seconds = json_number_value(seconds);
   } else if (!built) {
@@ -666,7 +718,7 @@ static void send_candidate(worker *w, const char *trace, tsl_measured *result) {
   json_decref(json);
   TSL_CHECK_ALLOC(compact);
   memset(result, 0, sizeof(*result));
-  w->sent = now_seconds();
+  w->sent = tsl_now_seconds();
   send_line(w, compact);
   free(compact);
 }
@@ -674,7 +726,7 @@ static void send_candidate(worker *w, const char *trace, tsl_measured *result) {
 /* Waits for the worker's candidate to be built, within the time limit. */
 static void await_build(const tsl_measure_options *options, worker *w, char *line,
                         tsl_measured *result) {
-  int got = next_answer(w, options->timeout - (now_seconds() - w->sent), line, LINE_LIMIT);
+  int got = next_answer(w, options->timeout - (tsl_now_seconds() - w->sent), line, LINE_LIMIT);
   if (got != 1)
     lose_worker(w, got, false, result);
   else
@@ -719,17 +771,11 @@ tsl_status tsl_measure(const tsl_measure_options *options, const char *workload,
                        tsl_measured *results, tsl_error *error) {
   /* Candidates measured by this process before, to number them for TESSEL_MEASURE_FAULTS. */
   static long long measured_before;
-  const char *folder = getenv("TMPDIR");
   char reference_path[4096];
-  snprintf(reference_path, sizeof(reference_path), "%s/tessel-reference-XXXXXX",
-           folder && *folder ? folder : "/tmp");
+  int reference_file;
+  TRY(temporary_file("reference", reference_path, &reference_file, error));
   /* Unlinked at once: the workers inherit the descriptor, and a tuner killed at any point
    * leaves no file behind. */
-  int reference_file = mkstemp(reference_path);
-  if (reference_file < 0) {
-    return tsl_fail(error, TSL_ERROR_INTERNAL, "cannot make a file like %s: %s", reference_path,
-                    strerror(errno));
-  }
   unlink(reference_path);
   headers h = {
       .save = worker_header(options, workload, target, constants, num_params, "save_reference",

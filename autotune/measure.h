@@ -5,18 +5,21 @@
  * and waits to be told to time it, answering with one line on stdout each time:
  *
  *   {"workload": TEXT, "target": TARGET, "min_seconds": S,     the first line in, with at
- *    "constants": [PARAM, …],                                  most one of the last two keys;
- *    "save_reference": FD | "load_reference": FD}              "constants" optional
+ *    "timeout": T, "constants": [PARAM, …],                    most one of the last two keys;
+ *    "remote": COMMAND,                                        "constants" and "remote"
+ *    "save_reference": FD | "load_reference": FD}              optional
  *   {"ready": true}                                            out, once the worker has the
  *                                                              reference: the default
  *                                                              schedule's outputs
+ *   {"error": "start", "message": M, "status": S}              or why it has not (S: tsl_status)
  *   {"format": "tessel-trace", …}                             each further line in: a candidate
  *   {"built": true, "build_seconds": B}                        its answer: replayed and compiled
  *   {"error": "build", "message": M, "build_seconds": B}       or not; the worker waits for the
  *                                                              next candidate
  *   {"run": true}                                              in, after "built": time it now
  *   {"seconds": S}                                             its answer: the median run time
- *   {"error": "wrong", "message": M}
+ *   {"error": "wrong", "message": M}                           or a wrong output, or
+ *   {"error": "run", "message": M}                             the board failed it (remote)
  *
  * Several workers (`jobs`) build candidates at once, LLVM's compilation being the slow part;
  * then the parent lets one at a time run, while none builds, so that timings are taken on a
@@ -31,7 +34,10 @@
  * is caught before it is recorded. Each timed run starts with the model's constants (the header's
  * "constants": the weights) evicted from the caches, as in a model, where the weights come from
  * memory while the activations were just written; without that key, every buffer but the first.
- * The parent gives each candidate a time limit for its build and its run together; a worker that
+ * With "remote", the worker builds each candidate as a shared library for the target and runs
+ * it on the board that COMMAND connects to (autotune/rpc.h, runtime/rpc.h): the reference, the
+ * check and the timing are the board's, the build is here. The parent gives each candidate a
+ * time limit for its build and its run together; a worker that
  * crashes or runs past it is killed, the candidate recorded as "run" or "timeout", and a new
  * worker takes its place. For tests, TESSEL_MEASURE_FAULTS
  * ("crash@N,hang@N,wrong@N") makes the N-th candidate this process measures (from 1) crash, hang or
@@ -49,6 +55,8 @@ typedef struct tsl_measure_options {
   double min_seconds; /* time each candidate runs at least this long (repeated) */
   double timeout;     /* seconds a candidate may take to build and run */
   int jobs;           /* workers building candidates at once (at least 1) */
+  const char *remote; /* a shell command that starts `tessel-runner --serve` on the board the
+                         candidates run on (autotune/rpc.h); NULL: they run here */
 } tsl_measure_options;
 
 typedef struct tsl_measured {
@@ -59,8 +67,8 @@ typedef struct tsl_measured {
 } tsl_measured;
 
 /* Measures `count` traces (JSON text, each on one line) of the workload (its canonical TIR
- * text) on the target, the local machine: results[i] for traces[i]. constants[i] (of the
- * workload's num_params parameters) says whether parameter i is a constant of the model, which
+ * text) on the target, this machine or the remote board: results[i] for traces[i]. constants[i] (of
+ * the workload's num_params parameters) says whether parameter i is a constant of the model, which
  * is evicted from the caches before each timed run; NULL: every parameter but the first. Fails
  * only when no worker can be started or none builds the default schedule. */
 tsl_status tsl_measure(const tsl_measure_options *options, const char *workload, const char *target,

@@ -353,7 +353,8 @@ static void learn_record(const char *json, double seconds, void *context) {
   tsl_primfunc_free(func);
 }
 
-tsl_status tsl_tune_check_target(const tsl_target *target, tsl_error *error) {
+tsl_status tsl_tune_check_target(const tsl_target *target, const char *remote, tsl_error *error) {
+  if (remote) return TSL_OK;
   tsl_target here;
   if (tsl_target_parse("llvm", &here, error) || tsl_llvm_complete_target(&here, error))
     return TSL_ERROR_INTERNAL;
@@ -367,7 +368,7 @@ tsl_status tsl_tune_check_target(const tsl_target *target, tsl_error *error) {
 
 tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *target,
                     const tsl_tune_options *options, tsl_error *error) {
-  TRY(tsl_tune_check_target(target, error));
+  TRY(tsl_tune_check_target(target, options->measure.remote, error));
   double started = now_seconds();
   tsl_db *db;
   TRY(tsl_db_open(options->records, true, &db, error));

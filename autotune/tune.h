@@ -42,8 +42,10 @@ typedef struct tsl_tune_options {
  * candidates at once as the machine has cores. */
 tsl_tune_options tsl_tune_defaults(void);
 
-/* Whether the target is this machine, where tuning measures. */
-tsl_status tsl_tune_check_target(const tsl_target *target, tsl_error *error);
+/* Whether the candidates can run where tuning measures them: this machine, which the target
+ * must then be, or a board (`remote`, tsl_measure_options), which checks that the target's
+ * architecture is its own. */
+tsl_status tsl_tune_check_target(const tsl_target *target, const char *remote, tsl_error *error);
 
 /* Tunes a model's kernels, as lowering made them (unscheduled), for the target, which must be
  * this machine (completed: tsl_llvm_complete_target). */

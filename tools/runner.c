@@ -10,12 +10,14 @@
 #include <time.h>
 
 #include "runtime/npy.h"
+#include "runtime/rpc.h"
 #include "tessel/runtime.h"
 #include "tools/model_io.h"
 
 static const char usage[] =
     "usage: tessel-runner ARTIFACT [--input NAME=FILE.npy]... [--output-dir DIR]\n"
     "                     [--threads N] [--repeat N]\n"
+    "       tessel-runner --serve [--threads N]\n"
     "\n"
     "Loads ARTIFACT (from `tessel compile`, for this machine's target), runs it once and\n"
     "writes each output as DIR/NAME.npy (default DIR: .), named as `tessel run` names them.\n"
@@ -26,6 +28,9 @@ static const char usage[] =
     "                      one per core)\n"
     "  --repeat N          after that run, runs N more times and prints the median and\n"
     "                      minimum latency\n"
+    "\n"
+    "With --serve, it measures kernels for `tessel tune --remote` on another machine\n"
+    "instead: requests on standard input, answers on standard output (runtime/rpc.h).\n"
     "\n"
     "Inputs not given are filled with `tessel run`'s pattern: element i of a float input is\n"
     "((i mod 97) - 48) / 64, of an integer input i mod 7, of a bool input i mod 2.\n";
@@ -38,6 +43,7 @@ typedef struct runner_options {
   const char *artifact, *output_dir;
   runner_input *inputs;
   int num_inputs, threads, repeat;
+  bool serve;
 } runner_options;
 
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *format, ...) {
@@ -81,6 +87,8 @@ static int parse_arguments(int argc, char **argv, runner_options *options) {
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       fputs(usage, stdout);
       exit(0);
+    } else if (strcmp(arg, "--serve") == 0) {
+      options->serve = true;
     } else if (strcmp(arg, "--input") == 0 || strcmp(arg, "--output-dir") == 0 ||
                strcmp(arg, "--threads") == 0 || strcmp(arg, "--repeat") == 0) {
       if (!value) return usage_error("%s needs a value", arg);
@@ -108,7 +116,9 @@ static int parse_arguments(int argc, char **argv, runner_options *options) {
       options->artifact = arg;
     }
   }
-  if (!options->artifact) return usage_error("no artifact given");
+  if (options->serve && (options->artifact || options->num_inputs || options->repeat))
+    return usage_error("--serve takes no artifact, --input or --repeat");
+  if (!options->artifact && !options->serve) return usage_error("no artifact given");
   return 0;
 }
 
@@ -234,6 +244,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tessel-runner: error: cannot use %d threads\n", options.threads);
     free(options.inputs);
     return 2;
+  }
+  if (options.serve) {
+    free(options.inputs);
+    return tsl_rpc_serve(stdin, stdout);
   }
   tsl_error error;
   tsl_model *model;

@@ -20,7 +20,8 @@ const tsl_command tsl_command_tune = {
     .name = "tune",
     .summary = "measure schedules of a model's kernels here and keep the best as tuning records",
     .usage =
-        "usage: tessel tune MODEL [--records DB] [--target T] [--trials N]\n"
+        "usage: tessel tune MODEL [--records DB] [--target T] [--remote COMMAND]\n"
+        "                   [--trials N]\n"
         "                   [--time-budget DURATION]\n"
         "                   [--search evolutionary|random] [--seed N] [--timeout D]\n"
         "                   [--jobs N]\n"
@@ -28,15 +29,18 @@ const tsl_command tsl_command_tune = {
         "                   [-O0..3]\n"
         "                   [--disable-pass NAME]...\n"
         "\n"
-        "Measures schedules of MODEL's distinct kernels on this machine, each in a worker\n"
-        "process, and adds them to the tuning records (docs/tuning.md), committing every\n"
+        "Measures schedules of MODEL's distinct kernels on this machine (or a board), each in\n"
+        "a worker process, and adds them to the tuning records (docs/tuning.md), committing every\n"
         "batch: a killed run loses at most the batch being measured, and the same command\n"
         "again continues. `compile`, `run` and `bench` then take each kernel's best record.\n"
         "\n"
         "  --records DB         the database (default: the user's, $TESSEL_RECORDS or\n"
         "                       ~/.local/share/tessel/records.db; created when missing)\n"
         "  --target T           as for compile; it must be this machine (default llvm), where\n"
-        "                       the candidates run\n"
+        "                       the candidates run, unless --remote names another\n"
+        "  --remote COMMAND     run the candidates on a board: COMMAND, run by /bin/sh, starts\n"
+        "                       `tessel-runner --serve` there (e.g. 'ssh board tessel-runner\n"
+        "                       --serve'); they are built here for --target, the board's\n"
         "  --trials N           measured candidates for the model on this machine, counted in\n"
         "                       the database (default 200)\n"
         "  --time-budget D      stop after D (90s, 20m, 2h), whatever the trials\n"
@@ -107,7 +111,8 @@ static int run(int argc, char **argv) {
     } else if (strcmp(arg, "--trials") == 0 || strcmp(arg, "--time-budget") == 0 ||
                strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0 ||
                strcmp(arg, "--timeout") == 0 || strcmp(arg, "--report") == 0 ||
-               strcmp(arg, "--target") == 0 || strcmp(arg, "--jobs") == 0) {
+               strcmp(arg, "--target") == 0 || strcmp(arg, "--jobs") == 0 ||
+               strcmp(arg, "--remote") == 0) {
       if (!value) return cli_usage_error(&tsl_command_tune, "%s needs a value", arg);
       i++;
       char *end;
@@ -126,6 +131,8 @@ static int run(int argc, char **argv) {
         report = value;
       } else if (strcmp(arg, "--target") == 0) {
         target_text = value;
+      } else if (strcmp(arg, "--remote") == 0) {
+        options.measure.remote = value;
       } else if (strcmp(arg, "--timeout") == 0) {
         options.measure.timeout = parse_duration(value);
         if (options.measure.timeout < 0)
@@ -175,12 +182,15 @@ static int run(int argc, char **argv) {
   tsl_onnx_options import = {.note = cli_note};
   int status = 0;
   if (tsl_target_parse(target_text, &target, &error) || tsl_llvm_complete_target(&target, &error) ||
-      tsl_tune_check_target(&target, &error) || tsl_import_onnx(model, &import, &graph, &error) ||
+      tsl_tune_check_target(&target, options.measure.remote, &error) ||
+      tsl_import_onnx(model, &import, &graph, &error) ||
       tsl_optimize(graph, &target, &compile, &optimized, &error) ||
       tsl_lower(optimized, &lowered, &error)) {
     status = cli_report(&error);
   } else {
-    printf("%s: tuning %d kernels on %s -> %s\n", model, lowered->num_funcs, target.cpu,
+    printf("%s: tuning %d kernels on %s%s%s%s -> %s\n", model, lowered->num_funcs, target.cpu,
+           options.measure.remote ? " (remote: " : "",
+           options.measure.remote ? options.measure.remote : "", options.measure.remote ? ")" : "",
            options.records);
     fflush(stdout);
     tsl_status tuned = tsl_tune(lowered->funcs, lowered->num_funcs, &target, &options, &error);

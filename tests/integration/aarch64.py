@@ -9,7 +9,9 @@ MatMul) and SqueezeNet (tools/models/generate.py) with
 --target "llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a72", runs each artifact with the
 cross-built runner under qemu-aarch64-static, and compares every output with a reference we did
 not compute: the case's expected output, or ONNX Runtime on the host for SqueezeNet and for the
-Gemm run on the runner's fixed input pattern. The relative L2 error must stay within 1e-5
+Gemm run on the runner's fixed input pattern. Then tunes a convolution with the board's runner
+as the remote measurer (`tessel tune --remote`, `tessel-runner --serve`) and checks its records
+and the artifact compiled with them. The relative L2 error must stay within 1e-5
 (float32 with another summation order and FMA is ~1e-7 here; a wrong kernel is ~1).
 
 Exits 77 (skipped) when the cross compiler, the aarch64 C library or qemu is missing;
@@ -17,8 +19,11 @@ tools/setup.sh installs them.
 """
 
 import argparse
+import json
+import os
 import pathlib
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -108,11 +113,18 @@ def graph_inputs(model):
 
 
 def conformance_case(args, runner, work, folder, case):
+    case_work = work / case
+    case_work.mkdir(exist_ok=True)
+    artifact = case_work / "model.so"
+    compile_for_aarch64(args, args.onnx_tests / folder / case / "model.onnx", artifact)
+    return run_case(args, runner, case_work, folder, case, artifact)
+
+
+def run_case(args, runner, case_work, folder, case, artifact):
+    """Runs the case's artifact on its inputs and compares with its expected outputs."""
     directory = args.onnx_tests / folder / case
     model = onnx.load(str(directory / "model.onnx"))
     data = directory / "test_data_set_0"
-    case_work = work / case
-    case_work.mkdir(exist_ok=True)
     inputs = {}
     for index, value in enumerate(graph_inputs(model)):
         tensor = onnx.TensorProto()
@@ -124,8 +136,6 @@ def conformance_case(args, runner, work, folder, case):
         tensor = onnx.TensorProto()
         tensor.ParseFromString((data / f"output_{index}.pb").read_bytes())
         expected[value.name] = numpy_helper.to_array(tensor)
-    artifact = case_work / "model.so"
-    compile_for_aarch64(args, directory / "model.onnx", artifact)
     run_on_board(runner, artifact, inputs, case_work / "outputs")
     return check_outputs(f"{folder}/{case}", case_work / "outputs", expected)
 
@@ -181,6 +191,50 @@ def squeezenet_case(args, runner, work):
     return check_outputs("squeezenet", case_work / "outputs", expected)
 
 
+def remote_tuning_case(args, runner, work):
+    """`tessel tune --remote`: kernels built here for aarch64, run, checked and timed by the
+    cross-built runner (`--serve`) under qemu, which stands for the board. Faults injected on
+    the 3rd and 5th candidates (a wrong output, a worker killed with its connection) must be
+    recorded as such; the records must be for the board's target only, and compiling with them
+    must still compute the case's expected output."""
+    folder, case = "pytorch-converted", "test_Conv2d"
+    model_path = args.onnx_tests / folder / case / "model.onnx"
+    case_work = work / "remote-tuning"
+    shutil.rmtree(case_work, ignore_errors=True)
+    case_work.mkdir()
+    records = case_work / "records.db"
+    remote = " ".join(shlex.quote(str(part)) for part in (QEMU, "-L", SYSROOT, runner, "--serve"))
+    environment = dict(os.environ, TESSEL_MEASURE_FAULTS="wrong@3,crash@5")
+    stdout = run([args.tessel, "tune", model_path, "--records", records, "--target", TARGET,
+                  "--remote", remote, "--trials", "24", "--jobs", "2", "--timeout", "60s"],
+                 env=environment, capture_output=True, text=True).stdout
+    print(stdout.strip())
+    failures = []
+    exported = run([args.tessel, "db", "export", records], capture_output=True, text=True).stdout
+    rows = [json.loads(line) for line in exported.splitlines()]
+    errors = sorted(row["error"] for row in rows if row["error"])
+    timed = [row for row in rows if not row["error"]]
+    print(f"remote tuning: {len(rows)} records, errors {errors}")
+    if len(rows) != 24:
+        failures.append(f"remote tuning kept {len(rows)} records, not the 24 trials asked for")
+    if errors != ["run", "wrong"]:
+        failures.append(f"remote tuning recorded the errors {errors}, not one run and one wrong")
+    if not all(row["target"] == TARGET and row["seconds"] > 0 for row in timed):
+        failures.append("a remote record is not a timing on " + TARGET)
+    leftover = subprocess.run(["pgrep", "-f", f"{runner} --serve"], capture_output=True,
+                              text=True).stdout.split()
+    if leftover:
+        failures.append(f"board servers left running: {leftover}")
+    artifact = case_work / "model.so"
+    compiled = run([args.tessel, "compile", model_path, "-o", artifact, "--target", TARGET,
+                    "--records", records], capture_output=True, text=True).stdout
+    print(compiled.strip())
+    if not re.search(r"(\d+) of \1 kernels from tuning records", compiled):
+        failures.append(f"the compile did not take every kernel from the records: {compiled!r}")
+    failures += run_case(args, runner, case_work, folder, case, artifact)
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     for name in ("--tessel", "--root", "--onnx-tests", "--work-dir", "--meson", "--ninja"):
@@ -206,6 +260,7 @@ def main():
         failures += conformance_case(args, runner, work, folder, case)
     failures += pattern_case(args, runner, work)
     failures += squeezenet_case(args, runner, work)
+    failures += remote_tuning_case(args, runner, work)
     if failures:
         print("\n".join(f"FAIL {failure}" for failure in failures))
         return 1
