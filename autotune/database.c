@@ -14,7 +14,7 @@
 #include "tessel/runtime.h"
 
 /* Bumped when the schema changes; an older database is upgraded when opened. */
-enum { SCHEMA_VERSION = 2, BUSY_TIMEOUT_MS = 30000 };
+enum { SCHEMA_VERSION = 3, BUSY_TIMEOUT_MS = 30000 };
 
 /* Bumped when lowering changes the text of a workload without changing what it computes in a
  * way traces would notice; it is hashed with the text. */
@@ -61,6 +61,14 @@ static const char SCHEMA[] =
     "  kernel TEXT NOT NULL,         -- the first kernel of the model with the workload\n"
     "  occurrences INTEGER NOT NULL,\n"
     "  PRIMARY KEY (model, workload)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS model_checks (   -- records timed inside a model (schema 3)\n"
+    "  record INTEGER PRIMARY KEY REFERENCES records (id) ON DELETE CASCADE,\n"
+    "  model TEXT NOT NULL,\n"
+    "  seconds REAL NOT NULL,         -- the kernel's time in the model with the record\n"
+    "  default_seconds REAL NOT NULL, -- and with the default schedule, in the same runs\n"
+    "  slower INTEGER NOT NULL,       -- 1: set aside, compiles take the next record\n"
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n"
     ");\n";
 
 /* ---- keys -------------------------------------------------------------------------------- */
@@ -309,26 +317,55 @@ static sqlite3_stmt *prepare(tsl_db *db, const char *sql, int count, ...) {
   return query;
 }
 
-tsl_status tsl_db_best(tsl_db *db, const char *workload, const char *target, char **trace,
-                       double *seconds, tsl_error *error) {
-  *trace = NULL;
+tsl_status tsl_db_best_id(tsl_db *db, const char *workload, const char *target, long long *id,
+                          char **trace, double *seconds, tsl_error *error) {
+  if (trace) *trace = NULL;
+  *id = 0;
   sqlite3_stmt *query;
   query = prepare(db,
-                  "SELECT r.trace, r.seconds FROM records r JOIN workloads w ON w.id = "
+                  "SELECT r.id, r.trace, r.seconds, EXISTS (SELECT 1 FROM model_checks c WHERE "
+                  "c.record = r.id AND c.slower) FROM records r JOIN workloads w ON w.id = "
                   "r.workload JOIN targets t ON t.id = r.target WHERE w.key = ?1 AND "
                   "t.key = ?2 AND r.error IS NULL AND r.seconds IS NOT NULL ORDER BY "
                   "r.seconds, r.id LIMIT 1",
                   2, workload, target);
   if (!query) return sqlite_fail(db, error, "reading records");
   int step = sqlite3_step(query);
-  if (step == SQLITE_ROW) {
-    *trace = strdup((const char *)sqlite3_column_text(query, 0));
-    TSL_CHECK_ALLOC(*trace);
-    if (seconds) *seconds = sqlite3_column_double(query, 1);
+  if (step == SQLITE_ROW && !sqlite3_column_int(query, 3)) {
+    *id = sqlite3_column_int64(query, 0);
+    if (trace) {
+      *trace = strdup((const char *)sqlite3_column_text(query, 1));
+      TSL_CHECK_ALLOC(*trace);
+    }
+    if (seconds) *seconds = sqlite3_column_double(query, 2);
   }
   sqlite3_finalize(query);
   if (step != SQLITE_ROW && step != SQLITE_DONE) return sqlite_fail(db, error, "reading records");
   return TSL_OK;
+}
+
+tsl_status tsl_db_best(tsl_db *db, const char *workload, const char *target, char **trace,
+                       double *seconds, tsl_error *error) {
+  long long id;
+  return tsl_db_best_id(db, workload, target, &id, trace, seconds, error);
+}
+
+tsl_status tsl_db_add_model_check(tsl_db *db, long long record, const char *model, double seconds,
+                                  double default_seconds, bool slower, tsl_error *error) {
+  sqlite3_stmt *query;
+  if (sqlite3_prepare_v2(db->sqlite,
+                         "INSERT OR REPLACE INTO model_checks (record, model, seconds, "
+                         "default_seconds, slower) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         -1, &query, NULL) != SQLITE_OK)
+    return sqlite_fail(db, error, "writing a model check");
+  sqlite3_bind_int64(query, 1, record);
+  sqlite3_bind_text(query, 2, model, -1, SQLITE_STATIC);
+  sqlite3_bind_double(query, 3, seconds);
+  sqlite3_bind_double(query, 4, default_seconds);
+  sqlite3_bind_int(query, 5, slower);
+  int step = sqlite3_step(query);
+  sqlite3_finalize(query);
+  return step == SQLITE_DONE ? TSL_OK : sqlite_fail(db, error, "writing a model check");
 }
 
 tsl_status tsl_db_count(tsl_db *db, const char *workload, const char *target, long long *count,
@@ -415,7 +452,8 @@ tsl_status tsl_db_fastest(tsl_db *db, const char *workload, int count,
   sqlite3_stmt *query;
   query = prepare(db,
                   "SELECT w.key, t.key, ranked.rank, ranked.seconds, ranked.build_seconds, "
-                  "ranked.trial, ranked.trials, ranked.created FROM (SELECT *, row_number() "
+                  "ranked.trial, ranked.trials, ranked.created, (SELECT slower FROM "
+                  "model_checks c WHERE c.record = ranked.id) FROM (SELECT *, row_number() "
                   "OVER (PARTITION BY workload, target ORDER BY seconds, id) AS rank FROM "
                   "(SELECT *, row_number() OVER task_order AS trial, count(*) OVER task AS "
                   "trials FROM records WINDOW task AS (PARTITION BY workload, target), "
@@ -438,6 +476,9 @@ tsl_status tsl_db_fastest(tsl_db *db, const char *workload, int count,
         .trial = sqlite3_column_int64(query, 5),
         .trials = sqlite3_column_int64(query, 6),
         .created = (const char *)sqlite3_column_text(query, 7),
+        .model_check = sqlite3_column_type(query, 8) == SQLITE_NULL ? NULL
+                       : sqlite3_column_int(query, 8)               ? "set aside"
+                                                                    : "kept",
     };
     each(&record, context);
   }

@@ -56,9 +56,21 @@ typedef struct tsl_record {
 tsl_status tsl_db_add(tsl_db *db, int count, const tsl_record *records, tsl_error *error);
 
 /* The fastest working record of `workload` on `target`: its trace (malloc'd) and time. *trace
- * is NULL when there is none. */
+ * is NULL when there is none, or when a model check set that record aside (it ran slower
+ * inside a model than the default schedule, which is then the better choice); a faster record
+ * measured later is the best again. */
 tsl_status tsl_db_best(tsl_db *db, const char *workload, const char *target, char **trace,
                        double *seconds, tsl_error *error);
+
+/* The same, with the record's id (0 when there is none); trace and seconds may be NULL. */
+tsl_status tsl_db_best_id(tsl_db *db, const char *workload, const char *target, long long *id,
+                          char **trace, double *seconds, tsl_error *error);
+
+/* Keeps what a model check measured of a record: the kernel's time inside the model with the
+ * record's schedule and with the default schedule, taken in the same runs. While a record
+ * `slower` there is its workload's fastest, compiles take the default schedule (tsl_db_best). */
+tsl_status tsl_db_add_model_check(tsl_db *db, long long record, const char *model, double seconds,
+                                  double default_seconds, bool slower, tsl_error *error);
 
 /* How many records the database holds for `workload` on `target` (NULL: any). */
 tsl_status tsl_db_count(tsl_db *db, const char *workload, const char *target, long long *count,
@@ -92,6 +104,7 @@ typedef struct tsl_db_ranked {
   long long trial, trials; /* it was the trial-th record of the workload on the target, of so
                             * many now */
   const char *created;     /* when it was measured, "YYYY-MM-DDTHH:MM:SSZ" */
+  const char *model_check; /* NULL: not checked; "kept", or "set aside" (tsl_db_best) */
 } tsl_db_ranked;
 
 /* The `count` fastest working records of each workload (only `workload`, when not NULL) on each

@@ -128,12 +128,13 @@ static int show(tsl_db *db, const char *prefix) {
 static void print_ranked(const tsl_db_ranked *record, void *context) {
   int *count = context;
   if ((*count)++ == 0)
-    printf("%-16s %4s %12s %11s %8s  %-20s  %s\n", "workload", "rank", "ms", "trial", "build s",
-           "measured", "target");
+    printf("%-16s %4s %12s %11s %8s  %-20s  %-9s  %s\n", "workload", "rank", "ms", "trial",
+           "build s", "measured", "in model", "target");
   char trial[32];
   snprintf(trial, sizeof(trial), "%lld/%lld", record->trial, record->trials);
-  printf("%-16.16s %4d %12.4f %11s %8.2f  %-20s  %s\n", record->workload, record->rank,
-         record->seconds * 1e3, trial, record->build_seconds, record->created, record->target);
+  printf("%-16.16s %4d %12.4f %11s %8.2f  %-20s  %-9s  %s\n", record->workload, record->rank,
+         record->seconds * 1e3, trial, record->build_seconds, record->created,
+         record->model_check ? record->model_check : "-", record->target);
 }
 
 /* The `count` fastest working records of each workload, or of the one `prefix` starts. */

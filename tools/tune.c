@@ -9,12 +9,16 @@
 #include "autotune/report.h"
 #include "autotune/tune.h"
 #include "codegen/llvm/llvm.h"
+#include "driver/check.h"
 #include "passes/lower/lower.h"
 #include "tools/cli.h"
 
 static int run(int argc, char **argv);
 
 enum { MAX_JOBS = 1024 };
+
+/* Seconds of alternating runs of the model check. */
+static const double CHECK_SECONDS = 2.0;
 
 const tsl_command tsl_command_tune = {
     .name = "tune",
@@ -25,7 +29,7 @@ const tsl_command tsl_command_tune = {
         "                   [--time-budget DURATION]\n"
         "                   [--search evolutionary|random] [--seed N] [--timeout D]\n"
         "                   [--jobs N]\n"
-        "                   [--report FILE.html]\n"
+        "                   [--report FILE.html] [--no-model-check]\n"
         "                   [-O0..3]\n"
         "                   [--disable-pass NAME]...\n"
         "\n"
@@ -49,6 +53,11 @@ const tsl_command tsl_command_tune = {
         "  --seed N             the random draws' seed (default 1)\n"
         "  --report FILE.html   at the end, write the model's tuning report: its estimated\n"
         "                       latency and each kernel's best time against the trials\n"
+        "  --no-model-check     leave out the last step: the model compiled with the best\n"
+        "                       records and with the default schedules, run alternately; a\n"
+        "                       record slower inside the model than the default schedule is\n"
+        "                       set aside, and compiles take the default schedule for its\n"
+        "                       kernel (not with --remote: the board runs kernels, not models)\n"
         "  --timeout D          the time one candidate may take to build and run (default\n"
         "                       30s); one that takes longer is recorded as a timeout\n"
         "  --jobs N             candidates built at once, each by its own worker (default:\n"
@@ -98,15 +107,40 @@ static void print_progress(void *context, const tsl_tune_progress *p) {
   fflush(stdout);
 }
 
+/* The tuner's last step (driver/check.h), and its line. */
+static int check_in_model(const char *path, const tsl_graph *graph, tsl_target *target,
+                          const tsl_compile_options *compile, const char *name) {
+  tsl_records_check check;
+  tsl_error error;
+  if (tsl_check_records(graph, target, compile, name, CHECK_SECONDS, &check, &error)) {
+    tsl_error_prefix(&error, "%s: checking the records in the model: ", path);
+    return cli_report(&error);
+  }
+  if (!check.checked) return 0;
+  printf(
+      "model check: %d of %d kernels' best records timed inside the model against the "
+      "default schedules; %d set aside (slower there)\n",
+      check.checked, check.workloads, check.set_aside);
+  printf(
+      "model check: %.3f ms with the records%s, %.3f ms with the default schedules (%.3f, "
+      "medians of alternating runs)\n",
+      check.tuned_ms, check.set_aside ? " (before those were set aside)" : "", check.default_ms,
+      check.tuned_ms / check.default_ms);
+  return 0;
+}
+
 static int run(int argc, char **argv) {
   const char *model = NULL, *report = NULL, *target_text = "llvm";
+  bool model_check = true;
   tsl_compile_options compile = tsl_compile_defaults();
   tsl_tune_options options = tsl_tune_defaults();
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
     int status = 0;
-    if (strcmp(arg, "--no-records") != 0 &&
-        cli_pass_option(&tsl_command_tune, argc, argv, &i, &compile, stderr, &status)) {
+    if (strcmp(arg, "--no-model-check") == 0) {
+      model_check = false;
+    } else if (strcmp(arg, "--no-records") != 0 &&
+               cli_pass_option(&tsl_command_tune, argc, argv, &i, &compile, stderr, &status)) {
       if (status) return status;
     } else if (strcmp(arg, "--trials") == 0 || strcmp(arg, "--time-budget") == 0 ||
                strcmp(arg, "--search") == 0 || strcmp(arg, "--seed") == 0 ||
@@ -198,7 +232,10 @@ static int run(int argc, char **argv) {
     if (tuned) {
       tsl_error_prefix(&error, "%s: ", model);
       status = cli_report(&error);
-    } else if (report) {
+    } else if (model_check && !options.measure.remote) {
+      status = check_in_model(model, graph, &target, &compile, options.model);
+    }
+    if (!status && !tuned && report) {
       tsl_db *db;
       char target_key[1024];
       tsl_target_key(&target, target_key, sizeof(target_key));

@@ -161,6 +161,61 @@ START_TEST(database_keeps_records_by_task) {
 }
 END_TEST
 
+/* A record a model check found slower than the default schedule inside the model makes the
+ * compile take the default schedule while it is the fastest, not the next record; a faster one
+ * measured later is the best again. */
+START_TEST(set_aside_records_give_way_to_the_default_schedule) {
+  make_folder();
+  tsl_db *db = open_db("checks.db", true);
+  tsl_error error;
+  tsl_record records[] = {
+      {.workload = "w1",
+       .workload_text = "func 1",
+       .target = "t1",
+       .trace = "{\"slow\": 1}",
+       .seconds = 3e-3},
+      {.workload = "w1",
+       .workload_text = "func 1",
+       .target = "t1",
+       .trace = "{\"fast\": 1}",
+       .seconds = 1e-3},
+  };
+  ck_assert_int_eq(tsl_db_add(db, 2, records, &error), TSL_OK);
+  long long best;
+  char *trace;
+  ck_assert_int_eq(tsl_db_best_id(db, "w1", "t1", &best, &trace, NULL, &error), TSL_OK);
+  ck_assert_str_eq(trace, "{\"fast\": 1}");
+  free(trace);
+  /* Checked and as fast as the default inside the model: still the best. */
+  ck_assert_int_eq(tsl_db_add_model_check(db, best, "m", 1e-3, 1e-3, false, &error), TSL_OK);
+  long long again;
+  ck_assert_int_eq(tsl_db_best_id(db, "w1", "t1", &again, NULL, NULL, &error), TSL_OK);
+  ck_assert_int_eq(again, best);
+  /* Slower there: no record, though a slower one is kept. */
+  ck_assert_int_eq(tsl_db_add_model_check(db, best, "m", 2e-3, 1e-3, true, &error), TSL_OK);
+  double seconds = -1;
+  ck_assert_int_eq(tsl_db_best(db, "w1", "t1", &trace, &seconds, &error), TSL_OK);
+  ck_assert_ptr_null(trace);
+  ck_assert_int_eq(tsl_db_best_id(db, "w1", "t1", &again, NULL, NULL, &error), TSL_OK);
+  ck_assert_int_eq(again, 0);
+  /* A faster record measured later is the best again. */
+  tsl_record faster = {.workload = "w1",
+                       .workload_text = "func 1",
+                       .target = "t1",
+                       .trace = "{\"faster\": 1}",
+                       .seconds = 5e-4};
+  ck_assert_int_eq(tsl_db_add(db, 1, &faster, &error), TSL_OK);
+  ck_assert_int_eq(tsl_db_best(db, "w1", "t1", &trace, &seconds, &error), TSL_OK);
+  ck_assert_str_eq(trace, "{\"faster\": 1}");
+  free(trace);
+  /* Pruning the set-aside record takes its check with it. */
+  long long removed;
+  ck_assert_int_eq(tsl_db_prune(db, 1, &removed, &error), TSL_OK);
+  ck_assert_int_eq(removed, 2);
+  tsl_db_close(db);
+}
+END_TEST
+
 START_TEST(database_refuses_what_is_not_one) {
   make_folder();
   char path[256];
@@ -399,6 +454,7 @@ Suite *suite_records(void) {
   TCase *tc = tcase_create("records");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, database_keeps_records_by_task);
+  tcase_add_test(tc, set_aside_records_give_way_to_the_default_schedule);
   tcase_add_test(tc, database_refuses_what_is_not_one);
   tcase_add_test(tc, compile_takes_records_for_its_target);
   tcase_add_test(tc, features_see_the_schedule);

@@ -1,0 +1,225 @@
+/* Tuning records checked inside the model (check.h). */
+#include "driver/check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "autotune/database.h"
+#include "codegen/llvm/llvm.h"
+#include "ir/check.h"
+#include "passes/lower/lower.h"
+#include "runtime/timing.h"
+
+enum { MIN_RUNS = 10, MAX_RUNS = 4096 };
+
+/* A distinct kernel of the model: its workload, the record a compile takes for it, and its
+ * time in each run of the two models (the sum over the kernels that have it). */
+typedef struct workload {
+  char key[TSL_WORKLOAD_KEY_SIZE];
+  long long record; /* 0: none, the default schedule */
+  double *tuned, *fallback;
+} workload;
+
+/* A compiled model with buffers for its inputs (zeros) and outputs, and each of its calls'
+ * workload. */
+typedef struct runnable {
+  tsl_model *model;
+  void **inputs, **outputs;
+  int *call_workload;
+  int64_t *before; /* each call's profiled nanoseconds before the run */
+} runnable;
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *values, int count) {
+  qsort(values, (size_t)count, sizeof(double), compare_doubles);
+  return count ? values[count / 2] : 0;
+}
+
+static void release(runnable *r) {
+  if (!r->model) return;
+  for (int i = 0; i < tsl_model_num_inputs(r->model); i++) free(r->inputs[i]);
+  for (int i = 0; i < tsl_model_num_outputs(r->model); i++) free(r->outputs[i]);
+  free(r->inputs);
+  free(r->outputs);
+  free(r->call_workload);
+  free(r->before);
+  tsl_model_free(r->model);
+  *r = (runnable){0};
+}
+
+/* Compiles the graph (with or without the records) and maps its calls to the workloads, by the
+ * kernels' names, which do not depend on the schedules. */
+static tsl_status prepare(const tsl_graph *graph, tsl_target *target,
+                          const tsl_compile_options *options, const tsl_lowered *lowered,
+                          const int *func_workload, runnable *r, tsl_error *error) {
+  tsl_compile_options compile = *options;
+  compile.summary = NULL;
+  *r = (runnable){0};
+  TRY(tsl_compile_jit(graph, target, &compile, &r->model, error));
+  int inputs = tsl_model_num_inputs(r->model), outputs = tsl_model_num_outputs(r->model);
+  int calls = tsl_model_num_calls(r->model);
+  r->inputs = calloc((size_t)inputs + 1, sizeof(void *));
+  r->outputs = calloc((size_t)outputs + 1, sizeof(void *));
+  r->call_workload = calloc((size_t)calls + 1, sizeof(int));
+  r->before = calloc((size_t)calls + 1, sizeof(int64_t));
+  TSL_CHECK_ALLOC(r->inputs && r->outputs && r->call_workload && r->before);
+  for (int i = 0; i < inputs; i++) {
+    r->inputs[i] = calloc(tsl_tensor_info_bytes(tsl_model_input(r->model, i)) + 1, 1);
+    TSL_CHECK_ALLOC(r->inputs[i]);
+  }
+  for (int i = 0; i < outputs; i++) {
+    r->outputs[i] = calloc(tsl_tensor_info_bytes(tsl_model_output(r->model, i)) + 1, 1);
+    TSL_CHECK_ALLOC(r->outputs[i]);
+  }
+  for (int c = 0; c < calls; c++) {
+    const char *kernel = tsl_model_call_kernel(r->model, c);
+    r->call_workload[c] = -1;
+    for (int f = 0; f < lowered->num_funcs; f++) {
+      if (strcmp(lowered->funcs[f]->name, kernel) == 0) r->call_workload[c] = func_workload[f];
+    }
+  }
+  tsl_model_set_profiling(r->model, true);
+  return TSL_OK;
+}
+
+/* One run: its latency, and each workload's time in it added to times[w][run]. */
+static tsl_status run_once(runnable *r, workload *workloads, bool tuned, int run, double *latency,
+                           tsl_error *error) {
+  int calls = tsl_model_num_calls(r->model);
+  for (int c = 0; c < calls; c++) r->before[c] = tsl_model_call_nanoseconds(r->model, c);
+  double started = tsl_now_seconds();
+  TRY(tsl_model_run(r->model, (const void *const *)r->inputs, r->outputs, error));
+  *latency = tsl_now_seconds() - started;
+  for (int c = 0; c < calls; c++) {
+    if (r->call_workload[c] < 0) continue;
+    workload *w = &workloads[r->call_workload[c]];
+    double seconds = (double)(tsl_model_call_nanoseconds(r->model, c) - r->before[c]) * 1e-9;
+    (tuned ? w->tuned : w->fallback)[run] += seconds;
+  }
+  return TSL_OK;
+}
+
+/* Runs the two models alternately for `seconds` (at least MIN_RUNS each, after a warm-up);
+ * the number of runs. */
+static tsl_status alternate(runnable *tuned, runnable *fallback, workload *workloads, int count,
+                            double seconds, double *tuned_ms, double *default_ms, int *runs_out,
+                            tsl_error *error) {
+  for (int w = 0; w < count; w++) {
+    memset(workloads[w].tuned, 0, sizeof(double) * MAX_RUNS);
+    memset(workloads[w].fallback, 0, sizeof(double) * MAX_RUNS);
+  }
+  double *latencies = calloc(2 * MAX_RUNS, sizeof(double)), ignored;
+  TSL_CHECK_ALLOC(latencies);
+  tsl_status status = TSL_OK;
+  /* The warm-up's times land in slot 0, which the first counted run overwrites after a
+   * clear. */
+  for (int i = 0; i < 3 && !status; i++) {
+    status = run_once(tuned, workloads, true, 0, &ignored, error);
+    if (!status) status = run_once(fallback, workloads, false, 0, &ignored, error);
+  }
+  for (int w = 0; w < count; w++) workloads[w].tuned[0] = workloads[w].fallback[0] = 0;
+  int runs = 0;
+  double started = tsl_now_seconds();
+  while (!status && runs < MAX_RUNS && (runs < MIN_RUNS || tsl_now_seconds() - started < seconds)) {
+    status = run_once(tuned, workloads, true, runs, &latencies[runs], error);
+    if (!status)
+      status = run_once(fallback, workloads, false, runs, &latencies[MAX_RUNS + runs], error);
+    runs++;
+  }
+  *tuned_ms = median(latencies, runs) * 1e3;
+  *default_ms = median(latencies + MAX_RUNS, runs) * 1e3;
+  *runs_out = runs;
+  free(latencies);
+  return status;
+}
+
+/* The model with the records against the default schedules; each record is judged and kept
+ * in the database as checked. */
+static tsl_status judge(tsl_db *db, const char *model, runnable *tuned, runnable *fallback,
+                        workload *workloads, int count, double seconds, tsl_records_check *check,
+                        tsl_error *error) {
+  int runs;
+  TRY(alternate(tuned, fallback, workloads, count, seconds, &check->tuned_ms, &check->default_ms,
+                &runs, error));
+  for (int w = 0; w < count; w++) {
+    if (!workloads[w].record) continue;
+    double with = median(workloads[w].tuned, runs), without = median(workloads[w].fallback, runs);
+    bool slower = with > without * (1 + TSL_CHECK_MARGIN);
+    TRY(tsl_db_add_model_check(db, workloads[w].record, model, with, without, slower, error));
+    check->checked++;
+    check->set_aside += slower;
+  }
+  return TSL_OK;
+}
+
+tsl_status tsl_check_records(const tsl_graph *graph, tsl_target *target,
+                             const tsl_compile_options *options, const char *model, double seconds,
+                             tsl_records_check *check, tsl_error *error) {
+  *check = (tsl_records_check){0};
+  if (!options->records)
+    return tsl_fail(error, TSL_ERROR_INTERNAL, "a check of records needs the records");
+  TRY(tsl_llvm_complete_target(target, error));
+  /* The distinct workloads, keyed as the compile keys them: before any schedule. */
+  tsl_graph *optimized;
+  TRY(tsl_optimize(graph, target, options, &optimized, error));
+  tsl_lowered *lowered;
+  tsl_status status = tsl_lower(optimized, &lowered, error);
+  tsl_graph_free(optimized);
+  if (status) return status;
+  int *func_workload = calloc((size_t)lowered->num_funcs + 1, sizeof(int));
+  workload *workloads = calloc((size_t)lowered->num_funcs + 1, sizeof(workload));
+  TSL_CHECK_ALLOC(func_workload && workloads);
+  int count = 0;
+  for (int f = 0; f < lowered->num_funcs; f++) {
+    char key[TSL_WORKLOAD_KEY_SIZE];
+    tsl_workload_key(lowered->funcs[f], key, NULL);
+    int found = -1;
+    for (int w = 0; w < count && found < 0; w++) {
+      if (strcmp(workloads[w].key, key) == 0) found = w;
+    }
+    if (found < 0) {
+      found = count++;
+      memcpy(workloads[found].key, key, sizeof(key));
+      workloads[found].tuned = calloc(MAX_RUNS, sizeof(double));
+      workloads[found].fallback = calloc(MAX_RUNS, sizeof(double));
+      TSL_CHECK_ALLOC(workloads[found].tuned && workloads[found].fallback);
+    }
+    func_workload[f] = found;
+  }
+  check->workloads = count;
+  char target_key[1024];
+  tsl_target_key(target, target_key, sizeof(target_key));
+  tsl_db *db;
+  status = tsl_db_open(options->records, false, &db, error);
+  /* The record each workload's compile takes. */
+  bool any = false;
+  for (int w = 0; w < count && !status; w++) {
+    status =
+        tsl_db_best_id(db, workloads[w].key, target_key, &workloads[w].record, NULL, NULL, error);
+    any |= workloads[w].record != 0;
+  }
+  tsl_compile_options without = *options;
+  without.records = NULL;
+  runnable fallback = {0}, tuned = {0};
+  if (!status && any) {
+    status = prepare(graph, target, &without, lowered, func_workload, &fallback, error);
+    if (!status) status = prepare(graph, target, options, lowered, func_workload, &tuned, error);
+    if (!status)
+      status = judge(db, model, &tuned, &fallback, workloads, count, seconds, check, error);
+  }
+  release(&tuned);
+  release(&fallback);
+  tsl_db_close(db);
+  for (int w = 0; w < count; w++) {
+    free(workloads[w].tuned);
+    free(workloads[w].fallback);
+  }
+  free(workloads);
+  free(func_workload);
+  tsl_lowered_free(lowered);
+  return status;
+}
