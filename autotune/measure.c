@@ -19,6 +19,7 @@
 #include "ir/check.h"
 #include "passes/schedule/trace.h"
 #include "passes/tir/tir_passes.h"
+#include "runtime/internal.h"
 #include "runtime/npy.h"
 #include "runtime/timing.h"
 
@@ -52,6 +53,7 @@ static char *read_line(FILE *in) {
 /* The parameters' buffers: inputs filled with the same numbers for every candidate, outputs
  * cleared before every run. */
 typedef struct buffers {
+  void *arena; /* every buffer, in huge pages as a model's workspace is (tsl_alloc_large) */
   int count;
   void **data;
   size_t *bytes;
@@ -72,17 +74,23 @@ static void make_buffers(const tsl_primfunc *func, buffers *b) {
   TSL_CHECK_ALLOC(b->bytes);
   TSL_CHECK_ALLOC(b->cold);
   b->is_output = func->is_output;
+  /* Aligned to cache lines, as the runtime's buffers are: a vector load that straddles two
+   * lines would time a different kernel. */
+  size_t total = 0;
+  for (int i = 0; i < b->count; i++) {
+    b->bytes[i] = buffer_bytes(func->params[i]);
+    total += (b->bytes[i] + 64 + 63) / 64 * 64;
+  }
+  b->arena = tsl_alloc_large(total + 64);
+  TSL_CHECK_ALLOC(b->arena);
+  memset(b->arena, 0, total);
   uint64_t state = 0x9e3779b97f4a7c15ull;
+  size_t offset = 0;
   for (int i = 0; i < b->count; i++) {
     const tsl_buffer *buffer = func->params[i];
-    b->bytes[i] = buffer_bytes(buffer);
     b->cold[i] = i > 0;
-    /* Aligned to cache lines, as the runtime's buffers are: a vector load that straddles two
-     * lines would time a different kernel. */
-    size_t size = (b->bytes[i] + 64 + 63) / 64 * 64;
-    b->data[i] = aligned_alloc(64, size);
-    TSL_CHECK_ALLOC(b->data[i]);
-    memset(b->data[i], 0, size);
+    b->data[i] = (char *)b->arena + offset;
+    offset += (b->bytes[i] + 64 + 63) / 64 * 64;
     if (func->is_output[i] || buffer->dtype != TSL_DTYPE_F32) continue;
     float *values = b->data[i];
     for (size_t e = 0; e < b->bytes[i] / 4; e++) {
@@ -93,7 +101,7 @@ static void make_buffers(const tsl_primfunc *func, buffers *b) {
 }
 
 static void free_buffers(buffers *b) {
-  for (int i = 0; i < b->count; i++) free(b->data[i]);
+  free(b->arena);
   free(b->data);
   free(b->bytes);
   free(b->cold);
@@ -110,35 +118,38 @@ typedef struct compiled {
   int count;
   void **args;
   size_t *arg_bytes;
-  bool *packed;   /* per param: args[i] is the kernel's packed copy */
-  bool *unpacked; /* the opposite: args[i] is the buffer's, the same for every candidate */
+  void *packed;   /* the packed copies, in huge pages (tsl_alloc_large) */
+  bool *unpacked; /* per param: args[i] is the buffer's, the same for every candidate, not a
+                   * packed copy */
 } compiled;
 
 static void bind_arguments(const tsl_primfunc *func, const buffers *b, compiled *out) {
   out->count = b->count;
   out->args = calloc((size_t)b->count + 1, sizeof(void *));
   out->arg_bytes = calloc((size_t)b->count + 1, sizeof(size_t));
-  out->packed = calloc((size_t)b->count + 1, sizeof(bool));
   out->unpacked = calloc((size_t)b->count + 1, sizeof(bool));
-  TSL_CHECK_ALLOC(out->args && out->arg_bytes && out->packed && out->unpacked);
+  TSL_CHECK_ALLOC(out->args && out->arg_bytes && out->unpacked);
+  size_t total = 0;
+  for (int i = 0; i < b->count; i++) {
+    if (func->packing[i]) total += (buffer_bytes(func->params[i]) + 64 + 63) / 64 * 64;
+  }
+  out->packed = total ? tsl_alloc_large(total) : NULL;
+  TSL_CHECK_ALLOC(out->packed || !total);
+  size_t offset = 0;
   for (int i = 0; i < b->count; i++) {
     out->args[i] = b->data[i];
     out->arg_bytes[i] = b->bytes[i];
     out->unpacked[i] = !func->packing[i];
     if (!func->packing[i]) continue;
-    out->packed[i] = true;
     out->arg_bytes[i] = buffer_bytes(func->params[i]);
-    out->args[i] = aligned_alloc(64, (out->arg_bytes[i] + 64 + 63) / 64 * 64);
-    TSL_CHECK_ALLOC(out->args[i]);
+    out->args[i] = (char *)out->packed + offset;
+    offset += (out->arg_bytes[i] + 64 + 63) / 64 * 64;
     tsl_packing_apply(func->packing[i], tsl_dtype_size(func->params[i]->dtype), b->data[i],
                       out->args[i]);
   }
 }
 
 static void release_compiled(compiled *kernel) {
-  for (int i = 0; i < kernel->count; i++) {
-    if (kernel->packed[i]) free(kernel->args[i]);
-  }
   free(kernel->args);
   free(kernel->arg_bytes);
   free(kernel->packed);

@@ -65,10 +65,7 @@ damaged:
   return tsl_runtime_fail(error, TSL_ERROR_INPUT, "%s: the model's plan is damaged", name);
 }
 
-/* Memory for a workspace or constants: 64-byte aligned and, from 2 MiB, in huge pages (the
- * kernels sweep megabytes of it every run, and with 4 KiB pages the TLB misses cost a run up
- * to 15%, depending on where the pages fall). Freed with free(). */
-static void *alloc_large(size_t bytes) {
+void *tsl_alloc_large(size_t bytes) {
   enum { HUGE_PAGE = 2 << 20 };
   if (bytes < HUGE_PAGE) return aligned_alloc(64, (bytes + 63) / 64 * 64);
   /* Whole huge pages, aligned to one, that the kernel is asked to back with huge pages (where
@@ -98,7 +95,7 @@ tsl_status tsl_model_create(tsl_plan *plan, const void *constants, tsl_kernel_lo
    * every run, and the library's own pages (a file's, which the kernel does not back with huge
    * pages) cost TLB misses. */
   if (plan->constant_bytes >= (2 << 20)) {
-    model->constants_copy = alloc_large((size_t)plan->constant_bytes);
+    model->constants_copy = tsl_alloc_large((size_t)plan->constant_bytes);
     if (!model->constants_copy) abort();
     memcpy(model->constants_copy, constants, (size_t)plan->constant_bytes);
     model->constants = model->constants_copy;
@@ -107,7 +104,7 @@ tsl_status tsl_model_create(tsl_plan *plan, const void *constants, tsl_kernel_lo
   model->pointers = calloc((size_t)plan->num_tensors + 1, sizeof(void *));
   model->call_args = calloc((size_t)plan->num_calls + 1, sizeof(void **));
   model->nanoseconds = calloc((size_t)plan->num_calls + 1, sizeof(int64_t));
-  model->workspace = alloc_large((size_t)plan->workspace_bytes + 64);
+  model->workspace = tsl_alloc_large((size_t)plan->workspace_bytes + 64);
   if (!model->kernels || !model->pointers || !model->call_args || !model->nanoseconds ||
       !model->workspace) {
     abort();

@@ -114,7 +114,7 @@ static bool set_arg(server *s, int index, size_t size, const char *flags) {
   }
   if (s->bytes[index] != size || !s->args[index]) {
     free(s->args[index]);
-    s->args[index] = aligned_alloc(64, (size + 64) / 64 * 64);
+    s->args[index] = tsl_alloc_large(size + 64);
     s->bytes[index] = s->args[index] ? size : 0;
   }
   /* An input's bytes follow even when there is no memory for them. */
