@@ -91,6 +91,18 @@ void tsl_workload_key(const tsl_primfunc *func, char key[TSL_WORKLOAD_KEY_SIZE],
     free(body);
 }
 
+int tsl_distinct_workloads(tsl_primfunc *const *funcs, int count,
+                           char (*keys)[TSL_WORKLOAD_KEY_SIZE], int *index) {
+  int distinct = 0;
+  for (int k = 0; k < count; k++) {
+    tsl_workload_key(funcs[k], keys[k], NULL);
+    int first = 0;
+    while (strcmp(keys[first], keys[k]) != 0) first++;
+    index[k] = first == k ? distinct++ : index[first];
+  }
+  return distinct;
+}
+
 void tsl_target_key(const tsl_target *target, char *key, size_t size) {
   tsl_target_string(target, key, size);
   /* The instruction sets the schedules rely on, in a fixed order: LLVM 15 names a Zen 4 with

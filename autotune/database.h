@@ -24,6 +24,12 @@ enum { TSL_WORKLOAD_KEY_SIZE = 65 };
  * (malloc'd; it parses back to the function). */
 void tsl_workload_key(const tsl_primfunc *func, char key[TSL_WORKLOAD_KEY_SIZE], char **text);
 
+/* The distinct workloads of `count` kernels (a model's tasks): keys[k] is kernel k's key and
+ * index[k] the place of its workload among the distinct ones, numbered in the order their
+ * first kernel comes. Returns how many there are. */
+int tsl_distinct_workloads(tsl_primfunc *const *funcs, int count,
+                           char (*keys)[TSL_WORKLOAD_KEY_SIZE], int *index);
+
 /* The key of a target, which a record must match: its canonical string (tsl_target_string)
  * and the instruction sets among those the schedules rely on that it has (AVX2, FMA, AVX-512,
  * VNNI, NEON, dot product …), as "-mattr=+avx2,+fma,…". */

@@ -376,26 +376,20 @@ tsl_status tsl_tune(tsl_primfunc *const *kernels, int count, const tsl_target *t
   tsl_target_key(target, target_key, sizeof(target_key));
   /* The tasks: one per distinct workload. */
   task *tasks = calloc((size_t)count + 1, sizeof(task));
-  TSL_CHECK_ALLOC(tasks);
-  int num_tasks = 0;
+  char(*keys)[TSL_WORKLOAD_KEY_SIZE] = calloc((size_t)count + 1, sizeof(*keys));
+  int *index = calloc((size_t)count + 1, sizeof(int));
+  TSL_CHECK_ALLOC(tasks && keys && index);
+  int num_tasks = tsl_distinct_workloads(kernels, count, keys, index);
   for (int k = 0; k < count; k++) {
-    task probe = {0};
-    tsl_workload_key(kernels[k], probe.key, &probe.text);
-    int found = -1;
-    for (int i = 0; i < num_tasks && found < 0; i++) {
-      if (strcmp(tasks[i].key, probe.key) == 0) found = i;
-    }
-    if (found >= 0) {
-      tasks[found].occurrences++;
-      free(probe.text);
-      continue;
-    }
-    probe.func = kernels[k];
-    probe.occurrences = 1;
-    probe.seen = malloc(sizeof(uint64_t) * MAX_SEEN);
-    TSL_CHECK_ALLOC(probe.seen);
-    tasks[num_tasks++] = probe;
+    task *t = &tasks[index[k]];
+    if (t->occurrences++) continue;
+    tsl_workload_key(kernels[k], t->key, &t->text);
+    t->func = kernels[k];
+    t->seen = malloc(sizeof(uint64_t) * MAX_SEEN);
+    TSL_CHECK_ALLOC(t->seen);
   }
+  free(keys);
+  free(index);
   /* The model's kernels, for reports. */
   tsl_db_model_workload *listed = calloc((size_t)num_tasks + 1, sizeof(*listed));
   TSL_CHECK_ALLOC(listed);

@@ -172,24 +172,18 @@ tsl_status tsl_check_records(const tsl_graph *graph, tsl_target *target,
   if (status) return status;
   int *func_workload = calloc((size_t)lowered->num_funcs + 1, sizeof(int));
   workload *workloads = calloc((size_t)lowered->num_funcs + 1, sizeof(workload));
-  TSL_CHECK_ALLOC(func_workload && workloads);
-  int count = 0;
+  char(*keys)[TSL_WORKLOAD_KEY_SIZE] = calloc((size_t)lowered->num_funcs + 1, sizeof(*keys));
+  TSL_CHECK_ALLOC(func_workload && workloads && keys);
+  int count = tsl_distinct_workloads(lowered->funcs, lowered->num_funcs, keys, func_workload);
   for (int f = 0; f < lowered->num_funcs; f++) {
-    char key[TSL_WORKLOAD_KEY_SIZE];
-    tsl_workload_key(lowered->funcs[f], key, NULL);
-    int found = -1;
-    for (int w = 0; w < count && found < 0; w++) {
-      if (strcmp(workloads[w].key, key) == 0) found = w;
-    }
-    if (found < 0) {
-      found = count++;
-      memcpy(workloads[found].key, key, sizeof(key));
-      workloads[found].tuned = calloc(MAX_RUNS, sizeof(double));
-      workloads[found].fallback = calloc(MAX_RUNS, sizeof(double));
-      TSL_CHECK_ALLOC(workloads[found].tuned && workloads[found].fallback);
-    }
-    func_workload[f] = found;
+    workload *w = &workloads[func_workload[f]];
+    if (w->tuned) continue;
+    memcpy(w->key, keys[f], sizeof(keys[f]));
+    w->tuned = calloc(MAX_RUNS, sizeof(double));
+    w->fallback = calloc(MAX_RUNS, sizeof(double));
+    TSL_CHECK_ALLOC(w->tuned && w->fallback);
   }
+  free(keys);
   check->workloads = count;
   char target_key[1024];
   tsl_target_key(target, target_key, sizeof(target_key));

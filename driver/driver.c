@@ -107,24 +107,22 @@ static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *targe
   char target_key[1024];
   tsl_target_key(target, target_key, sizeof(target_key));
   char(*keys)[TSL_WORKLOAD_KEY_SIZE] = calloc((size_t)lowered->num_funcs + 1, sizeof(*keys));
-  TSL_CHECK_ALLOC(keys);
+  int *index = calloc((size_t)lowered->num_funcs + 1, sizeof(int));
+  TSL_CHECK_ALLOC(keys && index);
+  summary.workloads = tsl_distinct_workloads(lowered->funcs, lowered->num_funcs, keys, index);
   tsl_status status = TSL_OK;
-  for (int i = 0; i < lowered->num_funcs && !status; i++) {
-    tsl_workload_key(lowered->funcs[i], keys[i], NULL);
-    int first = 0;
-    while (strcmp(keys[first], keys[i]) != 0) first++;
+  for (int i = 0, seen = 0; i < lowered->num_funcs && !status; i++) {
     bool applied = false;
     if (records)
       status = schedule_from_records(records, keys[i], target_key, target, &lowered->funcs[i],
                                      &applied, error);
     if (!applied) tsl_default_schedule(lowered->funcs[i], target);
     tsl_tir_lower(lowered->funcs[i]);
-    if (first == i) {
-      summary.workloads++;
-      summary.from_records += applied;
-    }
+    /* A workload counts once, at its first kernel. */
+    if (index[i] == seen) seen++, summary.from_records += applied;
   }
   free(keys);
+  free(index);
   tsl_db_close(records);
   if (options && options->summary) *options->summary = summary;
   return status;
