@@ -64,10 +64,10 @@ tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
 /* The best tuning record's schedule for `*func`, replayed on a copy that replaces it: true
  * when there was one and it replayed. A record that no longer replays (made by a tessel that
  * lowered the workload differently), or that packs a parameter that is not a constant here,
- * is passed over. */
+ * is passed over. With `trace`, the replayed trace as JSON. */
 static tsl_status schedule_from_records(tsl_db *records, const char *workload, const char *target,
                                         const tsl_target *machine, tsl_primfunc **func,
-                                        bool *applied, tsl_error *error) {
+                                        bool *applied, char **trace_json, tsl_error *error) {
   *applied = false;
   char *json;
   TRY(tsl_db_best(records, workload, target, &json, NULL, error));
@@ -84,6 +84,7 @@ static tsl_status schedule_from_records(tsl_db *records, const char *workload, c
      * constant. */
     for (int i = 0; i < copy->num_params && *applied; i++)
       *applied = !copy->packing[i] || copy->is_constant[i];
+    if (*applied && trace_json) *trace_json = tsl_trace_to_json(sch.trace);
     tsl_schedule_release(&sch);
     tsl_trace_free(trace);
     if (*applied) {
@@ -97,10 +98,9 @@ static tsl_status schedule_from_records(tsl_db *records, const char *workload, c
   return TSL_OK;
 }
 
-/* Each kernel's schedule: from the tuning records where they have one, the default
- * otherwise. */
-static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *target,
-                                   const tsl_compile_options *options, tsl_error *error) {
+tsl_status tsl_schedule_kernels(tsl_lowered *lowered, const tsl_target *target,
+                                const tsl_compile_options *options, char **traces,
+                                bool *from_record, tsl_error *error) {
   tsl_compile_summary summary = {.kernels = lowered->num_funcs};
   tsl_db *records = NULL;
   if (options && options->records) TRY(tsl_db_open(options->records, false, &records, error));
@@ -113,11 +113,18 @@ static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *targe
   tsl_status status = TSL_OK;
   for (int i = 0, seen = 0; i < lowered->num_funcs && !status; i++) {
     bool applied = false;
+    char **trace = traces ? &traces[i] : NULL;
     if (records)
       status = schedule_from_records(records, keys[i], target_key, target, &lowered->funcs[i],
-                                     &applied, error);
-    if (!applied) tsl_default_schedule(lowered->funcs[i], target);
-    tsl_tir_lower(lowered->funcs[i]);
+                                     &applied, trace, error);
+    if (!applied) {
+      tsl_schedule sch;
+      tsl_schedule_init(&sch, lowered->funcs[i]);
+      tsl_schedule_rules(&sch, target);
+      if (trace) *trace = tsl_trace_to_json(sch.trace);
+      tsl_schedule_release(&sch);
+    }
+    if (from_record) from_record[i] = applied;
     /* A workload counts once, at its first kernel. */
     if (index[i] == seen) seen++, summary.from_records += applied;
   }
@@ -131,7 +138,8 @@ static tsl_status schedule_kernels(tsl_lowered *lowered, const tsl_target *targe
 /* Kernels of a lowered graph into one optimised LLVM module. */
 static tsl_status generate(tsl_lowered *lowered, const tsl_target *target,
                            const tsl_compile_options *options, tsl_llvm **out, tsl_error *error) {
-  TRY(schedule_kernels(lowered, target, options, error));
+  TRY(tsl_schedule_kernels(lowered, target, options, NULL, NULL, error));
+  for (int i = 0; i < lowered->num_funcs; i++) tsl_tir_lower(lowered->funcs[i]);
   tsl_lower_pack_constants(lowered);
   tsl_llvm *llvm;
   TRY(tsl_llvm_new(target, "tessel_model", &llvm, error));

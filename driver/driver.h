@@ -7,6 +7,7 @@
 #include "ir/graph.h"
 #include "ir/target.h"
 #include "passes/graph/graph_passes.h"
+#include "passes/lower/lower.h"
 
 /* What a compile made. */
 typedef struct tsl_compile_summary {
@@ -40,6 +41,15 @@ tsl_status tsl_evaluate_graph(void *context, const tsl_graph *graph, tsl_tensor_
 tsl_status tsl_optimize(const tsl_graph *graph, const tsl_target *target,
                         const tsl_compile_options *options, tsl_graph **optimized,
                         tsl_error *error);
+
+/* Schedules each kernel of a lowered graph (tsl_lower) for the target, as the compile
+ * functions below do before code generation: by the best tuning record of its workload in
+ * options->records where there is one that replays, by the default rules otherwise. Fills
+ * options->summary. Where not NULL, `traces[i]` gets kernel i's trace as JSON (the caller frees
+ * each) and `from_record[i]` whether it came from a record. */
+tsl_status tsl_schedule_kernels(tsl_lowered *lowered, const tsl_target *target,
+                                const tsl_compile_options *options, char **traces,
+                                bool *from_record, tsl_error *error);
 
 /* Compiles into this process. The target must be the host. */
 tsl_status tsl_compile_jit(const tsl_graph *graph, tsl_target *target,

@@ -10,6 +10,7 @@
 #include "passes/lower/lower.h"
 #include "passes/schedule/schedule.h"
 #include "autotune/database.h"
+#include "ir/check.h"
 #include "passes/schedule/trace.h"
 #include "tools/cli.h"
 
@@ -27,10 +28,12 @@ const tsl_command tsl_command_inspect = {
         "\n"
         "  --ir fused          print the graph after the graph passes instead: each fused\n"
         "                      kernel is a block `kernel N { ... }`\n"
-        "  --ir tir            print each kernel's TIR as its default schedule leaves it for\n"
-        "                      this machine (docs/tir.md)\n"
-        "  --ir trace          print the trace of each kernel's default schedule (JSON,\n"
-        "                      docs/tir.md), with the kernel's workload key\n"
+        "  --ir tir            print each kernel's TIR as `compile` schedules it for this\n"
+        "                      machine: by the tuning records (--records) where they have\n"
+        "                      a schedule, else by the default rules (docs/tir.md)\n"
+        "  --ir trace          print the trace of each kernel's schedule (JSON, docs/tir.md),\n"
+        "                      after a line with the kernel's workload key and whether the\n"
+        "                      schedule came from a tuning record\n"
         "  --stats             print statistics instead: nodes per operator, parameters,\n"
         "                      weight bytes, multiply-accumulates, inputs and outputs, and\n"
         "                      the kernels the model compiles to at the opt level\n"
@@ -166,26 +169,48 @@ static void print_stats_text(const char *path, const tsl_graph *graph, int kerne
   free(counts);
 }
 
-/* Every kernel's PrimFunc, lowered and scheduled by the default rules for the target; or,
- * with `traces`, the trace of that schedule under a line naming the kernel and its workload. */
-static int print_kernels(const tsl_graph *graph, const tsl_target *target, bool traces) {
+/* Every kernel's PrimFunc, lowered and scheduled as a compile with the same options would
+ * (by the tuning records where they have a schedule, the default rules otherwise); or, with
+ * `traces`, the trace of that schedule under a line naming the kernel, its workload and where
+ * the schedule came from. */
+static int print_kernels(const char *model, const tsl_graph *graph, const tsl_target *target,
+                         tsl_compile_options *options, bool traces) {
   tsl_error error;
   tsl_lowered *lowered;
   if (tsl_lower(graph, &lowered, &error)) return cli_report(&error);
-  for (int i = 0; i < lowered->num_funcs; i++) {
-    char key[TSL_WORKLOAD_KEY_SIZE];
-    tsl_workload_key(lowered->funcs[i], key, NULL);
-    tsl_schedule sch;
-    tsl_schedule_init(&sch, lowered->funcs[i]);
-    tsl_schedule_rules(&sch, target);
-    char *text = traces ? tsl_trace_to_json(sch.trace) : tsl_primfunc_print(lowered->funcs[i]);
-    if (traces) printf("# %s, workload %s\n", lowered->funcs[i]->name, key);
-    fputs(text, stdout);
-    free(text);
-    tsl_schedule_release(&sch);
+  int count = lowered->num_funcs;
+  char **trace = calloc((size_t)count + 1, sizeof(char *));
+  bool *from_record = calloc((size_t)count + 1, sizeof(bool));
+  TSL_CHECK_ALLOC(trace && from_record);
+  /* The workloads are the kernels as lowering makes them, before any schedule. */
+  char(*keys)[TSL_WORKLOAD_KEY_SIZE] = calloc((size_t)count + 1, sizeof(*keys));
+  TSL_CHECK_ALLOC(keys);
+  for (int i = 0; i < count; i++) tsl_workload_key(lowered->funcs[i], keys[i], NULL);
+  tsl_compile_summary summary = {0};
+  options->summary = &summary;
+  int status = 0;
+  if (tsl_schedule_kernels(lowered, target, options, trace, from_record, &error)) {
+    status = cli_report(&error);
+  } else {
+    cli_records_summary(stderr, model, options);
   }
+  for (int i = 0; i < count && !status; i++) {
+    if (traces) {
+      printf("# %s, workload %s, %s\n", lowered->funcs[i]->name, keys[i],
+             from_record[i] ? "tuning record" : "default schedule");
+      fputs(trace[i], stdout);
+    } else {
+      char *text = tsl_primfunc_print(lowered->funcs[i]);
+      fputs(text, stdout);
+      free(text);
+    }
+  }
+  for (int i = 0; i < count; i++) free(trace[i]);
+  free(trace);
+  free(from_record);
+  free(keys);
   tsl_lowered_free(lowered);
-  return 0;
+  return status;
 }
 
 static int run(int argc, char **argv) {
@@ -256,7 +281,8 @@ static int run(int argc, char **argv) {
   } else if (stats) {
     print_stats_text(path, graph, kernels, compile.passes.opt_level);
   } else if (tir) {
-    status = print_kernels(optimized, &host, trace);
+    cli_default_records(&compile);
+    status = print_kernels(path, optimized, &host, &compile, trace);
   } else if (!compile.passes.dump_after || fused) {
     char *text = tsl_graph_print(fused ? optimized : graph);
     fputs(text, stdout);

@@ -265,6 +265,42 @@ def lying_record_is_set_aside(model, work):
           f"check (of {kernels})")
 
 
+def inspect_shows_the_records(model, db):
+    """`inspect --ir trace` prints the schedules a compile takes: with the records, each
+    kernel's trace is one of its workload's records and says so; without, the default's."""
+    tuned = tessel(["inspect", model, "--ir", "trace", "--records", db])
+    default = tessel(["inspect", model, "--ir", "trace", "--no-records"])
+    if not check(tuned.returncode == 0 and default.returncode == 0,
+                 f"inspect --ir trace failed:\n{tuned.stderr}{default.stderr}"):
+        return
+    connection = sqlite3.connect(db, timeout=30)
+    stored = {}
+    for key, trace in connection.execute(
+            "SELECT w.key, r.trace FROM records r JOIN workloads w ON w.id = r.workload "
+            "WHERE r.error IS NULL"):
+        stored.setdefault(key, []).append(json.loads(trace))
+    connection.close()
+
+    def kernels(output):
+        """(workload, origin, trace) for each kernel printed."""
+        parts = re.split(r"^# (\S+), workload (\w+), (tuning record|default schedule)\n",
+                         output, flags=re.M)
+        return [(parts[i + 1], parts[i + 2], json.loads(parts[i + 3]))
+                for i in range(1, len(parts) - 3, 4)]
+
+    shown, defaults = kernels(tuned.stdout), kernels(default.stdout)
+    check(shown and len(shown) == len(defaults)
+          and all(origin == "default schedule" for _, origin, _ in defaults),
+          f"inspect --no-records printed {len(defaults)} kernels, not all default schedules:\n"
+          f"{default.stdout[:400]}")
+    from_records = [(key, trace) for key, origin, trace in shown if origin == "tuning record"]
+    check(from_records and all(trace in stored.get(key, []) for key, trace in from_records),
+          f"inspect --records printed {len(from_records)} kernels from records, not all of them "
+          f"a record of their workload:\n{tuned.stdout[:400]}")
+    check("kernels from tuning records" in tuned.stderr,
+          f"inspect --records printed no summary:\n{tuned.stderr}")
+
+
 def other_cpu():
     """An x86 CPU name unlike this machine's."""
     with open("/proc/cpuinfo") as info:
@@ -292,6 +328,7 @@ def main():
     used, kernels = used_records(tuned, db, None, work)
     check(used == kernels and used > 0,
           f"the tuned model compiled for this machine took {used} of {kernels} kernels from records")
+    inspect_shows_the_records(tuned, str(db))
     used, kernels = used_records(tuned, db, f"llvm -mcpu={other_cpu()}", work)
     check(used == 0, f"compiled for another CPU, {used} of {kernels} kernels came from records")
     used, kernels = used_records(sharing, db, None, work)
