@@ -1,7 +1,7 @@
 """Latency of tessel against ONNX Runtime on the same machine, in the same run.
 
     compare.py --tessel BUILD/tools/tessel [--models-dir models] [--threads N]
-               [--min-time SECONDS] [--records DB] [--markdown] [MODEL...]
+               [--min-time SECONDS] [--records DB] [--rounds N] [--markdown] [MODEL...]
 
 For each model (generated into the models folder when missing): ONNX Runtime's median latency
 (CPU execution provider, all graph optimisations, N intra-op threads) and `tessel bench`'s at
@@ -10,6 +10,11 @@ that load on a shared machine hits all alike. Prints the ratios tessel -O3 / ONN
 (below 1: tessel is faster) and -O3 / -O0 (what the graph passes gain). With --records, also
 tessel -O3 with the tuning records of DB, and its ratio to ONNX Runtime and to the default
 schedules. --markdown prints the table of docs/performance.md.
+
+--rounds N measures everything N times, one configuration after another in each round (each
+`tessel bench` a process of its own), and reports each configuration's median over the rounds,
+with each ratio's range over the rounds: on a shared machine one process can run in a slow
+mode for its whole life, which a single round cannot tell from a slower schedule.
 """
 
 import argparse
@@ -83,30 +88,53 @@ def main():
     parser.add_argument("--min-time", type=float, default=3.0)
     parser.add_argument("--records", type=pathlib.Path,
                         help="also measure tessel with these tuning records")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every configuration this many times, alternating")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     rows = []
     for name in args.models:
         path = args.models_dir / f"{name}.onnx"
         if not path.exists():
             generate.write_model(name, str(path))
-        ort = ort_median(path, args.threads, args.min_time)
-        tessel = tessel_median(args.tessel, path, args.threads, args.min_time, 3)
-        ort_again = ort_median(path, args.threads, args.min_time)
-        unoptimized = tessel_median(args.tessel, path, args.threads, args.min_time, 0)
-        tuned = (tessel_median(args.tessel, path, args.threads, args.min_time, 3, args.records)
-                 if args.records else None)
-        anchor = (ort + ort_again) / 2
+        rounds = []
+        for _ in range(args.rounds):
+            ort = ort_median(path, args.threads, args.min_time)
+            tessel = tessel_median(args.tessel, path, args.threads, args.min_time, 3)
+            tuned = (tessel_median(args.tessel, path, args.threads, args.min_time, 3, args.records)
+                     if args.records else None)
+            ort_again = ort_median(path, args.threads, args.min_time)
+            unoptimized = tessel_median(args.tessel, path, args.threads, args.min_time, 0)
+            rounds.append((tessel, unoptimized, (ort + ort_again) / 2, tuned, ort, ort_again))
+            if args.rounds > 1:
+                tuned_text = f", tuned {tuned:.2f}" if tuned else ""
+                print(f"  {name} round {len(rounds)}: tessel {tessel:.2f} ms (-O0 {unoptimized:.2f})"
+                      f"{tuned_text}, ONNX Runtime {ort:.2f} and {ort_again:.2f}", flush=True)
+        middle = [float(np.median([r[i] for r in rounds])) if rounds[0][i] else None
+                  for i in range(4)]
+        tessel, unoptimized, anchor, tuned = middle
         rows.append((name, tessel, unoptimized, anchor, tuned))
-        tuned_text = (f", tuned {tuned:.2f} ms (ratio {tuned / anchor:.2f}, tuned / default "
-                      f"{tuned / tessel:.2f})" if tuned else "")
+
+        def spread(numerator, denominator):
+            if args.rounds == 1:
+                return ""
+            ratios = [r[numerator] / r[denominator] for r in rounds]
+            return f" [{min(ratios):.2f}-{max(ratios):.2f}]"
+
+        tuned_text = (f", tuned {tuned:.2f} ms (ratio {tuned / anchor:.2f}{spread(3, 2)}, "
+                      f"tuned / default {tuned / tessel:.2f}{spread(3, 0)})" if tuned else "")
+        anchor_text = (f"runs {rounds[0][4]:.2f} and {rounds[0][5]:.2f}" if args.rounds == 1
+                       else f"median of {args.rounds} rounds")
         print(f"{name}: tessel {tessel:.2f} ms (-O0 {unoptimized:.2f} ms), ONNX Runtime "
-              f"{anchor:.2f} ms (runs {ort:.2f} and {ort_again:.2f}), ratio {tessel / anchor:.2f}, "
+              f"{anchor:.2f} ms ({anchor_text}), ratio {tessel / anchor:.2f}{spread(0, 2)}, "
               f"-O3 / -O0 {tessel / unoptimized:.2f}{tuned_text}", flush=True)
     if args.markdown:
+        rounds_text = f", medians of {args.rounds} rounds" if args.rounds > 1 else ""
         print(f"\nMeasured on {platform.processor() or platform.machine()}, {args.threads} threads, "
-              f"ONNX Runtime {onnxruntime.__version__}:\n")
+              f"ONNX Runtime {onnxruntime.__version__}{rounds_text}:\n")
         tuned_head = " tuned (ms) | tuned / ONNX Runtime | tuned / -O3 |" if args.records else ""
         print("| model | tessel -O3 (ms) | tessel -O0 (ms) | ONNX Runtime (ms) "
               f"| -O3 / ONNX Runtime | -O3 / -O0 |{tuned_head}")
