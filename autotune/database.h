@@ -74,7 +74,8 @@ tsl_status tsl_db_best_id(tsl_db *db, const char *workload, const char *target, 
 
 /* Keeps what a model check measured of a record: the kernel's time inside the model with the
  * record's schedule and with the default schedule, taken in the same runs. While a record
- * `slower` there is its workload's fastest, compiles take the default schedule (tsl_db_best). */
+ * the check set aside (`slower`: not faster there) is its workload's fastest, compiles take
+ * the default schedule (tsl_db_best). */
 tsl_status tsl_db_add_model_check(tsl_db *db, long long record, const char *model, double seconds,
                                   double default_seconds, bool slower, tsl_error *error);
 
