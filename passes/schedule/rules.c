@@ -309,8 +309,12 @@ static tile_factors choose_tile_factors(const tsl_target *target, const tile_pro
   if (x_tail) vector = lanes;
   int vectors_a_row = (int)((vector + lanes - 1) / lanes);
   int budget = (target && target->vector_bits >= 512 ? 24 : 12) / vectors_a_row;
-  int64_t rows =
-      divisor_at_most(problem->u_extent, budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS);
+  int64_t limit = budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS;
+  int64_t rows = divisor_at_most(problem->u_extent, limit);
+  /* An axis whose divisors within the limit are all small (13, a prime: SqueezeNet's 13×13
+   * layers) would leave a row or two a tile, each FMA waiting for the one before on its
+   * accumulator: the whole axis is one tile where the registers hold it. */
+  if (rows * 2 <= limit && problem->u_extent <= budget) rows = problem->u_extent;
   tile_factors f = {{(problem->x_extent + vector - 1) / vector, vector},
                     {problem->u_extent / rows, 1, rows},
                     x_tail};
@@ -592,9 +596,10 @@ static bool tile_reduction(tsl_schedule *sch, const tsl_target *target, nest *n)
   }
   if (tsl_schedule_split(sch, n->loops[x], 2, x_tile, x_loops, &error)) return false;
   pack_x_operand(sch, n, x, x_tile[1]);
-  if (u >= 0 && (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 3, MAX_REGISTER_ROWS, f.u,
-                                                  u_tile, &error) ||
-                 tsl_schedule_split(sch, n->loops[u], 3, u_tile, u_loops, &error)))
+  int64_t max_rows = f.u[2] > MAX_REGISTER_ROWS ? f.u[2] : MAX_REGISTER_ROWS;
+  if (u >= 0 &&
+      (tsl_schedule_sample_perfect_tile(sch, n->loops[u], 3, max_rows, f.u, u_tile, &error) ||
+       tsl_schedule_split(sch, n->loops[u], 3, u_tile, u_loops, &error)))
     TSL_UNREACHABLE();
   tsl_stmt *reduce_outer = split_reduction(sch, n);
   /* The outer spatial loops, a row block's tiles, then the reduction loops, then the tile; the
