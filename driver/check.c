@@ -8,6 +8,8 @@
 #include "codegen/llvm/llvm.h"
 #include "ir/check.h"
 #include "passes/lower/lower.h"
+#include "passes/schedule/schedule.h"
+#include "passes/schedule/trace.h"
 #include "runtime/timing.h"
 
 enum { MIN_RUNS = 10, MAX_RUNS = 4096 };
@@ -196,6 +198,31 @@ static tsl_status judge(tsl_db *db, const char *model, workload *workloads, int 
   return TSL_OK;
 }
 
+/* Whether `trace` (a record's, as JSON) is the default schedule of workload w's kernels. */
+static bool is_default_schedule(const tsl_lowered *lowered, const int *func_workload, int w,
+                                const tsl_target *target, const char *trace) {
+  int f = 0;
+  while (f < lowered->num_funcs && func_workload[f] != w) f++;
+  tsl_trace *parsed;
+  tsl_error ignored;
+  if (f == lowered->num_funcs || !trace ||
+      tsl_trace_from_json(trace, strlen(trace), "record", &parsed, &ignored))
+    return false;
+  char *record = tsl_trace_to_json(parsed);
+  tsl_trace_free(parsed);
+  tsl_primfunc *copy = tsl_primfunc_copy(lowered->funcs[f]);
+  tsl_schedule sch;
+  tsl_schedule_init(&sch, copy);
+  tsl_schedule_rules(&sch, target);
+  char *fallback = tsl_trace_to_json(sch.trace);
+  tsl_schedule_release(&sch);
+  tsl_primfunc_free(copy);
+  bool same = strcmp(record, fallback) == 0;
+  free(record);
+  free(fallback);
+  return same;
+}
+
 tsl_status tsl_check_records(const tsl_graph *graph, tsl_target *target,
                              const tsl_compile_options *options, const char *model, double seconds,
                              tsl_records_check *check, tsl_error *error) {
@@ -229,11 +256,19 @@ tsl_status tsl_check_records(const tsl_graph *graph, tsl_target *target,
   tsl_target_key(target, target_key, sizeof(target_key));
   tsl_db *db;
   status = tsl_db_open(options->records, false, &db, error);
-  /* The record each workload's compile takes. */
+  /* The record each workload's compile takes, unless it is the default schedule itself
+   * (the first candidate of every task). */
   bool any = false;
   for (int w = 0; w < count && !status; w++) {
+    char *trace = NULL;
     status =
-        tsl_db_best_id(db, workloads[w].key, target_key, &workloads[w].record, NULL, NULL, error);
+        tsl_db_best_id(db, workloads[w].key, target_key, &workloads[w].record, &trace, NULL, error);
+    if (!status && workloads[w].record &&
+        is_default_schedule(lowered, func_workload, w, target, trace)) {
+      workloads[w].record = 0;
+      check->defaults++;
+    }
+    free(trace);
     any |= workloads[w].record != 0;
   }
   double tuned_ms[TSL_CHECK_ROUNDS], default_ms[TSL_CHECK_ROUNDS];

@@ -25,7 +25,8 @@
 
 typedef struct tsl_records_check {
   int workloads; /* the model's distinct kernels */
-  int checked;   /* of those, the ones a compile took a record for, timed in the model */
+  int defaults;  /* of those, the ones whose best record is their default schedule: not timed */
+  int checked;   /* the ones a compile took another record for, timed in the model */
   int set_aside; /* of those, the records not faster there than the default schedule */
   double tuned_ms, default_ms; /* the model's median latency with the records (before the
                                 * check) and with the default schedules, in the same runs (the
