@@ -312,9 +312,12 @@ static tile_factors choose_tile_factors(const tsl_target *target, const tile_pro
   int64_t limit = budget < MAX_REGISTER_ROWS ? budget : MAX_REGISTER_ROWS;
   int64_t rows = divisor_at_most(problem->u_extent, limit);
   /* An axis whose divisors within the limit are all small (13, a prime: SqueezeNet's 13×13
-   * layers) would leave a row or two a tile, each FMA waiting for the one before on its
-   * accumulator: the whole axis is one tile where the registers hold it. */
-  if (rows * 2 <= limit && problem->u_extent <= budget) rows = problem->u_extent;
+   * layers; 26 and 52, YOLO's) would leave a row or two a tile, each FMA waiting for the one
+   * before on its accumulator: the tile takes the largest divisor the registers hold (13). */
+  if (rows * 2 <= limit) {
+    int64_t wider = divisor_at_most(problem->u_extent, budget);
+    if (wider > rows) rows = wider;
+  }
   tile_factors f = {{(problem->x_extent + vector - 1) / vector, vector},
                     {problem->u_extent / rows, 1, rows},
                     x_tail};
