@@ -29,8 +29,8 @@ typedef struct tsl_records_check {
   int checked;   /* the ones a compile took another record for, timed in the model */
   int set_aside; /* of those, the records not faster there than the default schedule */
   double tuned_ms, default_ms; /* the model's median latency with the records (before the
-                                * check) and with the default schedules, in the same runs (the
-                                * middle round's) */
+                                * check) and with the default schedules, in the same runs (medians
+                                * over the rounds) */
 } tsl_records_check;
 
 /* Checks the records of options->records for the graph on the target (the host), with at least

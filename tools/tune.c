@@ -118,13 +118,14 @@ static int check_in_model(const char *path, const tsl_graph *graph, tsl_target *
   }
   if (!check.checked) {
     if (check.defaults)
-      printf("model check: the best record of each kernel is its default schedule\n");
+      printf(
+          "model check: the best records are the default schedules themselves; nothing to time\n");
     return 0;
   }
   printf(
       "model check: %d of %d kernels' best records timed inside the model against the "
-      "default schedules (%d are that already); %d set aside (not faster "
-      "there)\n",
+      "default schedules (%d more are the default schedule itself); %d set aside (not "
+      "faster there)\n",
       check.checked, check.workloads, check.defaults, check.set_aside);
   printf(
       "model check: %.3f ms with the records%s, %.3f ms with the default schedules (%.3f, "
