@@ -13,8 +13,9 @@ schedules. --markdown prints the table of docs/performance.md.
 
 --rounds N measures everything N times, one configuration after another in each round (each
 `tessel bench` a process of its own), and reports each configuration's median over the rounds,
-with each ratio's range over the rounds: on a shared machine one process can run in a slow
-mode for its whole life, which a single round cannot tell from a slower schedule.
+with each ratio's range over the rounds (in the table too): on a shared machine one process
+can run in a slow mode for its whole life, which a single round cannot tell from a slower
+schedule.
 """
 
 import argparse
@@ -116,7 +117,6 @@ def main():
         middle = [float(np.median([r[i] for r in rounds])) if rounds[0][i] else None
                   for i in range(4)]
         tessel, unoptimized, anchor, tuned = middle
-        rows.append((name, tessel, unoptimized, anchor, tuned))
 
         def spread(numerator, denominator):
             if args.rounds == 1:
@@ -131,6 +131,8 @@ def main():
         print(f"{name}: tessel {tessel:.2f} ms (-O0 {unoptimized:.2f} ms), ONNX Runtime "
               f"{anchor:.2f} ms ({anchor_text}), ratio {tessel / anchor:.2f}{spread(0, 2)}, "
               f"-O3 / -O0 {tessel / unoptimized:.2f}{tuned_text}", flush=True)
+        rows.append((name, tessel, unoptimized, anchor, tuned,
+                     [spread(0, 2), spread(3, 2) if tuned else "", spread(3, 0) if tuned else ""]))
     if args.markdown:
         rounds_text = f", medians of {args.rounds} rounds" if args.rounds > 1 else ""
         print(f"\nMeasured on {platform.processor() or platform.machine()}, {args.threads} threads, "
@@ -139,11 +141,11 @@ def main():
         print("| model | tessel -O3 (ms) | tessel -O0 (ms) | ONNX Runtime (ms) "
               f"| -O3 / ONNX Runtime | -O3 / -O0 |{tuned_head}")
         print("|---|---|---|---|---|---|" + ("---|---|---|" if args.records else ""))
-        for name, tessel, unoptimized, anchor, tuned in rows:
-            tuned_cells = (f" {tuned:.2f} | {tuned / anchor:.2f} | {tuned / tessel:.2f} |"
-                           if tuned else "")
+        for name, tessel, unoptimized, anchor, tuned, ranges in rows:
+            tuned_cells = (f" {tuned:.2f} | {tuned / anchor:.2f}{ranges[1]} | "
+                           f"{tuned / tessel:.2f}{ranges[2]} |" if tuned else "")
             print(f"| {name} | {tessel:.2f} | {unoptimized:.2f} | {anchor:.2f} "
-                  f"| {tessel / anchor:.2f} | {tessel / unoptimized:.2f} |{tuned_cells}")
+                  f"| {tessel / anchor:.2f}{ranges[0]} | {tessel / unoptimized:.2f} |{tuned_cells}")
     return 0
 
 
