@@ -55,15 +55,13 @@ static void release(runnable *r) {
   *r = (runnable){0};
 }
 
-/* Compiles the graph (with or without the records) and maps its calls to the workloads, by the
- * kernels' names, which do not depend on the schedules. */
+/* Compiles the graph (with or without the records) and maps its calls to the workloads (when
+ * `lowered` is given), by the kernels' names, which do not depend on the schedules. */
 static tsl_status prepare(const tsl_graph *graph, tsl_target *target,
                           const tsl_compile_options *options, const tsl_lowered *lowered,
                           const int *func_workload, runnable *r, tsl_error *error) {
-  tsl_compile_options compile = *options;
-  compile.summary = NULL;
   *r = (runnable){0};
-  TRY(tsl_compile_jit(graph, target, &compile, &r->model, error));
+  TRY(tsl_compile_jit(graph, target, options, &r->model, error));
   int inputs = tsl_model_num_inputs(r->model), outputs = tsl_model_num_outputs(r->model);
   int calls = tsl_model_num_calls(r->model);
   r->inputs = calloc((size_t)inputs + 1, sizeof(void *));
@@ -82,7 +80,7 @@ static tsl_status prepare(const tsl_graph *graph, tsl_target *target,
   for (int c = 0; c < calls; c++) {
     const char *kernel = tsl_model_call_kernel(r->model, c);
     r->call_workload[c] = -1;
-    for (int f = 0; f < lowered->num_funcs; f++) {
+    for (int f = 0; lowered && f < lowered->num_funcs; f++) {
       if (strcmp(lowered->funcs[f]->name, kernel) == 0) r->call_workload[c] = func_workload[f];
     }
   }
@@ -151,6 +149,7 @@ static tsl_status check_round(const tsl_graph *graph, tsl_target *target,
                               tsl_error *error) {
   tsl_compile_options without = *options;
   without.records = NULL;
+  without.summary = NULL;
   runnable fallback = {0}, tuned = {0};
   int runs = 0;
   tsl_status status = prepare(graph, target, &without, lowered, func_workload, &fallback, error);
@@ -290,4 +289,21 @@ tsl_status tsl_check_records(const tsl_graph *graph, tsl_target *target,
   free(func_workload);
   tsl_lowered_free(lowered);
   return status;
+}
+
+tsl_status tsl_compare_records(const tsl_graph *graph, tsl_target *target,
+                               const tsl_compile_options *options, int rounds, double seconds,
+                               tsl_records_comparison *comparison, tsl_error *error) {
+  *comparison = (tsl_records_comparison){0};
+  if (rounds < 1 || rounds > TSL_COMPARE_MAX_ROUNDS)
+    return tsl_fail(error, TSL_ERROR_INPUT, "a comparison takes 1 to %d rounds, not %d",
+                    TSL_COMPARE_MAX_ROUNDS, rounds);
+  TRY(tsl_llvm_complete_target(target, error));
+  for (int round = 0; round < rounds; round++) {
+    /* No workloads: only the two models' latencies are wanted. */
+    TRY(check_round(graph, target, options, NULL, NULL, NULL, 0, round, seconds,
+                    &comparison->tuned_ms[round], &comparison->default_ms[round], error));
+    comparison->rounds++;
+  }
+  return TSL_OK;
 }

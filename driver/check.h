@@ -39,4 +39,21 @@ tsl_status tsl_check_records(const tsl_graph *graph, tsl_target *target,
                              const tsl_compile_options *options, const char *model, double seconds,
                              tsl_records_check *check, tsl_error *error);
 
+/* The model with its tuning records, as a compile takes them (options->records; set-aside
+ * records excluded), against the same model with the default schedules, both in this process,
+ * so that what slows or speeds a whole process slows or speeds both (`tessel bench
+ * --against-defaults`): `rounds` rounds, each compiling the two afresh and running them
+ * alternately for at least `seconds`; each round's median latencies. options->summary, when
+ * set, says how many kernels came from the records. */
+enum { TSL_COMPARE_MAX_ROUNDS = 64 };
+
+typedef struct tsl_records_comparison {
+  int rounds;
+  double tuned_ms[TSL_COMPARE_MAX_ROUNDS], default_ms[TSL_COMPARE_MAX_ROUNDS];
+} tsl_records_comparison;
+
+tsl_status tsl_compare_records(const tsl_graph *graph, tsl_target *target,
+                               const tsl_compile_options *options, int rounds, double seconds,
+                               tsl_records_comparison *comparison, tsl_error *error);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/check.h"
 #include "ir/type.h"
 #include "tools/cli.h"
 #include "tools/model_io.h"
@@ -16,7 +17,8 @@ const tsl_command tsl_command_bench = {
     .summary = "measure a model's latency on this machine",
     .usage =
         "usage: tessel bench MODEL|ARTIFACT [--warmup N] [--min-time SECONDS] [--threads N]\n"
-        "                    [--json] [--profile] [--target T] [-O0..3]\n"
+        "                    [--json] [--profile] [--against-defaults [--rounds N]]\n"
+        "                    [--target T] [-O0..3] [--records DB|--no-records]\n"
         "                    [--disable-pass NAME]... [--dump-after NAME]\n"
         "\n"
         "Runs the model (compiled for this machine, or an artifact) N times to warm up\n"
@@ -25,6 +27,14 @@ const tsl_command tsl_command_bench = {
         "minimum latency. --json prints one object {median_ms, p90_ms, min_ms, runs};\n"
         "--profile adds each kernel's share of the time (with --json: \"kernels\", each\n"
         "call's {kernel, ms} per run, in the order they run).\n"
+        "\n"
+        "--against-defaults answers what tuning bought: the model is compiled twice, with\n"
+        "its tuning records and with the default schedules, and the two run alternately in\n"
+        "this process (so what slows a whole process slows both) for SECONDS; that is\n"
+        "done N times (--rounds, default 5), each time compiled afresh. It prints the\n"
+        "median latency of each and the median of the rounds' ratios, with their range\n"
+        "(--json: {tuned_ms, default_ms, ratio, ratio_min, ratio_max, rounds,\n"
+        "from_records, kernels}).\n"
         "\n" CLI_PASS_USAGE,
     .run = run,
 };
@@ -42,15 +52,15 @@ static int compare_doubles(const void *a, const void *b) {
 
 typedef struct bench_options {
   const char *model, *target;
-  int warmup, threads;
+  int warmup, threads, rounds;
   double min_time;
-  bool json, profile;
+  bool json, profile, against_defaults;
   tsl_compile_options compile;
 } bench_options;
 
 static int parse(int argc, char **argv, bench_options *options) {
-  *options = (bench_options){.target = "llvm", .warmup = 3, .min_time = 2,
-                             .compile = tsl_compile_defaults()};
+  *options = (bench_options){
+      .target = "llvm", .warmup = 3, .min_time = 2, .rounds = 5, .compile = tsl_compile_defaults()};
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
     int status = 0;
@@ -58,13 +68,18 @@ static int parse(int argc, char **argv, bench_options *options) {
       if (status) return status;
     } else if (strcmp(arg, "--json") == 0) options->json = true;
     else if (strcmp(arg, "--profile") == 0) options->profile = true;
+    else if (strcmp(arg, "--against-defaults") == 0)
+      options->against_defaults = true;
     else if (strcmp(arg, "--warmup") == 0 || strcmp(arg, "--min-time") == 0 ||
-             strcmp(arg, "--threads") == 0 || strcmp(arg, "--target") == 0) {
+             strcmp(arg, "--threads") == 0 || strcmp(arg, "--target") == 0 ||
+             strcmp(arg, "--rounds") == 0) {
       if (!value) return cli_usage_error(&tsl_command_bench, "%s needs a value", arg);
       i++;
       if (strcmp(arg, "--warmup") == 0) options->warmup = atoi(value);
       else if (strcmp(arg, "--min-time") == 0) options->min_time = atof(value);
       else if (strcmp(arg, "--threads") == 0) options->threads = atoi(value);
+      else if (strcmp(arg, "--rounds") == 0)
+        options->rounds = atoi(value);
       else options->target = value;
     } else if (arg[0] == '-' && arg[1]) {
       return cli_usage_error(&tsl_command_bench, "unknown option '%s'", arg);
@@ -78,6 +93,12 @@ static int parse(int argc, char **argv, bench_options *options) {
   if (options->warmup < 0 || options->min_time < 0 || options->threads < 0) {
     return cli_usage_error(&tsl_command_bench, "counts and times must not be negative");
   }
+  if (options->rounds < 1 || options->rounds > TSL_COMPARE_MAX_ROUNDS)
+    return cli_usage_error(&tsl_command_bench, "--rounds takes a count from 1 to %d",
+                           TSL_COMPARE_MAX_ROUNDS);
+  if (options->against_defaults && options->profile)
+    return cli_usage_error(&tsl_command_bench,
+                           "--profile times one model; leave it out with --against-defaults");
   return 0;
 }
 
@@ -114,11 +135,69 @@ static json_t *profile_json(tsl_model *model, int runs) {
   return kernels;
 }
 
+static double median_of(double *values, int count) {
+  qsort(values, (size_t)count, sizeof(double), compare_doubles);
+  return values[count / 2];
+}
+
+/* --against-defaults: the model with its tuning records and with the default schedules, run
+ * alternately in this process (driver/check.h). */
+static int against_defaults(const bench_options *options) {
+  if (cli_is_artifact(options->model))
+    return cli_usage_error(&tsl_command_bench,
+                           "--against-defaults compiles the model twice; '%s' is a compiled "
+                           "artifact, give its ONNX model",
+                           options->model);
+  tsl_compile_options compile = options->compile;
+  tsl_compile_summary summary = {0};
+  compile.summary = &summary;
+  cli_default_records(&compile);
+  if (!compile.records)
+    return cli_usage_error(&tsl_command_bench,
+                           "--against-defaults needs tuning records: give --records DB (there is "
+                           "no database at the default place)");
+  tsl_error error;
+  tsl_target target;
+  tsl_graph *graph = NULL;
+  tsl_onnx_options import = {.note = cli_note};
+  tsl_records_comparison c;
+  if (tsl_target_parse(options->target, &target, &error) ||
+      tsl_import_onnx(options->model, &import, &graph, &error) ||
+      tsl_compare_records(graph, &target, &compile, options->rounds, options->min_time, &c,
+                          &error)) {
+    tsl_graph_free(graph);
+    return cli_report(&error);
+  }
+  tsl_graph_free(graph);
+  cli_records_summary(stderr, options->model, &compile);
+  double ratios[TSL_COMPARE_MAX_ROUNDS];
+  for (int r = 0; r < c.rounds; r++) ratios[r] = c.tuned_ms[r] / c.default_ms[r];
+  double ratio = median_of(ratios, c.rounds), low = ratios[0], high = ratios[c.rounds - 1];
+  double tuned = median_of(c.tuned_ms, c.rounds), fallback = median_of(c.default_ms, c.rounds);
+  if (options->json) {
+    json_t *report =
+        json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i}", "tuned_ms", tuned, "default_ms",
+                  fallback, "ratio", ratio, "ratio_min", low, "ratio_max", high, "rounds", c.rounds,
+                  "from_records", summary.from_records, "kernels", summary.workloads);
+    char *text = json_dumps(report, JSON_COMPACT);
+    puts(text);
+    free(text);
+    json_decref(report);
+  } else {
+    printf(
+        "%s: %.4g ms with the tuning records, %.4g ms with the default schedules: %.3f "
+        "[%.3f-%.3f] (medians of alternating runs in this process, %d rounds, %d threads)\n",
+        options->model, tuned, fallback, ratio, low, high, c.rounds, tsl_num_threads());
+  }
+  return 0;
+}
+
 static int run(int argc, char **argv) {
   bench_options options;
   int status = parse(argc, argv, &options);
   if (status) return status;
   if (options.threads) tsl_set_num_threads(options.threads);
+  if (options.against_defaults) return against_defaults(&options);
   tsl_model *model;
   status = cli_open_model(options.model, options.target, NULL, 0, &options.compile, &model);
   if (status) return status;

@@ -57,6 +57,10 @@ void cli_default_records(tsl_compile_options *options);
  * note). */
 void cli_records_summary(FILE *out, const char *model, const tsl_compile_options *options);
 
+/* Whether the file is an ELF shared object (an artifact, `tessel compile`'s) rather than a
+ * model: by content. */
+bool cli_is_artifact(const char *path);
+
 /* A runnable model from a path: an artifact (`tessel compile`'s, told by its content) is
  * loaded, an ONNX model imported (with the bindings) and compiled for the target with the
  * options. Returns the exit status of the failure it reported, or 0. */

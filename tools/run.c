@@ -89,15 +89,13 @@ static int parse_arguments(int argc, char **argv, run_options *options) {
   return 0;
 }
 
-static bool is_artifact(const char *path);
-
 /* Input data for every model input: from the user's file, else the pattern. */
 static int prepare_inputs(const run_options *options, tsl_model *model, void **inputs,
                           tsl_tensor_data **owned) {
   tsl_error error;
   /* The importer checked the names against the model (some became constants); an artifact's
    * inputs are all there is. */
-  for (int j = 0; j < options->num_inputs && is_artifact(options->model_path); j++) {
+  for (int j = 0; j < options->num_inputs && cli_is_artifact(options->model_path); j++) {
     if (!tsl_known_input("tessel", options->model_path, model, options->inputs[j].name)) return 2;
   }
   for (int i = 0; i < tsl_model_num_inputs(model); i++) {
@@ -141,8 +139,7 @@ int tsl_run_outputs(const char *dir, tsl_model *model, void **outputs) {
   return 0;
 }
 
-/* Whether the file is an ELF shared object (an artifact) rather than a model: by content. */
-static bool is_artifact(const char *path) {
+bool cli_is_artifact(const char *path) {
   FILE *file = fopen(path, "rb");
   if (!file) return false;
   unsigned char magic[4] = {0};
@@ -158,7 +155,7 @@ int cli_open_model(const char *path, const char *target_text, const tsl_onnx_bin
                    int num_bindings, const tsl_compile_options *options, tsl_model **model) {
   tsl_error error;
   *model = NULL;
-  if (is_artifact(path)) return tsl_model_load(path, model, &error) ? cli_report(&error) : 0;
+  if (cli_is_artifact(path)) return tsl_model_load(path, model, &error) ? cli_report(&error) : 0;
   tsl_target target;
   tsl_graph *graph = NULL;
   tsl_onnx_options import = {.bindings = bindings, .num_bindings = num_bindings, .note = cli_note};

@@ -14,6 +14,8 @@ On two small generated models that share their first layer:
   fastest of one workload as the database holds them;
 - the model check at the end of a tune sets aside a record whose claimed time its schedule
   does not reach inside the model, and compiles then take the default schedule for it;
+- `tessel bench --against-defaults` compares the records a compile takes with the default
+  schedules: such a record, before the check, shows as slower;
 - a compile for this machine uses the records, one for another CPU does not, and a second model
   that shares a layer with the tuned one uses that layer's record.
 """
@@ -245,6 +247,7 @@ def lying_record_is_set_aside(model, work):
     result = tessel(["db", "import", db, work / "lie.jsonl"])
     check(result.returncode == 0, f"db import:\n{result.stdout}{result.stderr}")
     lying, _ = used_records(model, db, None, work)
+    against_defaults(model, db, work, lying, kernels, slower=True)
     # Trials are done already: the tuner measures nothing and checks the records.
     result = tessel(["tune", model, "--records", db, "--trials", "1"])
     print(result.stdout)
@@ -265,6 +268,32 @@ def lying_record_is_set_aside(model, work):
     check(lying == before and after < before,
           f"kernels from records: {before} before the lie, {lying} with it, {after} after the "
           f"check (of {kernels})")
+
+
+def against_defaults(model, db, work, used, kernels, slower=False):
+    """`bench --against-defaults` times the kernels a compile takes from the records (as many
+    as the compile reports) against the default schedules; with `slower`, a record known to be
+    far slower than its default schedule (scalar, one thread) must show as slower. Refused, with
+    a usage error, for an artifact and without records."""
+    result = tessel(["bench", model, "--records", db, "--against-defaults", "--rounds", "2",
+                     "--min-time", "0.2", "--json"])
+    if not check(result.returncode == 0, f"bench --against-defaults:\n{result.stderr}"):
+        return
+    report = json.loads(result.stdout)
+    check(report["rounds"] == 2 and report["from_records"] == used
+          and report["kernels"] == kernels
+          and 0 < report["ratio_min"] <= report["ratio"] <= report["ratio_max"]
+          and report["tuned_ms"] > 0 and report["default_ms"] > 0,
+          f"bench --against-defaults (compile: {used} of {kernels} from records): {report}")
+    if slower:
+        check(report["ratio_min"] > 1.5,
+              f"a scalar one-thread record did not show as slower than the default: {report}")
+    tessel(["compile", model, "-o", work / "artifact.so", "--no-records"])
+    for args, expected in (([work / "artifact.so"], "artifact"),
+                           ([model, "--no-records"], "needs tuning records")):
+        result = tessel(["bench", *args, "--against-defaults"])
+        check(result.returncode == 2 and expected in result.stderr,
+              f"bench {args} --against-defaults: status {result.returncode}, {result.stderr}")
 
 
 def inspect_shows_the_records(model, db):
@@ -331,6 +360,7 @@ def main():
     check(used == kernels and used > 0,
           f"the tuned model compiled for this machine took {used} of {kernels} kernels from records")
     inspect_shows_the_records(tuned, str(db))
+    against_defaults(tuned, str(db), work, used, kernels)
     used, kernels = used_records(tuned, db, f"llvm -mcpu={other_cpu()}", work)
     check(used == 0, f"compiled for another CPU, {used} of {kernels} kernels came from records")
     used, kernels = used_records(sharing, db, None, work)
