@@ -14,7 +14,7 @@
 #include "tessel/runtime.h"
 
 /* Bumped when the schema changes; an older database is upgraded when opened. */
-enum { SCHEMA_VERSION = 3, BUSY_TIMEOUT_MS = 30000 };
+enum { SCHEMA_VERSION = 4, BUSY_TIMEOUT_MS = 30000 };
 
 /* Bumped when lowering changes the text of a workload without changing what it computes in a
  * way traces would notice; it is hashed with the text. */
@@ -69,6 +69,12 @@ static const char SCHEMA[] =
     "  default_seconds REAL NOT NULL, -- and with the default schedule, in the same runs\n"
     "  slower INTEGER NOT NULL,       -- 1: set aside, compiles take the next record\n"
     "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS anchors (   -- records' times are anchored to (schema 4)\n"
+    "  workload INTEGER NOT NULL REFERENCES workloads (id),\n"
+    "  target INTEGER NOT NULL REFERENCES targets (id),\n"
+    "  seconds REAL NOT NULL,      -- the default schedule's time, from its first batch\n"
+    "  PRIMARY KEY (workload, target)\n"
     ");\n";
 
 /* ---- keys -------------------------------------------------------------------------------- */
@@ -310,6 +316,49 @@ tsl_status tsl_db_add(tsl_db *db, int count, const tsl_record *records, tsl_erro
   tsl_status status = TSL_OK;
   for (int i = 0; i < count && !status; i++) status = add_one(db, &records[i], error);
   if (!status) status = exec(db, "COMMIT", "committing records", error);
+  if (status) sqlite3_exec(db->sqlite, "ROLLBACK", NULL, NULL, NULL);
+  return status;
+}
+
+tsl_status tsl_db_anchor(tsl_db *db, const char *workload, const char *workload_text,
+                         const char *target, double proposed, double *seconds, tsl_error *error) {
+  *seconds = 0;
+  TRY(exec(db, "BEGIN IMMEDIATE", "starting a transaction", error));
+  sqlite3_int64 workload_id = row_id(
+      db, "INSERT OR IGNORE INTO workloads (key, text) VALUES (?1, ?2)",
+      "SELECT id FROM workloads WHERE key = ?1", workload, workload_text ? workload_text : "");
+  sqlite3_int64 target_id = row_id(db, "INSERT OR IGNORE INTO targets (key) VALUES (?1)",
+                                   "SELECT id FROM targets WHERE key = ?1", target, NULL);
+  sqlite3_stmt *insert = NULL, *query = NULL;
+  bool ok = workload_id >= 0 && target_id >= 0;
+  if (ok && proposed > 0) {
+    ok = sqlite3_prepare_v2(db->sqlite,
+                            "INSERT OR IGNORE INTO anchors (workload, target, seconds) VALUES "
+                            "(?1, ?2, ?3)",
+                            -1, &insert, NULL) == SQLITE_OK;
+    if (ok) {
+      sqlite3_bind_int64(insert, 1, workload_id);
+      sqlite3_bind_int64(insert, 2, target_id);
+      sqlite3_bind_double(insert, 3, proposed);
+      ok = sqlite3_step(insert) == SQLITE_DONE;
+    }
+  }
+  if (ok) {
+    ok = sqlite3_prepare_v2(db->sqlite,
+                            "SELECT seconds FROM anchors WHERE workload = ?1 AND target = ?2", -1,
+                            &query, NULL) == SQLITE_OK;
+    if (ok) {
+      sqlite3_bind_int64(query, 1, workload_id);
+      sqlite3_bind_int64(query, 2, target_id);
+      int step = sqlite3_step(query);
+      if (step == SQLITE_ROW) *seconds = sqlite3_column_double(query, 0);
+      ok = step == SQLITE_ROW || step == SQLITE_DONE;
+    }
+  }
+  sqlite3_finalize(insert);
+  sqlite3_finalize(query);
+  tsl_status status = ok ? exec(db, "COMMIT", "keeping an anchor", error)
+                         : sqlite_fail(db, error, "keeping an anchor");
   if (status) sqlite3_exec(db->sqlite, "ROLLBACK", NULL, NULL, NULL);
   return status;
 }

@@ -61,6 +61,12 @@ typedef struct tsl_record {
 /* Adds the records in one transaction: all of them or, on an error, none. */
 tsl_status tsl_db_add(tsl_db *db, int count, const tsl_record *records, tsl_error *error);
 
+/* The time of the default schedule of `workload` on `target` that its records' times are
+ * anchored to (autotune/tune.c): the one kept, else `proposed` (when above 0), kept now; 0 when
+ * there is none. Of two tuners that propose at once, both get the first's. */
+tsl_status tsl_db_anchor(tsl_db *db, const char *workload, const char *workload_text,
+                         const char *target, double proposed, double *seconds, tsl_error *error);
+
 /* The fastest working record of `workload` on `target`: its trace (malloc'd) and time. *trace
  * is NULL when there is none, or when a model check set that record aside (it ran slower
  * inside a model than the default schedule, which is then the better choice); a faster record

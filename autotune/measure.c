@@ -287,6 +287,8 @@ typedef struct session {
   tsl_rpc *rpc;
   buffers b;
   void **reference;
+  compiled anchor; /* the default schedule, which each candidate is timed beside; here only */
+  bool anchored;
   double min_seconds, timeout;
 } session;
 
@@ -320,8 +322,20 @@ static json_t *build_candidate(session *s, const char *line, compiled *kernel,
   return failure(s->rpc && tsl_rpc_lost(s->rpc) ? "run" : "build", error.message, *build_seconds);
 }
 
+/* The "slow" fault: each run of the candidate and of the default schedule done twice, as on
+ * a machine twice as slow. */
+static tsl_kernel_entry twice_entries[2];
+static void run_first_twice(void *const *args) {
+  twice_entries[0](args);
+  twice_entries[0](args);
+}
+static void run_second_twice(void *const *args) {
+  twice_entries[1](args);
+  twice_entries[1](args);
+}
+
 /* A built candidate checked against the reference and timed; `fault` (tests: NULL, "crash",
- * "hang" or "wrong") makes it fail. */
+ * "hang", "wrong" or "slow") makes it fail or slows it. */
 static json_t *time_candidate(session *s, const compiled *kernel, const char *fault) {
   if (fault && strcmp(fault, "crash") == 0) raise(SIGKILL);
   while (fault && strcmp(fault, "hang") == 0) sleep(1);
@@ -333,6 +347,19 @@ static json_t *time_candidate(session *s, const compiled *kernel, const char *fa
   char message[256];
   if (!same_outputs(&s->b, s->reference, message, sizeof(message)))
     return json_pack("{s:s, s:s}", "error", "wrong", "message", message);
+  if (s->anchored) {
+    /* Beside the default schedule, run for run: what slows this machine slows both. */
+    double medians[2];
+    tsl_timed_kernel pair[2] = {
+        {kernel->entry, kernel->count, kernel->args, kernel->arg_bytes, s->b.cold},
+        {s->anchor.entry, s->anchor.count, s->anchor.args, s->anchor.arg_bytes, s->b.cold}};
+    if (fault && strcmp(fault, "slow") == 0) {
+      twice_entries[0] = pair[0].entry, twice_entries[1] = pair[1].entry;
+      pair[0].entry = run_first_twice, pair[1].entry = run_second_twice;
+    }
+    tsl_time_kernels(pair, 2, s->min_seconds, medians);
+    return json_pack("{s:f, s:f}", "seconds", medians[0], "default_seconds", medians[1]);
+  }
   double seconds;
   if (time_runs(kernel, s->b.cold, s->min_seconds, s->timeout, &seconds, &error))
     return failure("run", error.message, 0);
@@ -392,7 +419,8 @@ static bool transfer_reference(int fd, bool write, const buffers *b, void *const
 
 /* The reference every candidate's outputs are checked against, the default schedule's: read
  * from the file open as the header's "load_reference", or built and run here (and saved in
- * the file open as "save_reference" when the header names one). */
+ * the file open as "save_reference" when the header names one). Candidates that run here are
+ * timed beside the default schedule, which is built here for that in any case. */
 static tsl_status make_reference(session *s, const json_t *header, tsl_error *error) {
   buffers *b = &s->b;
   for (int i = 0; i < b->count; i++) {
@@ -402,20 +430,27 @@ static tsl_status make_reference(session *s, const json_t *header, tsl_error *er
   }
   const json_t *load = json_object_get(header, "load_reference");
   const json_t *save = json_object_get(header, "save_reference");
-  if (json_is_integer(load)) {
-    if (transfer_reference((int)json_integer_value(load), false, b, s->reference)) return TSL_OK;
+  bool loaded = json_is_integer(load);
+  if (loaded && !transfer_reference((int)json_integer_value(load), false, b, s->reference)) {
     return tsl_fail(error, TSL_ERROR_INPUT, "cannot read the default schedule's outputs: %s",
                     errno ? strerror(errno) : "the file is not as long as they are");
   }
+  if (loaded && s->rpc) return TSL_OK;
   tsl_primfunc *func = tsl_primfunc_copy(s->workload);
   tsl_default_schedule(func, &s->target);
   compiled kernel;
   tsl_status status = compile(func, &s->target, s->rpc, b, &kernel, error);
   tsl_primfunc_free(func);
   if (!status) {
-    status = run_once(&kernel, b, s->timeout, error);
-    release_compiled(&kernel);
+    if (!loaded) status = run_once(&kernel, b, s->timeout, error);
+    if (!status && !s->rpc) {
+      s->anchor = kernel;
+      s->anchored = true;
+    } else {
+      release_compiled(&kernel);
+    }
   }
+  if (loaded && !status) return TSL_OK;
   if (status) {
     tsl_error_prefix(error, "the default schedule: ");
     return status;
@@ -469,6 +504,7 @@ static tsl_status open_session(const json_t *header, session *s, tsl_error *erro
 static void close_session(session *s) {
   for (int i = 0; s->reference && i < s->b.count; i++) free(s->reference[i]);
   free(s->reference);
+  if (s->anchored) release_compiled(&s->anchor);
   free_buffers(&s->b);
   tsl_primfunc_free((tsl_primfunc *)s->workload);
   tsl_rpc_close(s->rpc);
@@ -693,6 +729,7 @@ static bool read_answer(worker *w, const char *line, bool ran, tsl_measured *res
                                                 : "build";
   } else if (ran && json_is_number(seconds)) {
     result->seconds = json_number_value(seconds);
+    result->default_seconds = json_number_value(json_object_get(json, "default_seconds"));
   } else if (!built) {
     result->error = "run";
     message = json ? "the worker's answer is not one of its protocol's"
@@ -759,13 +796,14 @@ static void run_built(const tsl_measure_options *options, worker *w, const char 
     read_answer(w, line, true, result);
 }
 
-/* TESSEL_MEASURE_FAULTS, for tests of the tuner's isolation: "crash@N,hang@N,wrong@N" makes the
- * N-th candidate this process measures (from 1) crash, hang or compute a wrong output. */
+/* TESSEL_MEASURE_FAULTS, for tests of the tuner's isolation: "crash@N,hang@N,wrong@N,slow@N"
+ * makes the N-th candidate this process measures (from 1) crash, hang, compute a wrong output
+ * or be timed as on a machine twice as slow. */
 static const char *fault_at(long long candidate) {
   const char *faults = getenv("TESSEL_MEASURE_FAULTS");
-  static const char *const kinds[] = {"crash", "hang", "wrong"};
+  static const char *const kinds[] = {"crash", "hang", "wrong", "slow"};
   for (const char *at = faults; at && *at;) {
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
       size_t length = strlen(kinds[k]);
       if (strncmp(at, kinds[k], length) == 0 && at[length] == '@' &&
           atoll(at + length + 1) == candidate)

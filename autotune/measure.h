@@ -17,7 +17,9 @@
  *   {"error": "build", "message": M, "build_seconds": B}       or not; the worker waits for the
  *                                                              next candidate
  *   {"run": true}                                              in, after "built": time it now
- *   {"seconds": S}                                             its answer: the median run time
+ *   {"seconds": S, "default_seconds": D}                       its answer: the median run time,
+ *                                                              and the default schedule's in
+ *                                                              the same runs (not remote)
  *   {"error": "wrong", "message": M}                           or a wrong output, or
  *   {"error": "run", "message": M}                             the board failed it (remote)
  *
@@ -26,12 +28,15 @@
  * quiet machine. The first worker builds and runs the default schedule and saves its outputs in
  * the file open as descriptor FD, which the tuner made, unlinked (so that a tuner killed at any
  * point leaves nothing behind) and every worker inherits; the others, and those that replace
- * a lost one, read them from there instead of
- * building it again (a worker given neither key builds its own). The worker fills the inputs with
- * the same random numbers for every candidate (a candidate whose schedule packs a parameter,
- * transform_layout, runs on a copy of that input packed so) and checks each candidate's outputs
- * against the default schedule's (relative error 1e-3), so a schedule that computes something else
- * is caught before it is recorded. Each timed run starts with the model's constants (the header's
+ * a lost one, read them from there (a worker given neither key runs its own). The worker fills the
+ * inputs with the same random numbers for every candidate (a candidate whose schedule packs a
+ * parameter, transform_layout, runs on a copy of that input packed so) and checks each candidate's
+ * outputs against the default schedule's (relative error 1e-3), so a schedule that computes
+ * something else is caught before it is recorded. A candidate that runs here is timed beside the
+ * default schedule, which every worker builds for that: one run of each in turn (tsl_time_kernels),
+ * so that what slows this machine for a while (on a shared host, a whole process can run up to 2×
+ * slower) slows both, and the tuner compares candidates by their ratio to it (autotune/tune.c).
+ * Each timed run starts with the model's constants (the header's
  * "constants": the weights) evicted from the caches, as in a model, where the weights come from
  * memory while the activations were just written; without that key, every buffer but the first.
  * With "remote", the worker builds each candidate as a shared library for the target and runs
@@ -61,6 +66,8 @@ typedef struct tsl_measure_options {
 
 typedef struct tsl_measured {
   double seconds; /* median run time, when error is NULL */
+  double default_seconds; /* the default schedule's median in the same runs; 0: not timed
+                           * beside it (a remote board) */
   double build_seconds;
   const char *error; /* NULL, or "build", "run", "timeout", "wrong" */
   char message[256];

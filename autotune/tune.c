@@ -7,10 +7,11 @@
  * worker processes and commits their records in one transaction. A candidate is the rules run
  * on a traced schedule: with random decisions, or (evolutionary search) following one of the
  * task's best traces with one decision drawn again. Candidates that schedule the function the
- * same as one measured before (the same text) are left out. The evolutionary search draws a
- * pool several batches large and measures those the cost model ranks best, with a quarter of
- * the batch chosen at random from the rest (exploration); the model learns from every
- * measured batch. */
+ * same as one measured before (the same text) are left out. Each candidate is timed beside the
+ * default schedule and recorded as its ratio to it times the task's anchor (anchor_times). The
+ * evolutionary search draws a pool several batches large and measures those the cost model ranks
+ * best, with a quarter of the batch chosen at random from the rest (exploration); the model learns
+ * from every measured batch. */
 #include <jansson.h>
 #include <math.h>
 #include <sha2.h>
@@ -62,6 +63,7 @@ typedef struct task {
   int occurrences;
   long long trials;      /* its records on the target */
   double best, baseline; /* seconds; 0 until known */
+  double anchor;         /* the default schedule's time its records are anchored to; 0: none */
   double gain;           /* what its last batch took off the model's latency, in seconds */
   int batches;           /* measured in this run */
   int fruitless;         /* batches in a row, the last ones, that found nothing faster */
@@ -249,6 +251,8 @@ static int draw_batch(task *t, const tsl_target *target, const tsl_tune_options 
 
 static tsl_status refresh(task *t, tsl_db *db, const char *target_key, tsl_error *error) {
   TRY(tsl_db_count(db, t->key, target_key, &t->trials, error));
+  if (!t->anchor) TRY(tsl_db_anchor(db, t->key, t->text, target_key, 0, &t->anchor, error));
+  if (!t->baseline) t->baseline = t->anchor;
   char *trace;
   double seconds = 0;
   TRY(tsl_db_best(db, t->key, target_key, &trace, &seconds, error));
@@ -280,6 +284,39 @@ static int pick_task(const task *tasks, int count) {
   return chosen;
 }
 
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The batch's times anchored: a candidate timed beside the default schedule (measure.h) is
+ * recorded as its ratio to the default schedule in those runs times the task's anchor, the
+ * default schedule's time kept in the database (the median of its times in the task's first
+ * batch). A whole process here can run up to 2× slower than the next, so candidates measured
+ * in different batches compare by their ratios, not by their times; those of a remote board
+ * are recorded as measured. */
+static tsl_status anchor_times(task *t, tsl_db *db, const char *target_key, tsl_measured *results,
+                               int count, tsl_error *error) {
+  double *beside = calloc((size_t)count + 1, sizeof(double));
+  TSL_CHECK_ALLOC(beside);
+  int timed = 0;
+  for (int i = 0; i < count; i++) {
+    if (!results[i].error && results[i].default_seconds > 0)
+      beside[timed++] = results[i].default_seconds;
+  }
+  tsl_status status = TSL_OK;
+  if (timed && !t->anchor) {
+    qsort(beside, (size_t)timed, sizeof(double), compare_doubles);
+    status = tsl_db_anchor(db, t->key, t->text, target_key, beside[timed / 2], &t->anchor, error);
+  }
+  free(beside);
+  for (int i = 0; i < count && !status && t->anchor; i++) {
+    if (!results[i].error && results[i].default_seconds > 0)
+      results[i].seconds *= t->anchor / results[i].default_seconds;
+  }
+  return status;
+}
+
 /* Measures the batch, commits its records and teaches the model its times. */
 static tsl_status measure_batch(task *t, int task_index, const tsl_target *target,
                                 const tsl_tune_options *options, tsl_db *db, const char *target_key,
@@ -301,6 +338,7 @@ static tsl_status measure_batch(task *t, int task_index, const tsl_target *targe
   }
   tsl_status status = tsl_measure(&options->measure, t->text, target_text, t->func->is_constant,
                                   t->func->num_params, count, traces, results, error);
+  if (!status) status = anchor_times(t, db, target_key, results, count, error);
   for (int i = 0; i < count && !status; i++) {
     tsl_cost_model_add(model, task_index, batch[i].features,
                        results[i].error ? 0 : results[i].seconds);

@@ -43,18 +43,32 @@ static int compare_doubles(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-double tsl_time_kernel(tsl_kernel_entry entry, int count, void *const *args, const size_t *bytes,
-                       const bool *cold, double min_seconds) {
-  double times[MAX_RUNS];
+void tsl_time_kernels(const tsl_timed_kernel *kernels, int n, double min_seconds, double *medians) {
+  double times[TSL_MAX_TIMED_KERNELS][MAX_RUNS];
+  if (n > TSL_MAX_TIMED_KERNELS) n = TSL_MAX_TIMED_KERNELS;
+  for (int k = 0; k < n; k++) kernels[k].entry(kernels[k].args);
   int runs = 0;
-  entry(args);
   double started = tsl_now_seconds();
   while (runs < MAX_RUNS && (runs < 3 || tsl_now_seconds() - started < min_seconds)) {
-    tsl_flush_buffers(count, args, bytes, cold);
-    double start = tsl_now_seconds();
-    entry(args);
-    times[runs++] = tsl_now_seconds() - start;
+    for (int k = 0; k < n; k++) {
+      const tsl_timed_kernel *kernel = &kernels[k];
+      tsl_flush_buffers(kernel->count, kernel->args, kernel->bytes, kernel->cold);
+      double start = tsl_now_seconds();
+      kernel->entry(kernel->args);
+      times[k][runs] = tsl_now_seconds() - start;
+    }
+    runs++;
   }
-  qsort(times, (size_t)runs, sizeof(double), compare_doubles);
-  return times[runs / 2];
+  for (int k = 0; k < n; k++) {
+    qsort(times[k], (size_t)runs, sizeof(double), compare_doubles);
+    medians[k] = times[k][runs / 2];
+  }
+}
+
+double tsl_time_kernel(tsl_kernel_entry entry, int count, void *const *args, const size_t *bytes,
+                       const bool *cold, double min_seconds) {
+  tsl_timed_kernel kernel = {entry, count, args, bytes, cold};
+  double median;
+  tsl_time_kernels(&kernel, 1, min_seconds, &median);
+  return median;
 }

@@ -20,8 +20,26 @@ double tsl_now_seconds(void);
  * matter there. */
 void tsl_flush_buffers(int count, void *const *args, const size_t *bytes, const bool *cold);
 
-/* The median of runs repeated for at least min_seconds (at least 3, after one to warm up),
- * each timed alone after the cold buffers are flushed (tsl_flush_buffers). */
+/* A kernel with its arguments: `count` buffers of `bytes`, the `cold` ones flushed before each
+ * timed run. */
+typedef struct tsl_timed_kernel {
+  tsl_kernel_entry entry;
+  int count;
+  void *const *args;
+  const size_t *bytes;
+  const bool *cold;
+} tsl_timed_kernel;
+
+enum { TSL_MAX_TIMED_KERNELS = 4 };
+
+/* The medians of `n` kernels (at most TSL_MAX_TIMED_KERNELS) run in turn, one run of each per
+ * round, for at least min_seconds (at least 3 rounds, after one to warm up), each run timed alone
+ * after its cold buffers are flushed (tsl_flush_buffers). Whatever slows the machine for a while
+ * (another tenant on the core, a lower clock) slows them all alike, so their ratios hold where a
+ * time alone does not: the tuner times each candidate beside the default schedule. */
+void tsl_time_kernels(const tsl_timed_kernel *kernels, int n, double min_seconds, double *medians);
+
+/* tsl_time_kernels of one kernel. */
 double tsl_time_kernel(tsl_kernel_entry entry, int count, void *const *args, const size_t *bytes,
                        const bool *cold, double min_seconds);
 

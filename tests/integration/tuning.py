@@ -7,6 +7,9 @@ On two small generated models that share their first layer:
 - a tuner killed with SIGKILL keeps every committed batch (the database stays intact) and
   leaves no file in its TMPDIR, and the same command again finishes the requested trials;
 - two tuners writing one database at once both finish, and every record is whole;
+- a candidate is timed beside the default schedule, so a worker twice as slow (injected)
+  measures twice the time and the same ratio to the default, and the records' times are that
+  ratio times the default schedule's time the database keeps for the workload (its anchor);
 - a candidate that crashes, hangs or computes a wrong output is recorded as such and the tuner
   goes on (faults injected with TESSEL_MEASURE_FAULTS), also with two workers building at once
   (--jobs 2), where the fault costs its own candidate and no other;
@@ -125,6 +128,54 @@ def kill_and_resume(model, db):
     rows, _ = records(db)
     check(len(rows) == max(40, committed),
           f"the rerun asked for 40 trials in all and left {len(rows)} records")
+
+
+def timed_beside_the_default(db):
+    """The worker (`tessel tune-worker`, spoken to directly) times a candidate beside the default
+    schedule: made twice as slow (the "slow" fault), both times double and their ratio holds.
+    The tuner records each time as that ratio times the workload's anchor: the default
+    schedule's own record is its anchor within noise."""
+    connection = sqlite3.connect(db, timeout=30)
+    text, target, trace = connection.execute(
+        "SELECT w.text, t.key, r.trace FROM records r JOIN workloads w ON w.id = r.workload "
+        "JOIN targets t ON t.id = r.target ORDER BY r.id LIMIT 1").fetchone()
+    anchored = connection.execute(
+        "SELECT a.seconds, (SELECT r.seconds FROM records r WHERE r.workload = a.workload AND "
+        "r.target = a.target ORDER BY r.id LIMIT 1) FROM anchors a").fetchall()
+    workloads = connection.execute("SELECT count(DISTINCT workload) FROM records").fetchone()[0]
+    connection.close()
+    check(len(anchored) == workloads
+          and all(0.8 < first / anchor < 1.25 for anchor, first in anchored),
+          f"{workloads} workloads; their anchors and default schedules' records: {anchored}")
+    worker = subprocess.Popen([ARGS.tessel, "tune-worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    header = {"workload": text, "target": target, "min_seconds": 0.2, "timeout": 30}
+    answers = []
+    try:
+        worker.stdin.write(json.dumps(header) + "\n")
+        worker.stdin.flush()
+        ready = json.loads(worker.stdout.readline())
+        for fault in (None, "slow", None, "slow"):
+            worker.stdin.write(json.dumps(json.loads(trace)) + "\n")
+            worker.stdin.flush()
+            built = json.loads(worker.stdout.readline())
+            run = {"run": True, **({"fault": fault} if fault else {})}
+            worker.stdin.write(json.dumps(run) + "\n")
+            worker.stdin.flush()
+            answers.append((built, json.loads(worker.stdout.readline())))
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=60)
+    if not check(ready == {"ready": True} and all(b.get("built") for b, _ in answers)
+                 and all("default_seconds" in a for _, a in answers),
+                 f"tune-worker: {ready}, {answers}"):
+        return
+    normal = [a for i, (_, a) in enumerate(answers) if i % 2 == 0]
+    slow = [a for i, (_, a) in enumerate(answers) if i % 2 == 1]
+    ratio = lambda a: a["seconds"] / a["default_seconds"]
+    check(min(s["seconds"] for s in slow) > 1.5 * max(n["seconds"] for n in normal)
+          and all(0.8 < ratio(s) / ratio(n) < 1.25 for s in slow for n in normal),
+          f"timed beside the default schedule, normal: {normal}, twice as slow: {slow}")
 
 
 def two_tuners(model, db):
@@ -353,6 +404,7 @@ def main():
     faults(tuned, work)
     faults_with_jobs(tuned, work)
     top_lists_the_best(str(db))
+    timed_beside_the_default(str(db))
     two_tuners(tuned, str(work / "shared.db"))
     lying_record_is_set_aside(tuned, work)
 
