@@ -41,7 +41,7 @@ static const char SCHEMA[] =
     "  workload INTEGER NOT NULL REFERENCES workloads (id),\n"
     "  target INTEGER NOT NULL REFERENCES targets (id),\n"
     "  trace TEXT NOT NULL,        -- JSON\n"
-    "  seconds REAL,               -- median run time; NULL when it failed\n"
+    "  seconds REAL,               -- median run time, anchored; NULL: failed\n"
     "  error TEXT,                 -- NULL, build, run, timeout or wrong\n"
     "  message TEXT,\n"
     "  build_seconds REAL,\n"

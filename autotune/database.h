@@ -50,7 +50,7 @@ typedef struct tsl_record {
   const char *workload_text; /* the canonical text the key hashes */
   const char *target;        /* key */
   const char *trace;         /* JSON (docs/tir.md) */
-  double seconds;            /* median run time; ignored when error is set */
+  double seconds;            /* median run time (anchored, tune.c); ignored on error */
   const char *error;         /* NULL, or what failed: "build", "run", "timeout", "wrong" */
   const char *message;       /* the failure's message, or NULL */
   double build_seconds;

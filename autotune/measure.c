@@ -322,17 +322,17 @@ static json_t *build_candidate(session *s, const char *line, compiled *kernel,
   return failure(s->rpc && tsl_rpc_lost(s->rpc) ? "run" : "build", error.message, *build_seconds);
 }
 
-/* The "slow" fault: each run of the candidate and of the default schedule done twice, as on
- * a machine twice as slow. */
-static tsl_kernel_entry twice_entries[2];
-static void run_first_twice(void *const *args) {
-  twice_entries[0](args);
-  twice_entries[0](args);
+/* The "slow" fault: each run of the candidate and of the default schedule takes twice its
+ * time, as on a machine twice as slow (the second half spent waiting). */
+static tsl_kernel_entry slowed_entries[2];
+static void run_slowly(int which, void *const *args) {
+  double started = tsl_now_seconds();
+  slowed_entries[which](args);
+  double spent = tsl_now_seconds() - started;
+  while (tsl_now_seconds() - started < 2 * spent) continue;
 }
-static void run_second_twice(void *const *args) {
-  twice_entries[1](args);
-  twice_entries[1](args);
-}
+static void run_first_slowly(void *const *args) { run_slowly(0, args); }
+static void run_second_slowly(void *const *args) { run_slowly(1, args); }
 
 /* A built candidate checked against the reference and timed; `fault` (tests: NULL, "crash",
  * "hang", "wrong" or "slow") makes it fail or slows it. */
@@ -354,8 +354,8 @@ static json_t *time_candidate(session *s, const compiled *kernel, const char *fa
         {kernel->entry, kernel->count, kernel->args, kernel->arg_bytes, s->b.cold},
         {s->anchor.entry, s->anchor.count, s->anchor.args, s->anchor.arg_bytes, s->b.cold}};
     if (fault && strcmp(fault, "slow") == 0) {
-      twice_entries[0] = pair[0].entry, twice_entries[1] = pair[1].entry;
-      pair[0].entry = run_first_twice, pair[1].entry = run_second_twice;
+      slowed_entries[0] = pair[0].entry, slowed_entries[1] = pair[1].entry;
+      pair[0].entry = run_first_slowly, pair[1].entry = run_second_slowly;
     }
     tsl_time_kernels(pair, 2, s->min_seconds, medians);
     return json_pack("{s:f, s:f}", "seconds", medians[0], "default_seconds", medians[1]);
