@@ -45,8 +45,10 @@
  * time limit for its build and its run together; a worker that
  * crashes or runs past it is killed, the candidate recorded as "run" or "timeout", and a new
  * worker takes its place. For tests, TESSEL_MEASURE_FAULTS
- * ("crash@N,hang@N,wrong@N") makes the N-th candidate this process measures (from 1) crash, hang or
- * compute wrongly: the parent adds "fault": "crash"|"hang"|"wrong" to its run line. */
+ * ("crash@N,hang@N,wrong@N,slow@N") makes the N-th candidate this process measures (from 1)
+ * crash, hang, compute wrongly, or be timed (with the default schedule beside it) as on a
+ * machine twice as slow: the parent adds "fault": "crash"|"hang"|"wrong"|"slow" to its run
+ * line. */
 #ifndef TSL_AUTOTUNE_MEASURE_H
 #define TSL_AUTOTUNE_MEASURE_H
 
