@@ -29,6 +29,7 @@
 #include "ir/check.h"
 #include "passes/schedule/trace.h"
 #include "passes/tir/tir_passes.h"
+#include "runtime/timing.h"
 
 enum {
   POPULATION = 8,       /* best records a mutation starts from */
@@ -285,11 +286,6 @@ static int pick_task(const task *tasks, int count) {
   return chosen;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* The batch's times anchored: a candidate timed beside the default schedule (measure.h) is
  * recorded as its ratio to the default schedule in those runs times the task's anchor, the
  * default schedule's time kept in the database (the median of its times in the task's first
@@ -307,8 +303,8 @@ static tsl_status anchor_times(task *t, tsl_db *db, const char *target_key, tsl_
   }
   tsl_status status = TSL_OK;
   if (timed && !t->anchor) {
-    qsort(beside, (size_t)timed, sizeof(double), compare_doubles);
-    status = tsl_db_anchor(db, t->key, t->text, target_key, beside[timed / 2], &t->anchor, error);
+    status = tsl_db_anchor(db, t->key, t->text, target_key, tsl_median(beside, timed), &t->anchor,
+                           error);
   }
   free(beside);
   for (int i = 0; i < count && !status && t->anchor; i++) {

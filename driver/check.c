@@ -33,16 +33,6 @@ typedef struct runnable {
   int64_t *before; /* each call's profiled nanoseconds before the run */
 } runnable;
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *values, int count) {
-  qsort(values, (size_t)count, sizeof(double), compare_doubles);
-  return count ? values[count / 2] : 0;
-}
-
 static void release(runnable *r) {
   if (!r->model) return;
   for (int i = 0; i < tsl_model_num_inputs(r->model); i++) free(r->inputs[i]);
@@ -132,8 +122,8 @@ static tsl_status alternate(runnable *tuned, runnable *fallback, workload *workl
       status = run_once(fallback, workloads, false, runs, &latencies[MAX_RUNS + runs], error);
     runs++;
   }
-  *tuned_ms = median(latencies, runs) * 1e3;
-  *default_ms = median(latencies + MAX_RUNS, runs) * 1e3;
+  *tuned_ms = tsl_median(latencies, runs) * 1e3;
+  *default_ms = tsl_median(latencies + MAX_RUNS, runs) * 1e3;
   *runs_out = runs;
   free(latencies);
   return status;
@@ -158,8 +148,8 @@ static tsl_status check_round(const tsl_graph *graph, tsl_target *target,
     status =
         alternate(&tuned, &fallback, workloads, count, seconds, tuned_ms, default_ms, &runs, error);
   for (int w = 0; w < count && !status; w++) {
-    workloads[w].with[round] = median(workloads[w].tuned, runs);
-    workloads[w].without[round] = median(workloads[w].fallback, runs);
+    workloads[w].with[round] = tsl_median(workloads[w].tuned, runs);
+    workloads[w].without[round] = tsl_median(workloads[w].fallback, runs);
   }
   release(&tuned);
   release(&fallback);
@@ -277,8 +267,8 @@ tsl_status tsl_check_records(const tsl_graph *graph, tsl_target *target,
   }
   if (!status && any) {
     status = judge(db, model, workloads, count, check, error);
-    check->tuned_ms = median(tuned_ms, TSL_CHECK_ROUNDS);
-    check->default_ms = median(default_ms, TSL_CHECK_ROUNDS);
+    check->tuned_ms = tsl_median(tuned_ms, TSL_CHECK_ROUNDS);
+    check->default_ms = tsl_median(default_ms, TSL_CHECK_ROUNDS);
   }
   tsl_db_close(db);
   for (int w = 0; w < count; w++) {

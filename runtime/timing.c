@@ -43,6 +43,11 @@ static int compare_doubles(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+double tsl_median(double *values, int count) {
+  qsort(values, (size_t)count, sizeof(double), compare_doubles);
+  return count > 0 ? values[count / 2] : 0;
+}
+
 void tsl_time_kernels(const tsl_timed_kernel *kernels, int n, double min_seconds, double *medians) {
   double times[TSL_MAX_TIMED_KERNELS][MAX_RUNS];
   if (n > TSL_MAX_TIMED_KERNELS) n = TSL_MAX_TIMED_KERNELS;
@@ -60,8 +65,7 @@ void tsl_time_kernels(const tsl_timed_kernel *kernels, int n, double min_seconds
     runs++;
   }
   for (int k = 0; k < n; k++) {
-    qsort(times[k], (size_t)runs, sizeof(double), compare_doubles);
-    medians[k] = times[k][runs / 2];
+    medians[k] = tsl_median(times[k], runs);
   }
 }
 

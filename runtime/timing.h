@@ -39,6 +39,10 @@ enum { TSL_MAX_TIMED_KERNELS = 4 };
  * time alone does not: the tuner times each candidate beside the default schedule. */
 void tsl_time_kernels(const tsl_timed_kernel *kernels, int n, double min_seconds, double *medians);
 
+/* Sorts the values and returns their median (of an even count, the upper middle one; 0 for
+ * none). */
+double tsl_median(double *values, int count);
+
 /* tsl_time_kernels of one kernel. */
 double tsl_time_kernel(tsl_kernel_entry entry, int count, void *const *args, const size_t *bytes,
                        const bool *cold, double min_seconds);

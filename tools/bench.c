@@ -7,6 +7,7 @@
 
 #include "driver/check.h"
 #include "ir/type.h"
+#include "runtime/timing.h"
 #include "tools/cli.h"
 #include "tools/model_io.h"
 
@@ -43,11 +44,6 @@ static double now_seconds(void) {
   struct timespec time;
   clock_gettime(CLOCK_MONOTONIC, &time);
   return (double)time.tv_sec + (double)time.tv_nsec * 1e-9;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 typedef struct bench_options {
@@ -135,11 +131,6 @@ static json_t *profile_json(tsl_model *model, int runs) {
   return kernels;
 }
 
-static double median_of(double *values, int count) {
-  qsort(values, (size_t)count, sizeof(double), compare_doubles);
-  return values[count / 2];
-}
-
 /* --against-defaults: the model with its tuning records and with the default schedules, run
  * alternately in this process (driver/check.h). */
 static int against_defaults(const bench_options *options) {
@@ -172,8 +163,8 @@ static int against_defaults(const bench_options *options) {
   cli_records_summary(stderr, options->model, &compile);
   double ratios[TSL_COMPARE_MAX_ROUNDS];
   for (int r = 0; r < c.rounds; r++) ratios[r] = c.tuned_ms[r] / c.default_ms[r];
-  double ratio = median_of(ratios, c.rounds), low = ratios[0], high = ratios[c.rounds - 1];
-  double tuned = median_of(c.tuned_ms, c.rounds), fallback = median_of(c.default_ms, c.rounds);
+  double ratio = tsl_median(ratios, c.rounds), low = ratios[0], high = ratios[c.rounds - 1];
+  double tuned = tsl_median(c.tuned_ms, c.rounds), fallback = tsl_median(c.default_ms, c.rounds);
   if (options->json) {
     json_t *report =
         json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i}", "tuned_ms", tuned, "default_ms",
@@ -229,8 +220,8 @@ static int run(int argc, char **argv) {
     total += latencies[runs - 1];
   }
   if (!status) {
-    qsort(latencies, (size_t)runs, sizeof(double), compare_doubles);
-    double median = latencies[runs / 2], p90 = latencies[(int)(0.9 * (runs - 1))], min = latencies[0];
+    double median = tsl_median(latencies, runs), p90 = latencies[(int)(0.9 * (runs - 1))],
+           min = latencies[0];
     if (options.json) {
       json_t *report = json_pack("{s:f, s:f, s:f, s:i}", "median_ms", median, "p90_ms", p90,
                                  "min_ms", min, "runs", runs);
