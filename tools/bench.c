@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "driver/check.h"
+#include "ir/error.h"
 #include "ir/type.h"
 #include "runtime/timing.h"
 #include "tools/cli.h"
@@ -153,9 +154,14 @@ static int against_defaults(const bench_options *options) {
   tsl_onnx_options import = {.note = cli_note};
   tsl_records_comparison c;
   if (tsl_target_parse(options->target, &target, &error) ||
-      tsl_import_onnx(options->model, &import, &graph, &error) ||
-      tsl_compare_records(graph, &target, &compile, options->rounds, options->min_time, &c,
+      tsl_import_onnx(options->model, &import, &graph, &error)) {
+    tsl_graph_free(graph);
+    return cli_report(&error);
+  }
+  if (tsl_compare_records(graph, &target, &compile, options->rounds, options->min_time, &c,
                           &error)) {
+    tsl_error_prefix(&error,
+                     "%s: comparing the records with the default schedules: ", options->model);
     tsl_graph_free(graph);
     return cli_report(&error);
   }
